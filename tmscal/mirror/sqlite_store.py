@@ -1,0 +1,512 @@
+"""The SQLite (WAL) implementation of :class:`~tmscal.mirror.store.MirrorStore`.
+
+One connection per thread (``threading.local``); writers are serialized in-process by a lock and
+across processes by ``BEGIN IMMEDIATE`` with a busy timeout. Every write method is one
+transaction. Use :func:`open_sqlite_store` to get the process-wide instance for a path.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tmscal.mirror.sqlite_schema import SCHEMA, SCHEMA_VERSION
+from tmscal.mirror.store import (
+    CalendarState,
+    ChangeSet,
+    ConferenceRecord,
+    ConferenceRef,
+    MirrorStore,
+    Room,
+    StoredObject,
+    StoreOutcome,
+    SyncStatus,
+    UnknownCalendar,
+    UnknownSyncToken,
+    etag_for_text,
+    href_for_uid,
+    room_calendar_id,
+)
+
+UTC = timezone.utc
+_CHUNK = 400  # parameters per IN (...) list, well under SQLite's limit
+_COUNTER_PREFIX = "counter."
+
+
+def _ts(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _dt(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class SqliteMirrorStore(MirrorStore):
+    """The mirror in one SQLite file (``":memory:"`` is not supported: threads need a file)."""
+
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._create_schema()
+        self.epoch = self._meta("epoch") or ""
+
+    # ---- connections and transactions --------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=OFF")
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: serialized in-process, BEGIN IMMEDIATE across processes."""
+        with self._write_lock:
+            db = self._db()
+            if db.in_transaction:  # re-entered from within a write of this thread
+                yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for multi-statement reads."""
+        db = self._db()
+        if db.in_transaction:
+            yield db
+            return
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def _create_schema(self) -> None:
+        with self._write_lock:
+            db = self._db()
+            db.executescript(SCHEMA)
+            with self._write() as db:
+                if db.execute("SELECT 1 FROM mirror_meta WHERE key='epoch'").fetchone() is None:
+                    db.execute("INSERT INTO mirror_meta VALUES ('epoch', ?)",
+                               (secrets.token_hex(4),))
+                    db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?)",
+                               (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for db in self._connections:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    # ---- meta ----------------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM mirror_meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    @staticmethod
+    def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT INTO mirror_meta VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+    # ---- rooms -------------------------------------------------------------------------------
+
+    def list_rooms(self) -> list[Room]:
+        rows = self._db().execute(
+            "SELECT system_id, name, zone, site, description, address FROM rooms "
+            "ORDER BY system_id").fetchall()
+        return [Room(*row) for row in rows]
+
+    def get_room(self, system_id: int) -> Room | None:
+        row = self._db().execute(
+            "SELECT system_id, name, zone, site, description, address FROM rooms "
+            "WHERE system_id=?", (system_id,)).fetchone()
+        return None if row is None else Room(*row)
+
+    def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
+        wanted = {room.system_id: room for room in rooms}
+        now = time.time()
+        with self._write() as db:
+            current = {row[0]: Room(*row) for row in db.execute(
+                "SELECT system_id, name, zone, site, description, address FROM rooms")}
+            removed = sorted(set(current) - set(wanted))
+            for system_id in removed:
+                calendar_id = room_calendar_id(system_id)
+                db.execute("DELETE FROM rooms WHERE system_id=?", (system_id,))
+                db.execute("DELETE FROM calendars WHERE calendar_id=?", (calendar_id,))
+                db.execute("DELETE FROM entries WHERE calendar_id=?", (calendar_id,))
+                db.execute("DELETE FROM occurrences WHERE calendar_id=?", (calendar_id,))
+            for system_id, room in wanted.items():
+                if current.get(system_id) == room:
+                    continue
+                db.execute(
+                    "INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(system_id) DO UPDATE "
+                    "SET name=excluded.name, zone=excluded.zone, site=excluded.site, "
+                    "description=excluded.description, address=excluded.address",
+                    (room.system_id, room.name, room.zone, room.site, room.description,
+                     room.address))
+                calendar_id = room.calendar_id
+                if system_id in current:
+                    self._bump(db, calendar_id, now)
+                else:
+                    db.execute("INSERT OR IGNORE INTO calendars (calendar_id, seq, modified) "
+                               "VALUES (?, 1, ?)", (calendar_id, now))
+        return removed
+
+    # ---- calendars ---------------------------------------------------------------------------
+
+    def _calendar_row(self, db: sqlite3.Connection, calendar_id: str) -> tuple:
+        row = db.execute("SELECT seq, purged_seq, live_count, modified, max_span FROM calendars "
+                         "WHERE calendar_id=?", (calendar_id,)).fetchone()
+        if row is None:
+            raise UnknownCalendar(calendar_id)
+        return row
+
+    def _token(self, seq: int) -> str:
+        return f"{self.epoch}-{seq}"
+
+    def calendar_state(self, calendar_id: str) -> CalendarState:
+        seq, _, live, modified, _ = self._calendar_row(self._db(), calendar_id)
+        return CalendarState(calendar_id=calendar_id, ctag=f'"{self._token(seq)}"',
+                             sync_token=self._token(seq), last_modified=_dt(modified),
+                             object_count=live)
+
+    def list_hrefs(self, calendar_id: str) -> list[tuple[str, str]]:
+        with self._read() as db:
+            self._calendar_row(db, calendar_id)
+            return db.execute("SELECT href, etag FROM entries WHERE calendar_id=? AND deleted=0 "
+                              "ORDER BY href", (calendar_id,)).fetchall()
+
+    _OBJECT_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, c.ical, c.start_ts, "
+                       "c.end_ts, e.modified FROM entries e JOIN conferences c ON c.uid = e.uid ")
+
+    @staticmethod
+    def _object(row: tuple) -> StoredObject:
+        calendar_id, href, uid, etag, ical, start, end, modified = row
+        return StoredObject(calendar_id, href, uid, etag, ical, _dt(start), _dt(end),
+                            _dt(modified))
+
+    def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
+        wanted = sorted(set(hrefs))
+        found: list[StoredObject] = []
+        with self._read() as db:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    self._OBJECT_COLUMNS + f"WHERE e.calendar_id=? AND e.deleted=0 "
+                    f"AND e.href IN ({marks})", (calendar_id, *chunk)).fetchall()
+                found.extend(self._object(row) for row in rows)
+        return found
+
+    def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
+        with self._read() as db:
+            self._calendar_row(db, calendar_id)
+            rows = db.execute(self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
+                              "ORDER BY e.href", (calendar_id,)).fetchall()
+        for row in rows:
+            yield self._object(row)
+
+    def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
+                         end_utc: datetime | None) -> list[StoredObject]:
+        with self._read() as db:
+            max_span = self._calendar_row(db, calendar_id)[4]
+            if start_utc is None and end_utc is None:
+                return list(self.iter_objects(calendar_id))
+            start = _ts(start_utc) if start_utc is not None else -(2 ** 62)
+            end = _ts(end_utc) if end_utc is not None else 2 ** 62
+            # An occurrence overlaps [start, end) when it begins before end and ends after
+            # start (a zero-length one: begins at or after start). max_span bounds the scan.
+            rows = db.execute(
+                self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 AND e.href IN ("
+                "SELECT href FROM occurrences WHERE calendar_id=? AND start_ts < ? "
+                "AND start_ts >= ? AND (end_ts > ? OR start_ts >= ?)) ORDER BY e.href",
+                (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
+        return [self._object(row) for row in rows]
+
+    def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
+        with self._read() as db:
+            seq, purged, *_ = self._calendar_row(db, calendar_id)
+            if not token:
+                live = [r[0] for r in db.execute(
+                    "SELECT href FROM entries WHERE calendar_id=? AND deleted=0 ORDER BY href",
+                    (calendar_id,))]
+                return ChangeSet(self._token(seq), live, [])
+            epoch, _, number = token.rpartition("-")
+            if epoch != self.epoch or not number.isdigit():
+                raise UnknownSyncToken(f"sync token {token!r} is not from this mirror")
+            old = int(number)
+            if old > seq or old < purged:
+                raise UnknownSyncToken(f"sync token {token!r} is unknown or expired")
+            rows = db.execute("SELECT href, deleted FROM entries WHERE calendar_id=? AND seq > ? "
+                              "ORDER BY href", (calendar_id, old)).fetchall()
+        changed = [href for href, deleted in rows if not deleted]
+        deleted = [href for href, deleted in rows if deleted]
+        return ChangeSet(self._token(seq), changed, deleted)
+
+    def has_uid(self, calendar_id: str, uid: str) -> bool:
+        row = self._db().execute(
+            "SELECT 1 FROM entries WHERE calendar_id=? AND href=? AND deleted=0",
+            (calendar_id, href_for_uid(uid))).fetchone()
+        return row is not None
+
+    # ---- conferences -------------------------------------------------------------------------
+
+    _REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_source, ext_key "
+                    "FROM conferences ")
+
+    def _ref(self, db: sqlite3.Connection, row: tuple | None) -> ConferenceRef | None:
+        if row is None:
+            return None
+        uid, href, etag, series_id, version, room_ids, source, key = row
+        ids = [r[0] for r in db.execute(
+            "SELECT conference_id FROM conference_ids WHERE uid=? ORDER BY conference_id",
+            (uid,))]
+        return ConferenceRef(uid, href, etag, series_id, ids, version, json.loads(room_ids),
+                             source, key)
+
+    def find_by_uid(self, uid: str) -> ConferenceRef | None:
+        with self._read() as db:
+            return self._ref(db, db.execute(self._REF_COLUMNS + "WHERE uid=?",
+                                            (uid,)).fetchone())
+
+    def find_by_conference_id(self, conference_id: int) -> ConferenceRef | None:
+        with self._read() as db:
+            row = db.execute("SELECT uid FROM conference_ids WHERE conference_id=?",
+                             (conference_id,)).fetchone()
+            if row is None:
+                return None
+            return self._ref(db, db.execute(self._REF_COLUMNS + "WHERE uid=?",
+                                            (row[0],)).fetchone())
+
+    def iter_conference_refs(self) -> Iterator[ConferenceRef]:
+        with self._read() as db:
+            rows = db.execute(self._REF_COLUMNS + "ORDER BY uid").fetchall()
+            ids: dict[str, list[int]] = {}
+            for conference_id, uid in db.execute(
+                    "SELECT conference_id, uid FROM conference_ids ORDER BY conference_id"):
+                ids.setdefault(uid, []).append(conference_id)
+        for uid, href, etag, series_id, version, room_ids, source, key in rows:
+            yield ConferenceRef(uid, href, etag, series_id, ids.get(uid, []), version,
+                                json.loads(room_ids), source, key)
+
+    def _bump(self, db: sqlite3.Connection, calendar_id: str, now: float,
+              live_delta: int = 0, span: int = 0) -> int:
+        row = db.execute(
+            "UPDATE calendars SET seq = seq + 1, modified = ?, live_count = live_count + ?, "
+            "max_span = max(max_span, ?) WHERE calendar_id=? RETURNING seq",
+            (now, live_delta, span, calendar_id)).fetchone()
+        return row[0]
+
+    def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
+                   now: float) -> StoreOutcome:
+        href, etag = record.href, etag_for_text(record.ical)
+        room_ids = sorted(set(record.room_ids))
+        calendars = [room_calendar_id(r) for r in room_ids]
+        existing_calendars = {row[0] for row in db.execute(
+            f"SELECT calendar_id FROM calendars WHERE calendar_id IN "
+            f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
+        targets = [c for c in calendars if c in existing_calendars]
+        present = {row[0]: (row[1], row[2]) for row in db.execute(
+            "SELECT calendar_id, etag, deleted FROM entries WHERE uid=?", (record.uid,))}
+        span = max((_ts(e) - _ts(s) for s, e in record.occurrences), default=0)
+        changed: list[str] = []
+        for calendar_id in targets:
+            old = present.get(calendar_id)
+            if old is not None and old == (etag, 0):
+                continue
+            seq = self._bump(db, calendar_id, now, 0 if old and not old[1] else 1, span)
+            db.execute(
+                "INSERT INTO entries VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(calendar_id, href) "
+                "DO UPDATE SET uid=excluded.uid, etag=excluded.etag, seq=excluded.seq, "
+                "deleted=0, modified=excluded.modified",
+                (calendar_id, href, record.uid, etag, seq, now))
+            db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
+                       (calendar_id, href))
+            db.executemany("INSERT INTO occurrences VALUES (?, ?, ?, ?)",
+                           [(calendar_id, href, _ts(s), _ts(e)) for s, e in record.occurrences])
+            changed.append(calendar_id)
+        removed = [c for c, (_, deleted) in present.items() if not deleted and c not in targets]
+        for calendar_id in removed:
+            self._tombstone(db, calendar_id, href, now)
+        db.execute(
+            "INSERT INTO conferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
+            "version=excluded.version, room_ids=excluded.room_ids, "
+            "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
+            "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
+            (record.uid, href, record.series_id, record.version, json.dumps(room_ids),
+             record.external_source_id, record.external_primary_key, record.ical, etag,
+             _ts(record.start_utc), _ts(record.end_utc)))
+        ids = {record.series_id, *record.conference_ids} - {0}
+        db.executemany("INSERT OR REPLACE INTO conference_ids VALUES (?, ?)",
+                       [(i, record.uid) for i in sorted(ids) if i > 0])
+        return StoreOutcome(changed, removed)
+
+    def _tombstone(self, db: sqlite3.Connection, calendar_id: str, href: str,
+                   now: float) -> None:
+        seq = self._bump(db, calendar_id, now, -1)
+        db.execute("UPDATE entries SET deleted=1, etag='', seq=?, modified=? "
+                   "WHERE calendar_id=? AND href=?", (seq, now, calendar_id, href))
+        db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
+                   (calendar_id, href))
+
+    def store_conference(self, record: ConferenceRecord) -> StoreOutcome:
+        with self._write() as db:
+            return self._store_one(db, record, time.time())
+
+    def store_conferences(self, records: Sequence[ConferenceRecord]) -> list[StoreOutcome]:
+        now = time.time()
+        with self._write() as db:
+            return [self._store_one(db, record, now) for record in records]
+
+    def remove_conference(self, uid: str) -> StoreOutcome:
+        now = time.time()
+        with self._write() as db:
+            rows = db.execute("SELECT calendar_id, href FROM entries WHERE uid=? AND deleted=0",
+                              (uid,)).fetchall()
+            for calendar_id, href in rows:
+                self._tombstone(db, calendar_id, href, now)
+            db.execute("DELETE FROM conferences WHERE uid=?", (uid,))
+            db.execute("DELETE FROM conference_ids WHERE uid=?", (uid,))
+        return StoreOutcome([], [calendar_id for calendar_id, _ in rows])
+
+    def forget_conference_id(self, conference_id: int) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM conference_ids WHERE conference_id=?", (conference_id,))
+
+    # ---- sync bookkeeping --------------------------------------------------------------------
+
+    def get_cursor(self) -> int | None:
+        value = self._meta("cursor")
+        return None if value in (None, "") else int(value)
+
+    def set_cursor(self, transaction_id: int | None) -> None:
+        with self._write() as db:
+            self._set_meta(db, "cursor", "" if transaction_id is None else str(transaction_id))
+
+    def sync_status(self) -> SyncStatus:
+        with self._read() as db:
+            meta = dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
+
+        def instant(key: str) -> datetime | None:
+            return _dt(float(meta[key])) if meta.get(key) else None
+
+        cursor = meta.get("cursor")
+        last_success = instant("last_success")
+        return SyncStatus(
+            cursor=int(cursor) if cursor else None,
+            last_success=last_success,
+            last_attempt=instant("last_attempt"),
+            last_error=meta.get("last_error", ""),
+            last_error_at=instant("last_error_at"),
+            last_full_import=instant("last_full"),
+            last_reconcile=instant("last_reconcile"),
+            lag_seconds=(time.time() - last_success.timestamp()) if last_success else None,
+            counters={k[len(_COUNTER_PREFIX):]: int(v) for k, v in meta.items()
+                      if k.startswith(_COUNTER_PREFIX)},
+        )
+
+    def record_sync(self, *, success: bool, error: str = "", kind: str = "incremental",
+                    counters: dict[str, int] | None = None) -> None:
+        now = str(time.time())
+        with self._write() as db:
+            self._set_meta(db, "last_attempt", now)
+            if success:
+                self._set_meta(db, "last_success", now)
+                if kind == "full":
+                    self._set_meta(db, "last_full", now)
+                elif kind == "reconcile":
+                    self._set_meta(db, "last_reconcile", now)
+            else:
+                self._set_meta(db, "last_error", error[:1000])
+                self._set_meta(db, "last_error_at", now)
+            for name, amount in (counters or {}).items():
+                db.execute(
+                    "INSERT INTO mirror_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                    "SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT)",
+                    (_COUNTER_PREFIX + name, str(amount), amount))
+
+    def purge_tombstones(self, older_than: datetime) -> int:
+        cutoff = older_than.timestamp()
+        with self._write() as db:
+            rows = db.execute("SELECT calendar_id, max(seq), count(*) FROM entries "
+                              "WHERE deleted=1 AND modified < ? GROUP BY calendar_id",
+                              (cutoff,)).fetchall()
+            for calendar_id, max_seq, _ in rows:
+                db.execute("UPDATE calendars SET purged_seq = max(purged_seq, ?) "
+                           "WHERE calendar_id=?", (max_seq, calendar_id))
+            db.execute("DELETE FROM entries WHERE deleted=1 AND modified < ?", (cutoff,))
+        return sum(count for _, _, count in rows)
+
+    # ---- the syncer lease --------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        now = time.time()
+        with self._write() as db:
+            row = db.execute("SELECT owner, expires FROM leases WHERE name=?",
+                             (name,)).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            db.execute("INSERT INTO leases VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
+                       "SET owner=excluded.owner, expires=excluded.expires",
+                       (name, owner, now + ttl_seconds))
+            return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM leases WHERE name=? AND owner=?", (name, owner))
+
+    def lease_holder(self, name: str) -> tuple[str, datetime] | None:
+        row = self._db().execute("SELECT owner, expires FROM leases WHERE name=?",
+                                 (name,)).fetchone()
+        if row is None or row[1] <= time.time():
+            return None
+        return row[0], _dt(row[1])
+
+
+_OPEN: dict[str, SqliteMirrorStore] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def open_sqlite_store(path: str | Path) -> SqliteMirrorStore:
+    """The process-wide store for ``path`` (opened on first use, shared afterwards)."""
+    key = str(Path(path).resolve())
+    with _OPEN_LOCK:
+        store = _OPEN.get(key)
+        if store is None:
+            store = _OPEN[key] = SqliteMirrorStore(key)
+        return store
