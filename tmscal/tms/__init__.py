@@ -1,0 +1,5 @@
+"""The TMS wire: a zeep client of the Booking and Remote Setup APIs (see :mod:`.client`)."""
+
+from tmscal.tms.client import TmsClient
+
+__all__ = ["TmsClient"]
