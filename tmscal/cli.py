@@ -12,6 +12,7 @@ import sys
 #: sub-command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("tmscal.simulator.command", "run the TMS Booking API simulator"),
+    "sync": ("tmscal.mirror.command", "synchronize the local mirror with TMS"),
 }
 
 

@@ -1,0 +1,236 @@
+"""The SQLite mirror store: change sequences, tombstones, sync tokens, the occurrence index,
+the conference-id map, the cursor, the lease and crash safety."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tmscal.mirror.sqlite_store import SqliteMirrorStore
+from tmscal.mirror.store import (
+    ConferenceRecord,
+    Room,
+    UnknownCalendar,
+    UnknownSyncToken,
+    href_for_uid,
+    personal_calendar_id,
+    room_calendar_id,
+)
+
+UTC = timezone.utc
+T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    s.replace_rooms([Room(1, "Oslo", "Europe/Oslo", "HQ"), Room(2, "Bergen"), Room(3, "Tromsø")])
+    yield s
+    s.close()
+
+
+def record(uid="u1", rooms=(1,), text="A", start=T0, occurrences=1, series_id=100, ids=()):
+    occ = [(start + timedelta(days=7 * i), start + timedelta(days=7 * i) + HOUR)
+           for i in range(occurrences)]
+    return ConferenceRecord(uid=uid, ical=f"BEGIN:VCALENDAR\r\nX:{text}\r\nEND:VCALENDAR\r\n",
+                            start_utc=occ[0][0], end_utc=occ[-1][1], occurrences=occ,
+                            room_ids=list(rooms), series_id=series_id,
+                            conference_ids=list(ids), version=1)
+
+
+def test_hrefs_are_deterministic_and_safe():
+    assert href_for_uid("abc-123@x") == "abc-123@x.ics"
+    weird = href_for_uid("a/b c?")
+    assert weird == href_for_uid("a/b c?") and weird.startswith("tmscal~")
+    assert "/" not in weird and " " not in weird
+    assert href_for_uid(".hidden") != ".hidden.ics"
+    assert room_calendar_id(42) == "42"
+    assert personal_calendar_id("alice", "meetings") == "user:alice/meetings"
+
+
+def test_rooms_listed_with_their_calendars(store):
+    assert [r.name for r in store.list_rooms()] == ["Oslo", "Bergen", "Tromsø"]
+    assert store.get_room(1).site == "HQ"
+    state = store.calendar_state("1")
+    assert state.object_count == 0 and state.ctag.startswith('"')
+    with pytest.raises(UnknownCalendar):
+        store.calendar_state("99")
+    before = store.calendar_state("2").sync_token
+    assert store.replace_rooms([Room(1, "Oslo", "Europe/Oslo", "HQ"), Room(2, "Bergen 2")]) == [3]
+    assert store.calendar_state("2").sync_token != before
+    with pytest.raises(UnknownCalendar):
+        store.calendar_state("3")
+
+
+def test_store_is_idempotent_and_bumps_only_on_change(store):
+    outcome = store.store_conference(record())
+    assert outcome.changed_calendars == ["1"]
+    token = store.calendar_state("1").sync_token
+    assert not store.store_conference(record()).changed
+    assert store.calendar_state("1").sync_token == token
+    store.store_conference(record(text="B"))
+    changes = store.changes_since("1", token)
+    assert changes.changed == ["u1.ics"] and changes.deleted == []
+    assert store.changes_since("1", changes.token).changed == []
+
+
+def test_moving_between_rooms_tombstones_the_old_room(store):
+    store.store_conference(record(rooms=(1, 2)))
+    tokens = {c: store.calendar_state(c).sync_token for c in ("1", "2", "3")}
+    outcome = store.store_conference(record(rooms=(2, 3)))
+    assert outcome.removed_from == ["1"] and outcome.changed_calendars == ["3"]
+    assert store.changes_since("1", tokens["1"]).deleted == ["u1.ics"]
+    assert store.changes_since("2", tokens["2"]).changed == []
+    assert store.changes_since("3", tokens["3"]).changed == ["u1.ics"]
+    assert not store.has_uid("1", "u1") and store.has_uid("3", "u1")
+    assert store.list_hrefs("1") == []
+    assert store.calendar_state("1").object_count == 0
+    assert store.calendar_state("3").object_count == 1
+
+
+def test_unknown_rooms_are_skipped(store):
+    store.store_conference(record(rooms=(1, 77)))
+    assert store.find_by_uid("u1").room_ids == [1, 77]
+    assert [h for h, _ in store.list_hrefs("1")] == ["u1.ics"]
+
+
+def test_remove_and_recreate(store):
+    store.store_conference(record(ids=(100, 101)))
+    token = store.calendar_state("1").sync_token
+    assert store.remove_conference("u1").removed_from == ["1"]
+    assert store.find_by_conference_id(101) is None
+    assert not store.remove_conference("u1").changed
+    assert store.changes_since("1", token).deleted == ["u1.ics"]
+    store.store_conference(record(text="again"))
+    changes = store.changes_since("1", token)
+    assert changes.changed == ["u1.ics"] and changes.deleted == []
+
+
+def test_sync_tokens_reject_foreign_future_and_expired(store, tmp_path):
+    store.store_conference(record())
+    token = store.calendar_state("1").sync_token
+    with pytest.raises(UnknownSyncToken):
+        store.changes_since("1", "garbage")
+    epoch, seq = token.rsplit("-", 1)
+    with pytest.raises(UnknownSyncToken):
+        store.changes_since("1", f"{epoch}-{int(seq) + 5}")
+    other = SqliteMirrorStore(tmp_path / "other.sqlite3")
+    other.replace_rooms([Room(1, "Oslo")])
+    with pytest.raises(UnknownSyncToken):  # a rebuilt mirror invalidates old tokens
+        other.changes_since("1", token)
+    assert isinstance(UnknownSyncToken("x"), ValueError)  # Radicale maps ValueError to 403
+    store.remove_conference("u1")
+    after_delete = store.calendar_state("1").sync_token
+    assert store.purge_tombstones(datetime.now(UTC) - timedelta(days=1)) == 0
+    assert store.changes_since("1", token).deleted == ["u1.ics"]
+    assert store.purge_tombstones(datetime.now(UTC) + timedelta(seconds=5)) == 1
+    with pytest.raises(UnknownSyncToken):
+        store.changes_since("1", token)
+    assert store.changes_since("1", after_delete).deleted == []
+
+
+def test_changes_since_is_o_changes(store):
+    store.store_conferences([record(uid=f"u{i}", series_id=i + 1) for i in range(300)])
+    token = store.calendar_state("1").sync_token
+    store.store_conference(record(uid="u7", text="new", series_id=8))
+    store.remove_conference("u9")
+    changes = store.changes_since("1", token)
+    assert changes.changed == ["u7.ics"] and changes.deleted == ["u9.ics"]
+    plan = " ".join(str(row) for row in store._db().execute(
+        "EXPLAIN QUERY PLAN SELECT href, deleted FROM entries WHERE calendar_id=? AND seq > ?",
+        ("1", 5)))
+    assert "entries_seq" in plan
+
+
+def test_get_objects_and_time_ranges(store):
+    store.store_conference(record(uid="weekly", occurrences=10))
+    store.store_conference(record(uid="later", start=T0 + timedelta(days=3), series_id=2))
+    objects = store.get_objects("1", ["weekly.ics", "nope.ics", "later.ics"])
+    assert sorted(o.uid for o in objects) == ["later", "weekly"]
+    assert all(o.ical.startswith("BEGIN:VCALENDAR") and o.etag.startswith('"') for o in objects)
+
+    def uids(start, end):
+        return [o.uid for o in store.objects_in_range("1", start, end)]
+
+    assert uids(T0 + timedelta(days=14), T0 + timedelta(days=14, minutes=1)) == ["weekly"]
+    # between two occurrences of the series: the enclosing range overlaps, no occurrence does
+    assert uids(T0 + timedelta(days=1), T0 + timedelta(days=2)) == []
+    assert uids(T0 + timedelta(days=2), T0 + timedelta(days=4)) == ["later"]
+    assert uids(T0 + HOUR, T0 + 2 * HOUR) == []  # end is exclusive
+    assert uids(None, T0 + timedelta(minutes=1)) == ["weekly"]
+    assert uids(T0 + timedelta(days=63), None) == ["weekly"]
+    assert sorted(uids(None, None)) == ["later", "weekly"]
+
+
+def test_conference_id_map(store):
+    store.store_conference(record(ids=(100, 101, 102)))
+    assert store.find_by_conference_id(101).uid == "u1"
+    store.store_conference(record(series_id=200, ids=(200, 201)))  # recreated: new ids
+    ref = store.find_by_uid("u1")
+    assert ref.series_id == 200 and ref.conference_ids == [100, 101, 102, 200, 201]
+    store.forget_conference_id(101)
+    assert store.find_by_conference_id(101) is None
+    assert [r.uid for r in store.iter_conference_refs()] == ["u1"]
+
+
+def test_cursor_status_and_counters(store):
+    assert store.get_cursor() is None
+    store.set_cursor(3100005)
+    assert store.get_cursor() == 3100005
+    store.record_sync(success=True, counters={"fetched": 2})
+    store.record_sync(success=False, error="TmsUnavailable: down", counters={"fetched": 1})
+    status = store.sync_status()
+    assert status.cursor == 3100005 and status.counters["fetched"] == 3
+    assert status.last_error.startswith("TmsUnavailable") and status.lag_seconds < 5
+
+
+def test_lease_is_exclusive_until_expiry(store, tmp_path):
+    assert store.acquire_lease("syncer", "a", 60)
+    second = SqliteMirrorStore(store.path)  # another process's instance
+    assert not second.acquire_lease("syncer", "b", 60)
+    assert second.lease_holder("syncer")[0] == "a"
+    assert store.acquire_lease("syncer", "a", 0.0)  # renew with an already expired lease
+    assert second.acquire_lease("syncer", "b", 60)
+    second.release_lease("syncer", "b")
+    assert store.lease_holder("syncer") is None
+
+
+def test_crash_inside_a_write_leaves_the_previous_state(store, monkeypatch):
+    store.store_conference(record(rooms=(1, 2)))
+    state = {c: store.calendar_state(c) for c in ("1", "2", "3")}
+    original = store._tombstone
+
+    def crash(*args, **kwargs):
+        original(*args, **kwargs)
+        raise sqlite3.OperationalError("disk I/O error (simulated crash)")
+
+    monkeypatch.setattr(store, "_tombstone", crash)
+    with pytest.raises(sqlite3.OperationalError):
+        store.store_conference(record(rooms=(3,), text="moved"))
+    assert {c: store.calendar_state(c) for c in ("1", "2", "3")} == state
+    assert store.find_by_uid("u1").room_ids == [1, 2]
+    assert store.get_objects("1", ["u1.ics"])[0].ical == record().ical
+
+
+def test_threads_share_one_store(store):
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(20):
+                store.store_conference(record(uid=f"t{n}-{i}", series_id=1000 * n + i + 1))
+                store.list_hrefs("1")
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert store.calendar_state("1").object_count == 80

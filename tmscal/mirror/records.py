@@ -1,0 +1,92 @@
+"""From TMS to mirror rows: rooms from systems, :class:`ConferenceRecord` from a conference.
+
+The rendering itself belongs to :mod:`tmscal.ical`; this module only feeds it the mirror's rooms
+and packs its answer together with the TMS identity (series id, occurrence ids, version) the
+store keeps for the sync and write paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tmscal.mirror.store import ConferenceRecord, MirrorStore, Room
+from tmscal.model import Conference, System
+
+
+def room_from_system(system: System) -> Room:
+    """The mirror's view of a TMS system. The address is the SIP URI (as ``mailto:``) if any."""
+    address = system.sip_uri or ""
+    if address and ":" not in address:
+        address = f"mailto:{address}"
+    return Room(system_id=system.system_id, name=system.name or f"System {system.system_id}",
+                zone=system.time_zone or "", site=system.site or system.location or "",
+                description=system.description or "", address=address)
+
+
+def iana_zone(zone: str, default: str = "UTC") -> str:
+    """An IANA zone for a TMS zone name (Windows ids are translated; unknown → ``default``)."""
+    if not zone:
+        return default
+    try:
+        from tmscal.ical import windows_to_iana  # type: ignore[attr-defined]
+    except ImportError:  # the converter does not offer it (yet): accept IANA names only
+        windows_to_iana = None
+    if "/" in zone or zone == "UTC":
+        return zone
+    if windows_to_iana is not None:
+        try:
+            return windows_to_iana(zone) or default
+        except (KeyError, ValueError):
+            return default
+    return default
+
+
+class MirrorRoomDirectory:
+    """A ``tmscal.ical.RoomDirectory`` over the mirror's rooms (snapshot taken at creation)."""
+
+    def __init__(self, rooms: Iterable[Room], default_zone: str = "UTC") -> None:
+        from tmscal.ical import RoomInfo, RoomTable
+
+        self._table = RoomTable(
+            RoomInfo(system_id=room.system_id, name=room.name,
+                     zone=iana_zone(room.zone, default_zone), address=room.address)
+            for room in rooms)
+
+    @classmethod
+    def of_store(cls, store: MirrorStore, default_zone: str = "UTC") -> "MirrorRoomDirectory":
+        return cls(store.list_rooms(), default_zone)
+
+    def room_by_id(self, system_id: int):
+        return self._table.room_by_id(system_id)
+
+    def room_by_address(self, address: str):
+        return self._table.room_by_address(address)
+
+    def room_by_name(self, name: str):
+        return self._table.room_by_name(name)
+
+
+def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
+               default_zone: str = "UTC", privacy: str = "full",
+               conference_ids: Iterable[int] = ()) -> ConferenceRecord | None:
+    """The record of a series or single conference as TMS returned it in full, or None when
+    the converter has nothing to show (deleted, or no participating room)."""
+    from tmscal.ical import render_conference
+
+    rendered = render_conference(conference, rooms, default_zone=default_zone, privacy=privacy)
+    if rendered is None:
+        return None
+    occurrences = list(rendered.occurrences) or [(rendered.start_utc, rendered.end_utc)]
+    ids = {conference.conference_id, *conference_ids}
+    if conference.recurrence is not None:
+        for exception in conference.recurrence.exceptions:
+            if exception.modified is not None and exception.modified.conference_id > 0:
+                ids.add(exception.modified.conference_id)
+    room_ids = [system_id for system_id in dict.fromkeys(conference.system_ids)
+                if rooms.room_by_id(system_id) is not None]
+    return ConferenceRecord(
+        uid=rendered.uid, ical=rendered.ical, start_utc=rendered.start_utc,
+        end_utc=rendered.end_utc, occurrences=occurrences, room_ids=room_ids,
+        series_id=conference.conference_id, conference_ids=sorted(i for i in ids if i > 0),
+        version=conference.version, external_source_id=conference.external_source_id,
+        external_primary_key=conference.external_primary_key)

@@ -1,0 +1,107 @@
+"""The syncer's loop: poll, reconcile when due, back off while TMS fails, hold the lease.
+
+:class:`SyncRunner` runs one :class:`~tmscal.mirror.sync.Syncer` until stopped, either in the
+foreground (``tmscal sync --watch``) or as a daemon thread in the serving process
+(:func:`start_background_syncer`, at most one per process and database). Across processes, the
+store's ``syncer`` lease makes sure only one runner per mirror works; the others wait and take
+over when the holder's lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from tmscal.mirror.backoff import Backoff
+from tmscal.mirror.sync import Syncer
+from tmscal.model import TmsAuthenticationError, TmsError, TmsUnavailable
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "syncer"
+
+
+class SyncRunner:
+    """Drives a syncer: one step per poll interval while it holds the lease."""
+
+    def __init__(self, syncer: Syncer, *, owner: str | None = None) -> None:
+        self.syncer = syncer
+        self.settings = syncer.settings
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.backoff = Backoff(initial=min(1.0, self.settings.poll_interval),
+                               maximum=self.settings.max_backoff)
+        self.lease_ttl = max(60.0, 6 * self.settings.poll_interval)
+        self.stop_event = threading.Event()
+        self._last_reconcile = time.monotonic()
+        syncer.on_lease_renewal = self._renew
+
+    def _renew(self) -> None:
+        self.syncer.store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl)
+
+    def step(self) -> float:
+        """One round (a sync, or a reconciliation when due); returns the seconds to wait."""
+        store = self.syncer.store
+        if not store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl):
+            return self.settings.poll_interval
+        try:
+            interval = self.settings.reconcile_interval
+            if interval and time.monotonic() - self._last_reconcile >= interval \
+                    and store.get_cursor() is not None:
+                self.syncer.reconcile()
+                self._last_reconcile = time.monotonic()
+            self.syncer.sync_once()
+        except (TmsUnavailable, TmsError, TmsAuthenticationError, OSError) as error:
+            delay = self.backoff.failure()
+            message = f"{type(error).__name__}: {error}"
+            log.warning("sync failed (%s); retrying in %.1f s", message, delay)
+            store.record_sync(success=False, error=message)
+            return delay
+        self.backoff.success()
+        return self.settings.poll_interval
+
+    def run(self) -> None:
+        """Loop until :meth:`stop`; releases the lease on the way out."""
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    delay = self.step()
+                except Exception:  # a bug must not kill the serving process's syncer
+                    log.exception("unexpected error in the syncer")
+                    delay = self.backoff.failure()
+                self.stop_event.wait(delay)
+        finally:
+            self.syncer.store.release_lease(LEASE_NAME, self.owner)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+_BACKGROUND: dict[str, tuple[SyncRunner, threading.Thread]] = {}
+_BACKGROUND_LOCK = threading.Lock()
+
+
+def start_background_syncer(syncer: Syncer, key: str) -> SyncRunner:
+    """Start the process's syncer for mirror ``key`` (e.g. the database path) in a daemon
+    thread, unless one already runs; return the runner either way."""
+    with _BACKGROUND_LOCK:
+        running = _BACKGROUND.get(key)
+        if running is not None and running[1].is_alive():
+            return running[0]
+        runner = SyncRunner(syncer)
+        thread = threading.Thread(target=runner.run, name="tmscal-syncer", daemon=True)
+        _BACKGROUND[key] = (runner, thread)
+        thread.start()
+        return runner
+
+
+def stop_background_syncer(key: str, timeout: float = 10.0) -> None:
+    """Stop the background syncer of ``key`` (if any) and wait for it."""
+    with _BACKGROUND_LOCK:
+        running = _BACKGROUND.pop(key, None)
+    if running is not None:
+        running[0].stop()
+        running[1].join(timeout)

@@ -1,0 +1,436 @@
+"""The sync engine: full import, incremental sync from the transaction log, reconciliation.
+
+:class:`Syncer` keeps one :class:`~tmscal.mirror.store.MirrorStore` in step with TMS:
+
+* :meth:`Syncer.full_import` — rooms (GetSystems), then every room's bookings over the horizon
+  (GetConferencesForSystems in batches of systems × windows), then each conference in full
+  (GetRecurrentConferenceById, with bounded concurrency); anything the mirror held that TMS no
+  longer lists is tombstoned; the cursor is set to the log head read *before* the scan, so
+  changes made during the import are replayed afterwards (replays are harmless).
+* :meth:`Syncer.sync_once` — GetTransactionsSince from the stored cursor, page by page through
+  ListIncomplete; every page's conferences are fetched, re-rendered and stored in one
+  transaction, and only then does the cursor advance. An unknown cursor falls back to a full
+  import.
+* :meth:`Syncer.reconcile` — lists the horizon again and refetches what the log missed.
+
+Identity: an object's UID comes from the converter (the ExternalPrimaryKey), so a series TMS
+recreates with new ConferenceIds keeps its UID and href; the store maps every ConferenceId seen
+(series and occurrences) to its UID, which is how a ``Deleted`` transaction for an occurrence
+or an old id finds the object it concerns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system
+from tmscal.mirror.settings import MirrorSettings
+from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
+from tmscal.model import (
+    ClientSessionError,
+    Conference,
+    ConferenceDeleted,
+    ConferenceNotFound,
+    ConferenceStatus,
+    DatabaseDown,
+    TmsError,
+    TransactionType,
+)
+
+UTC = timezone.utc
+log = logging.getLogger(__name__)
+
+#: Records stored per transaction during an import.
+IMPORT_BATCH = 500
+
+#: ``progress(phase, done, total)``; phases: ``rooms``, ``scan``, ``details``, ``cleanup``.
+Progress = Callable[[str, int, int], None]
+
+
+class CursorUnknown(Exception):
+    """TMS refused the stored transaction cursor; a full import is needed."""
+
+
+@dataclass
+class ListedConference:
+    """What the list calls told about one conference (series or single)."""
+
+    key: tuple
+    ids: set[int] = field(default_factory=set)
+    version: int = 0
+
+    @property
+    def any_id(self) -> int:
+        return min(self.ids)
+
+
+@dataclass
+class SyncReport:
+    """Counts of one sync run (added to the store's counters)."""
+
+    kind: str
+    transactions: int = 0
+    fetched: int = 0
+    stored: int = 0
+    removed: int = 0
+    listed: int = 0
+
+    def counters(self) -> dict[str, int]:
+        return {f"{self.kind}.transactions": self.transactions, "fetched": self.fetched,
+                "stored": self.stored, "removed": self.removed}
+
+
+def _listing_key(conference: Conference) -> tuple:
+    """Occurrences of one series share their external ids; a single conference has its id."""
+    if conference.external_primary_key:
+        return ("ext", conference.external_source_id, conference.external_primary_key)
+    return ("id", conference.conference_id)
+
+
+def _windows(start: datetime, end: datetime, days: int) -> Iterator[tuple[datetime, datetime]]:
+    step = timedelta(days=max(1, days))
+    while start < end:
+        yield start, min(end, start + step)
+        start += step
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), max(1, size)):
+        yield items[i:i + size]
+
+
+class Syncer:
+    """Keeps ``store`` in step with TMS. ``client_factory()`` returns a new TMS client; each
+    thread the syncer uses gets its own. Methods are not meant to run concurrently with each
+    other: the lease (:meth:`run`) keeps one syncer per mirror."""
+
+    def __init__(self, store: MirrorStore, client_factory: Callable[[], object],
+                 settings: MirrorSettings | None = None, *, privacy: str = "full",
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.settings = settings or MirrorSettings()
+        self.privacy = privacy
+        self._client_factory = client_factory
+        self._local = threading.local()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.on_lease_renewal: Callable[[], None] = lambda: None
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def client(self):
+        """This thread's TMS client."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._client_factory()
+        return client
+
+    def horizon(self) -> tuple[datetime, datetime]:
+        now = self._clock().replace(microsecond=0)
+        return (now - timedelta(days=self.settings.horizon_past_days),
+                now + timedelta(days=self.settings.horizon_future_days))
+
+    def _in_horizon(self, record: ConferenceRecord) -> bool:
+        start, end = self.horizon()
+        return any(s < end and (e > start or s >= start) for s, e in record.occurrences)
+
+    def _directory(self) -> MirrorRoomDirectory:
+        return MirrorRoomDirectory.of_store(self.store, self.settings.default_zone)
+
+    def fetch(self, conference_id: int) -> Conference | None:
+        """The series (or single conference) ``conference_id`` belongs to, in full; None when
+        TMS no longer has it (not found, deleted, or a negative series id)."""
+        try:
+            conference = self.client().get_recurrent_conference_by_id(conference_id)
+        except (ConferenceNotFound, ConferenceDeleted):
+            return None
+        if conference is None or conference.conference_id <= 0 \
+                or conference.status == ConferenceStatus.DELETED:
+            return None
+        return conference
+
+    def _fetch_many(self, ids: Iterable[int]) -> dict[int, Conference | None]:
+        ids = list(dict.fromkeys(ids))
+        workers = max(1, min(self.settings.detail_workers, len(ids)))
+        if workers == 1:
+            return {i: self.fetch(i) for i in ids}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-fetch") as pool:
+            return dict(zip(ids, pool.map(self.fetch, ids)))
+
+    # ---- applying changes --------------------------------------------------------------------
+
+    def apply_conference_ids(self, ids: Iterable[int], report: SyncReport | None = None) -> None:
+        """Bring the mirror in line with TMS for these ConferenceIds (any mix of series,
+        occurrence, old and unknown ids). Idempotent; stores alive conferences in one
+        transaction, then settles the ones that vanished."""
+        report = report or SyncReport("apply")
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return
+        previous = {i: self.store.find_by_conference_id(i) for i in ids}
+        fetched = self._fetch_many(ids)
+        report.fetched += len(fetched)
+        directory = self._directory()
+        records: dict[str, ConferenceRecord] = {}
+        drop: set[str] = set()
+        suspects: dict[str, ConferenceRef] = {}
+        for conference_id, conference in fetched.items():
+            record = None
+            if conference is not None:
+                record = record_for(conference, directory, default_zone=self.settings.default_zone,
+                                    privacy=self.privacy, conference_ids=[conference_id])
+                if record is not None and not self._in_horizon(record):
+                    drop.add(record.uid)
+                    record = None
+            if record is not None:
+                known = records.get(record.uid)
+                if known is not None:
+                    record.conference_ids = sorted(set(known.conference_ids)
+                                                   | set(record.conference_ids))
+                records[record.uid] = record
+            old = previous[conference_id]
+            if old is not None and (record is None or record.uid != old.uid):
+                suspects[old.uid] = old
+        if records:
+            outcomes = self.store.store_conferences(list(records.values()))
+            report.stored += sum(1 for o in outcomes if o.changed)
+        for uid in drop - set(records):
+            if self.store.remove_conference(uid).changed:
+                report.removed += 1
+        gone = {i for i, c in fetched.items() if c is None}
+        for uid in suspects:
+            if uid not in records and uid not in drop:
+                self._settle(uid, gone, directory, report)
+        for conference_id in gone:
+            self.store.forget_conference_id(conference_id)
+
+    def _settle(self, uid: str, gone: set[int], directory: MirrorRoomDirectory,
+                report: SyncReport) -> None:
+        """A conference id of ``uid`` vanished or moved: keep ``uid`` if its series still
+        exists in TMS (re-stored), otherwise tombstone it."""
+        ref = self.store.find_by_uid(uid)
+        if ref is None:
+            return
+        conference = None if ref.series_id in gone else self.fetch(ref.series_id)
+        if conference is None:
+            for other in ref.conference_ids:  # a recreated series may be reachable by another id
+                if other not in gone and other != ref.series_id:
+                    conference = self.fetch(other)
+                    if conference is not None:
+                        break
+        record = None
+        if conference is not None:
+            report.fetched += 1
+            record = record_for(conference, directory, default_zone=self.settings.default_zone,
+                                privacy=self.privacy)
+        if record is not None and record.uid == uid and self._in_horizon(record):
+            if self.store.store_conference(record).changed:
+                report.stored += 1
+            return
+        if self.store.remove_conference(uid).changed:
+            report.removed += 1
+        if record is not None and self._in_horizon(record):
+            self.store.store_conference(record)
+
+    # ---- incremental -------------------------------------------------------------------------
+
+    def sync_once(self) -> SyncReport:
+        """Apply the transaction log since the cursor (a full import when there is none)."""
+        cursor = self.store.get_cursor()
+        if cursor is None:
+            return self.full_import()
+        report = SyncReport("incremental")
+        try:
+            self._follow_log(cursor, report)
+        except CursorUnknown as error:
+            log.warning("TMS refused transaction cursor %s (%s): running a full import",
+                        cursor, error)
+            return self.full_import()
+        self.store.record_sync(success=True, kind="incremental", counters=report.counters())
+        return report
+
+    def _transactions_page(self, cursor: int) -> list:
+        try:
+            return list(self.client().get_transactions_since(cursor))
+        except (DatabaseDown, ClientSessionError):
+            raise
+        except TmsError as error:
+            raise CursorUnknown(str(error)) from error
+
+    def _follow_log(self, cursor: int, report: SyncReport) -> int:
+        while True:
+            page = self._transactions_page(cursor)
+            entries = [t for t in page if t.trans_type != TransactionType.LIST_INCOMPLETE]
+            incomplete = len(entries) != len(page)
+            if entries:
+                report.transactions += len(entries)
+                self.apply_conference_ids((t.conference_id for t in entries), report)
+                newest = max(t.transaction_id for t in entries)
+            else:
+                newest = max((t.transaction_id for t in page), default=cursor)
+            if newest > cursor:
+                self.store.set_cursor(newest)  # only now: the changes up to it are stored
+                cursor = newest
+            elif incomplete:
+                log.warning("ListIncomplete without progress at transaction %s", cursor)
+                return cursor
+            if not incomplete:
+                return cursor
+            self.on_lease_renewal()
+
+    def log_head(self, start: int = 0) -> int:
+        """The newest transaction id in the log (walking it from ``start``)."""
+        cursor = start
+        while True:
+            page = self._transactions_page(cursor)
+            newest = max((t.transaction_id for t in page), default=cursor)
+            if newest <= cursor or not any(
+                    t.trans_type == TransactionType.LIST_INCOMPLETE for t in page):
+                return max(cursor, newest)
+            cursor = newest
+            self.on_lease_renewal()
+
+    # ---- full import and reconciliation -------------------------------------------------------
+
+    def _refresh_rooms(self, progress: Progress | None) -> list[int]:
+        systems = self.client().get_systems()
+        rooms = [room_from_system(system) for system in systems]
+        self.store.replace_rooms(rooms)
+        if progress:
+            progress("rooms", len(rooms), len(rooms))
+        return [room.system_id for room in rooms]
+
+    def list_horizon(self, system_ids: list[int],
+                     progress: Progress | None = None) -> dict[tuple, ListedConference]:
+        """Every conference TMS lists on these systems within the horizon, grouped per series."""
+        start, end = self.horizon()
+        windows = list(_windows(start, end, self.settings.window_days))
+        batches = list(_batches(system_ids, self.settings.systems_per_call))
+        total, done = len(windows) * len(batches), 0
+        listed: dict[tuple, ListedConference] = {}
+        for batch in batches:
+            for window_start, window_end in windows:
+                for conference in self.client().get_conferences_for_systems(
+                        batch, window_start, window_end, ConferenceStatus.ALL_EXCEPT_DELETED):
+                    key = _listing_key(conference)
+                    entry = listed.get(key)
+                    if entry is None:
+                        entry = listed[key] = ListedConference(key)
+                    entry.ids.add(conference.conference_id)
+                    entry.version = max(entry.version, conference.version)
+                done += 1
+                if progress:
+                    progress("scan", done, total)
+                if done % 20 == 0:
+                    self.on_lease_renewal()
+        return listed
+
+    def full_import(self, progress: Progress | None = None) -> SyncReport:
+        """Rebuild the mirror's content from TMS (see the module docstring)."""
+        report = SyncReport("full")
+        head = self.log_head(self.store.get_cursor() or 0)
+        system_ids = self._refresh_rooms(progress)
+        listed = list(self.list_horizon(system_ids, progress).values())
+        report.listed = len(listed)
+        directory = self._directory()
+        seen: set[str] = set()
+        buffer: list[ConferenceRecord] = []
+
+        def flush() -> None:
+            if buffer:
+                outcomes = self.store.store_conferences(buffer)
+                report.stored += sum(1 for o in outcomes if o.changed)
+                buffer.clear()
+                self.on_lease_renewal()
+
+        workers = max(1, self.settings.detail_workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-import") as pool:
+            for offset in range(0, len(listed), 1000):
+                chunk = listed[offset:offset + 1000]
+                for entry, conference in zip(chunk, pool.map(
+                        lambda e: self.fetch(e.any_id), chunk)):
+                    report.fetched += 1
+                    if conference is None:
+                        continue
+                    record = record_for(conference, directory,
+                                        default_zone=self.settings.default_zone,
+                                        privacy=self.privacy, conference_ids=entry.ids)
+                    if record is None or not self._in_horizon(record) or record.uid in seen:
+                        continue
+                    seen.add(record.uid)
+                    buffer.append(record)
+                    if len(buffer) >= IMPORT_BATCH:
+                        flush()
+                if progress:
+                    progress("details", min(offset + len(chunk), len(listed)), len(listed))
+        flush()
+        stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen]
+        for index, uid in enumerate(stale, 1):
+            if self.store.remove_conference(uid).changed:
+                report.removed += 1
+            if progress:
+                progress("cleanup", index, len(stale))
+        self.store.set_cursor(head)
+        self.store.record_sync(success=True, kind="full", counters=report.counters())
+        self.purge_tombstones()
+        return report
+
+    def reconcile(self) -> SyncReport:
+        """Compare the horizon with TMS and refetch whatever the log missed."""
+        report = SyncReport("reconcile")
+        system_ids = self._refresh_rooms(None)
+        listed = self.list_horizon(system_ids)
+        report.listed = len(listed)
+        refs = list(self.store.iter_conference_refs())
+        by_id = {i: ref for ref in refs for i in ref.conference_ids}
+        listed_ids: set[int] = set()
+        refresh: list[int] = []
+        for entry in listed.values():
+            listed_ids |= entry.ids
+            known = {by_id[i].uid: by_id[i] for i in entry.ids if i in by_id}
+            ref = next(iter(known.values()), None)
+            if ref is None or len(known) > 1 or ref.version < entry.version \
+                    or not entry.ids <= set(ref.conference_ids):
+                refresh.append(entry.any_id)
+        for ref in refs:
+            if not listed_ids.intersection(ref.conference_ids):
+                refresh.append(ref.series_id)
+        self.apply_conference_ids(refresh, report)
+        self.store.record_sync(success=True, kind="reconcile", counters=report.counters())
+        self.purge_tombstones()
+        return report
+
+    def purge_tombstones(self) -> int:
+        cutoff = self._clock() - timedelta(days=self.settings.tombstone_days)
+        return self.store.purge_tombstones(cutoff)
+
+    # ---- read-your-writes --------------------------------------------------------------------
+
+    def store_saved(self, conference: Conference) -> ConferenceRecord | None:
+        """See :func:`store_saved_conference`."""
+        return store_saved_conference(self.store, conference,
+                                      default_zone=self.settings.default_zone,
+                                      privacy=self.privacy)
+
+
+def store_saved_conference(store: MirrorStore, conference: Conference, *,
+                           default_zone: str = "UTC", privacy: str = "full"
+                           ) -> ConferenceRecord | None:
+    """Write TMS's answer to a SaveConference into the mirror at once (read-your-writes).
+
+    ``conference`` is the saved series or single conference as TMS returned it. Returns the
+    stored record, or None when it shows in no room (then it is removed from the mirror).
+    """
+    directory = MirrorRoomDirectory.of_store(store, default_zone)
+    record = record_for(conference, directory, default_zone=default_zone, privacy=privacy)
+    if record is None:
+        ref = store.find_by_conference_id(conference.conference_id)
+        if ref is not None:
+            store.remove_conference(ref.uid)
+        return None
+    store.store_conference(record)
+    return record
