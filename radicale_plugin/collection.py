@@ -1,0 +1,315 @@
+"""The collections the plugin serves: the root, each user's home, and room calendars.
+
+All answers come from the mirror (:class:`tmscal.mirror.store.MirrorStore`) through indexed
+questions: the ctag, sync token, ``has_uid``, multiget, time-range query and last-modified
+never scan a calendar. Writes go to the booking service (:mod:`tmscal.booking`), which talks
+to TMS and stores TMS's answer in the mirror before returning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Optional, overload
+
+from radicale.item import Item
+from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
+from radicale.storage import BaseCollection, ComponentNotFoundError
+
+from radicale_plugin import outcome
+from radicale_plugin.feed_text import CalendarTextCache, render_calendar
+from radicale_plugin.items import EPOCH_HTTP_DATE, http_date, item_from_object
+from radicale_plugin.namespace import room_path
+from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
+from tmscal.mirror.store import Room, UnknownCalendar, UnknownSyncToken, room_calendar_id
+
+if TYPE_CHECKING:
+    from tmscal.bridge_runtime import BridgeRuntime
+
+SYNC_TOKEN_PREFIX = "http://radicale.org/ns/sync/"
+
+#: Colours per site, picked by a stable hash of the site name.
+SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
+                "#17becfff", "#8c564bff", "#e377c2ff", "#7f7f7fff", "#bcbd22ff")
+
+_calendar_texts = CalendarTextCache()
+
+
+def site_colour(site: str) -> str:
+    """The calendar colour of every room of ``site`` (stable across restarts)."""
+    digest = hashlib.sha256(site.encode("utf-8")).digest()
+    return SITE_COLOURS[digest[0] % len(SITE_COLOURS)]
+
+
+def room_description(room: Room) -> str:
+    """``Site — location/address`` shown as the calendar description."""
+    parts = [part for part in (room.site, room.description or room.address) if part]
+    return " — ".join(parts) or room.name
+
+
+class _StaticCollection(BaseCollection):
+    """A collection without items or properties of its own (the root, a home)."""
+
+    def __init__(self, path: str, meta: Mapping[str, str] | None = None) -> None:
+        self._path = path
+        self._meta = dict(meta or {})
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def etag(self) -> str:
+        return '"%s"' % hashlib.sha256(
+            (self._path + json.dumps(self._meta, sort_keys=True)).encode()).hexdigest()
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        token = SYNC_TOKEN_PREFIX + self.etag.strip('"')
+        if old_token and old_token != token:
+            raise ValueError("unknown sync token")
+        return token, []
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
+        for href in hrefs:
+            yield href, None
+
+    def get_all(self) -> Iterator[Item]:
+        return iter(())
+
+    def get_filtered(self, filters):  # type: ignore[override]
+        return iter(())
+
+    def has_uid(self, uid: str) -> bool:
+        return False
+
+    def upload(self, href: str, item: Item):  # type: ignore[override]
+        raise RefusedOperation("Events can only be created in a room calendar.")
+
+    def delete(self, href: str | None = None) -> None:
+        raise RefusedOperation("This collection cannot be deleted.")
+
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> Optional[str]: ...
+
+    def get_meta(self, key: Optional[str] = None):
+        if key is None:
+            return dict(self._meta)
+        return self._meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        raise RefusedOperation("The properties of this collection cannot be changed.")
+
+    @property
+    def last_modified(self) -> str:
+        return EPOCH_HTTP_DATE
+
+    def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
+        return ""
+
+
+class RootCollection(_StaticCollection):
+    """``/``: always exists, lists nothing (clients go to their home)."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+class HomeCollection(_StaticCollection):
+    """``/<user>/``: the principal; its children are the room calendars the user may see."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__(user, {"D:displayname": user})
+
+
+class RoomCalendar(BaseCollection):
+    """A room as a calendar collection of one user's home.
+
+    ``bookable`` False makes every write a :class:`~tmscal.bridge_errors.NotAllowed` (the rights
+    plugin already shows the calendar read-only to clients).
+    """
+
+    def __init__(self, runtime: "BridgeRuntime", user: str, room: Room, bookable: bool) -> None:
+        self._runtime = runtime
+        self._user = user
+        self._room = room
+        self._bookable = bookable
+        self._calendar_id = room_calendar_id(room.system_id)
+        self._path = room_path(user, room.system_id)
+        self._meta = {
+            "tag": "VCALENDAR",
+            "D:displayname": room.name,
+            "C:calendar-description": room_description(room),
+            "ICAL:calendar-color": site_colour(room.site),
+            "C:supported-calendar-component-set": "VEVENT",
+        }
+
+    # ---- identity ----------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def room(self) -> Room:
+        return self._room
+
+    @property
+    def bookable(self) -> bool:
+        return self._bookable
+
+    def _state(self):
+        try:
+            return self._runtime.store.calendar_state(self._calendar_id)
+        except UnknownCalendar:
+            return None
+
+    @property
+    def etag(self) -> str:
+        """The ctag: the mirror's per-calendar ctag combined with the properties."""
+        state = self._state()
+        ctag = state.ctag if state else ""
+        digest = hashlib.sha256(
+            (ctag + json.dumps(self._meta, sort_keys=True)).encode()).hexdigest()
+        return f'"{digest}"'
+
+    @property
+    def last_modified(self) -> str:
+        state = self._state()
+        return http_date(state.last_modified if state else None)
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence."""
+        if old_token:
+            if not old_token.startswith(SYNC_TOKEN_PREFIX):
+                raise ValueError("unknown sync token")
+            old_token = old_token[len(SYNC_TOKEN_PREFIX):]
+        try:
+            changes = self._runtime.store.changes_since(self._calendar_id, old_token)
+        except UnknownSyncToken:
+            raise
+        except UnknownCalendar as error:
+            raise ValueError("unknown calendar") from error
+        token = SYNC_TOKEN_PREFIX + changes.token
+        if not old_token:
+            return token, list(changes.changed)
+        return token, list(changes.changed) + list(changes.deleted)
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
+        wanted = list(dict.fromkeys(hrefs))
+        if not wanted:
+            return
+        found = {stored.href: stored
+                 for stored in self._runtime.store.get_objects(self._calendar_id, wanted)}
+        for href in wanted:
+            stored = found.get(href)
+            yield href, item_from_object(self, stored) if stored else None
+
+    def get_all(self) -> Iterator[Item]:
+        for stored in self._runtime.store.iter_objects(self._calendar_id):
+            yield item_from_object(self, stored)
+
+    def get_filtered(self, filters: Iterable) -> Iterator[tuple[Item, bool]]:
+        """Objects whose occurrences may match; ``True`` when the filter is exactly a VEVENT
+        time range, which the occurrence index answers exactly."""
+        tag, start, end, simple = simplify_prefilters(filters, self.tag)
+        if tag is not None and tag != "VEVENT":
+            return
+        if start <= TIMESTAMP_MIN and end >= TIMESTAMP_MAX:
+            for stored in self._runtime.store.iter_objects(self._calendar_id):
+                yield item_from_object(self, stored), simple
+            return
+        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, timezone.utc)
+        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, timezone.utc)
+        for stored in self._runtime.store.objects_in_range(self._calendar_id, start_utc, end_utc):
+            yield item_from_object(self, stored), simple
+
+    def has_uid(self, uid: str) -> bool:
+        return self._runtime.store.has_uid(self._calendar_id, uid)
+
+    def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
+        state = self._state()
+        name = self._meta["D:displayname"]
+        description = self._meta["C:calendar-description"]
+        key = (self._calendar_id, state.ctag if state else "", name, description)
+        text = _calendar_texts.get(key)
+        if text is None:
+            text = render_calendar(
+                (stored.ical for stored in self._runtime.store.iter_objects(self._calendar_id)),
+                name, description)
+            _calendar_texts.put(key, text)
+        return text
+
+    # ---- properties --------------------------------------------------------------------------
+
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> Optional[str]: ...
+
+    def get_meta(self, key: Optional[str] = None):
+        if key is None:
+            return dict(self._meta)
+        return self._meta.get(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        self._refuse(RefusedOperation(
+            f"The properties of room {self._room.name} come from TMS and cannot be changed "
+            "from a calendar client."))
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def upload(self, href: str, item: Item) -> tuple[Item, Optional[Item]]:
+        """Book (or change) the room in TMS, then answer from the mirror.
+
+        Returns ``(stored item, previous item)``. When TMS changed what the client sent, the
+        outcome is marked ``stored_differs`` and the returned item carries the ETag of the
+        client's own text, so even a stock Radicale makes the client fetch TMS's version.
+        """
+        previous = next(iter(self.get_multi([href])))[1]
+        try:
+            result = self._runtime.booking.put(
+                user=self._user, system_id=self._room.system_id, href=href,
+                text=item.serialize(), bookable=self._bookable)
+        except (BridgeRefusal, TmsDown) as error:
+            self._refuse(error)
+        stored = item_from_object(self, result.stored)
+        if result.differs:
+            outcome.current().stored_differs = True
+            client_etag = '"%s"' % hashlib.sha256(item.serialize().encode()).hexdigest()
+            if client_etag == stored.etag:
+                client_etag = '"%s-client"' % client_etag.strip('"')
+            stored = Item(collection=self, href=stored.href, last_modified=stored.last_modified,
+                          text=result.stored.ical, etag=client_etag, uid=stored.uid,
+                          name="VCALENDAR", component_name="VEVENT",
+                          time_range=(math.floor(result.stored.start_utc.timestamp()),
+                                      math.ceil(result.stored.end_utc.timestamp())))
+        return stored, previous
+
+    def delete(self, href: Optional[str] = None) -> None:
+        """Cancel the booking at ``href`` in TMS; deleting the room calendar is refused."""
+        if href is None:
+            self._refuse(RefusedOperation(
+                f"Room {self._room.name} is a TMS system; its calendar cannot be deleted."))
+        stored = self._runtime.store.get_objects(self._calendar_id, [href])
+        if not stored:
+            raise ComponentNotFoundError(href)
+        try:
+            self._runtime.booking.delete(user=self._user, system_id=self._room.system_id,
+                                         href=href, bookable=self._bookable)
+        except (BridgeRefusal, TmsDown) as error:
+            self._refuse(error)
+
+    def _refuse(self, error: BaseException):
+        """Record ``error`` for the web layer and raise it for Radicale."""
+        if isinstance(error, (BridgeRefusal, TmsDown)):
+            outcome.current().refusal = error
+        raise error

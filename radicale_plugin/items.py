@@ -1,0 +1,47 @@
+"""Radicale items built from mirrored objects, without parsing them.
+
+Every item carries its pre-rendered text, ETag, UID, component name and time range, so the read
+path never touches vobject (RADICALE-PLUGIN.md §1.5).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import TYPE_CHECKING
+
+from radicale.item import Item
+
+from tmscal.mirror.store import StoredObject
+
+if TYPE_CHECKING:
+    from radicale.storage import BaseCollection
+
+#: The Last-Modified of things that never change (the root, homes).
+EPOCH_HTTP_DATE = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def http_date(instant: datetime | None) -> str:
+    """RFC 9110 HTTP date of ``instant`` (never empty: GET asserts a truthy value)."""
+    if instant is None:
+        return EPOCH_HTTP_DATE
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return format_datetime(instant.astimezone(timezone.utc), usegmt=True)
+
+
+def item_from_object(collection: "BaseCollection", stored: StoredObject) -> Item:
+    """The Radicale item for one mirrored object of ``collection``."""
+    return Item(
+        collection=collection,
+        href=stored.href,
+        last_modified=http_date(stored.last_modified),
+        text=stored.ical,
+        etag=stored.etag,
+        uid=stored.uid,
+        name="VCALENDAR",
+        component_name="VEVENT",
+        time_range=(math.floor(stored.start_utc.timestamp()),
+                    math.ceil(stored.end_utc.timestamp())),
+    )

@@ -1,0 +1,50 @@
+"""What the plugin tells the WSGI layer about the request it is serving.
+
+Radicale answers storage exceptions with fixed statuses and bodies, and always sends the
+uploaded item's ETag. The plugin records here, per request thread, the typed refusal it raised
+and whether the stored object differs from what the client sent; :mod:`tmscal.web` reads it
+after Radicale answered and rewrites the response. Without that layer (stock ``radicale``) the
+notes are simply never read.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from tmscal.bridge_errors import BridgeError
+
+
+@dataclass
+class RequestOutcome:
+    """Notes about one request. ``refusal`` is the error behind a failed write;
+    ``stored_differs`` means the client must refetch (no ETag on the PUT answer);
+    ``read_only_room`` names a room the user may see but not change."""
+
+    refusal: BridgeError | None = None
+    stored_differs: bool = False
+    read_only_room: str = ""
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+_local = threading.local()
+
+
+def begin() -> RequestOutcome:
+    """Start a fresh outcome for the request running on this thread and return it."""
+    outcome = RequestOutcome()
+    _local.outcome = outcome
+    return outcome
+
+
+def current() -> RequestOutcome:
+    """The outcome of this thread's request (a throw-away one outside :func:`begin`)."""
+    outcome = getattr(_local, "outcome", None)
+    if outcome is None:
+        outcome = begin()
+    return outcome
+
+
+def end() -> None:
+    """Forget this thread's outcome."""
+    _local.outcome = None

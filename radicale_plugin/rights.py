@@ -1,0 +1,46 @@
+"""``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
+
+* ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
+* ``/<user>/room-<id>/``: ``rw`` if the user may book the room, ``r`` if they may only see it,
+  nothing otherwise (other users' homes are invisible).
+
+Rooms seen read-only are noted in the request's outcome, so the web layer can say why a write
+was refused. Needs ``[storage] tmscal_config`` like the storage.
+"""
+
+from __future__ import annotations
+
+from radicale.rights import BaseRights
+
+from radicale_plugin import namespace, outcome
+from radicale_plugin.options import config_path
+from tmscal.bridge_runtime import runtime_for
+
+
+class Rights(BaseRights):
+    """Room rights from :class:`tmscal.room_access.RoomAccess`."""
+
+    def __init__(self, configuration) -> None:
+        super().__init__(configuration)
+        self._config_path = config_path(configuration)
+
+    def authorization(self, user: str, user_groups: set, path: str) -> str:
+        if not user:
+            return ""
+        location = namespace.parse_path(path)
+        if isinstance(location, namespace.Root):
+            return "R"
+        if isinstance(location, namespace.Home):
+            return "RW" if location.user == user else ""
+        if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
+            if location.user != user:
+                return ""
+            access = runtime_for(self._config_path).access.access(user, location.system_id)
+            if access is None:
+                return ""
+            room, bookable = access
+            if not bookable:
+                outcome.current().read_only_room = room.name
+                return "r"
+            return "rw"
+        return ""

@@ -1,0 +1,133 @@
+"""``Storage``: Radicale 3.9's storage contract over the tmscal mirror and booking service.
+
+Radicale loads this class for ``[storage] type = radicale_plugin``. It may build several
+instances (one for the app, one for sharing); all of them share the process's
+:class:`~tmscal.bridge_runtime.BridgeRuntime`. Discovery is per user: ``/<user>/`` lists the
+room calendars :class:`~tmscal.room_access.RoomAccess` grants that user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import ContextManager, Iterable, Optional
+
+from radicale.item import Item
+from radicale.storage import BaseCollection, BaseStorage
+
+from radicale_plugin import namespace, outcome
+from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
+from radicale_plugin.items import item_from_object
+from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
+from tmscal.bridge_errors import RefusedOperation
+from tmscal.bridge_runtime import BridgeRuntime, runtime_for
+from tmscal.mirror.store import room_calendar_id
+
+_room_locks: dict[int, threading.Lock] = {}
+_room_locks_guard = threading.Lock()
+
+
+def _room_lock(system_id: int) -> threading.Lock:
+    """The process-wide write lock of one room (writes to different rooms run in parallel)."""
+    with _room_locks_guard:
+        lock = _room_locks.get(system_id)
+        if lock is None:
+            lock = _room_locks[system_id] = threading.Lock()
+        return lock
+
+
+_global_write_lock = threading.Lock()
+
+
+class Storage(BaseStorage):
+    """Room calendars of TMS systems, served from the mirror."""
+
+    _is_collision_free = True
+    _supports_unicode = True
+    _supports_trailing_whitespace = False
+    _supports_problematic_chars = True
+
+    def __init__(self, configuration) -> None:
+        super().__init__(configuration.copy(PLUGIN_CONFIG_SCHEMA))
+        self.runtime: BridgeRuntime = runtime_for(config_path(self.configuration))
+        if self.configuration.get("storage", "tmscal_syncer"):
+            self.runtime.start_syncer()
+
+    # ---- discovery ---------------------------------------------------------------------------
+
+    def discover(self, path: str, depth: str = "0",
+                 child_context_manager: Optional[
+                     Callable[[str, Optional[str]], ContextManager[None]]] = None,
+                 user_groups: set[str] = set()) -> Iterator[BaseCollection | Item]:  # noqa: B006
+        """The object at ``path`` and, unless ``depth == "0"``, its children (a generator)."""
+        location = namespace.parse_path(path)
+        if isinstance(location, namespace.Root):
+            yield RootCollection()
+            return
+        if isinstance(location, namespace.Home):
+            yield HomeCollection(location.user)
+            if depth != "0":
+                for room, bookable in self.runtime.access.rooms_for(location.user):
+                    yield RoomCalendar(self.runtime, location.user, room, bookable)
+            return
+        if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
+            access = self.runtime.access.access(location.user, location.system_id)
+            if access is None:
+                return
+            calendar = RoomCalendar(self.runtime, location.user, *access)
+            if isinstance(location, namespace.RoomPath):
+                yield calendar
+                if depth != "0":
+                    yield from calendar.get_all()
+                return
+            stored = self.runtime.store.get_objects(room_calendar_id(location.system_id),
+                                                    [location.href])
+            if stored:
+                yield item_from_object(calendar, stored[0])
+
+    # ---- collection management (refused) -----------------------------------------------------
+
+    def create_collection(self, href: str, items: Optional[Iterable[Item]] = None,
+                          props: Optional[Mapping[str, str]] = None
+                          ) -> tuple[BaseCollection, dict[str, Item], list[str]]:
+        """Homes exist implicitly; every other creation is refused (rooms come from TMS)."""
+        location = namespace.parse_path(href)
+        if isinstance(location, namespace.Home) and not props:
+            return HomeCollection(location.user), {}, []
+        error = RefusedOperation(
+            "Calendars here are TMS rooms; new calendars cannot be created. "
+            "Book a room by creating an event in its calendar.")
+        outcome.current().refusal = error
+        raise error
+
+    def move(self, item: Item, to_collection: BaseCollection, to_href: str) -> None:
+        error = RefusedOperation(
+            "Bookings cannot be moved between rooms; delete the event and create it in the "
+            "other room's calendar.")
+        outcome.current().refusal = error
+        raise error
+
+    # ---- locking -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def acquire_lock(self, mode: str, user: str | None = "", *args, **kwargs) -> Iterator[None]:
+        """Reads take no lock (the mirror is consistent per call); writes to one room are
+        serialised so Radicale's If-Match check and the TMS save happen atomically."""
+        if mode != "w":
+            yield
+            return
+        location = namespace.parse_path(str(kwargs.get("path") or ""))
+        system_id = getattr(location, "system_id", None)
+        lock = _room_lock(system_id) if system_id is not None else _global_write_lock
+        with lock:
+            yield
+
+    def verify(self) -> bool:
+        """The mirror answers: every room's state can be read."""
+        try:
+            for room in self.runtime.store.list_rooms():
+                self.runtime.store.calendar_state(room.calendar_id)
+        except Exception:  # report, do not crash --verify-storage
+            return False
+        return True

@@ -1,0 +1,388 @@
+"""The write path: a calendar object written into a room calendar becomes a TMS booking.
+
+:class:`RoomBooking` validates and converts the iCalendar text, saves it in TMS (with the
+bridge's ExternalSourceId and the UID as ExternalPrimaryKey, so a retried write updates rather
+than duplicates), and stores TMS's answer in the mirror before returning (read-your-writes).
+A change that only adds overridden or excluded occurrences to a known series is sent as
+per-occurrence calls, so the rest of the series stays untouched in TMS.
+
+Every refusal is a :mod:`tmscal.bridge_errors` error with a one-line reason naming the room
+and the time. Nothing is written to the mirror unless TMS accepted the change. Free of Radicale
+types: the ICS feeds and room invitations reuse it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from tmscal import bridge_errors as refusal
+from tmscal.bridge_settings import BridgeSettings
+from tmscal.mirror.records import MirrorRoomDirectory, record_for
+from tmscal.mirror.store import MirrorStore, Room, StoredObject, href_for_uid, room_calendar_id
+from tmscal.model import (
+    CannotBookInPast,
+    Conference,
+    ConferenceActive,
+    ConferenceDeleted,
+    ConferenceNotFound,
+    DatabaseDown,
+    ExceptionType,
+    InstanceNotFound,
+    InvalidTimes,
+    LicenseError,
+    NoAccessToConference,
+    OutsideBookingWindow,
+    Participant,
+    ParticipantCallType,
+    RecurrenceNotSupported,
+    StaleVersion,
+    SystemAlreadyBooked,
+    SystemNotAllowed,
+    SystemNotFound,
+    TmsAuthenticationError,
+    TmsError,
+    TmsUnavailable,
+    UserNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+_SUMMARY = re.compile(r"\r?\nSUMMARY[^:\r\n]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """What a write left in the mirror: the object now served at the written href, and
+    whether it differs from what the client sent (so the client must refetch it)."""
+
+    stored: StoredObject
+    differs: bool
+    created: bool
+
+
+def _when(start: datetime | None, end: datetime | None) -> str:
+    """``2026-03-02 09:00–10:00 UTC`` for reasons."""
+    if start is None:
+        return "at the requested time"
+    start = start.astimezone(timezone.utc)
+    if end is None:
+        return start.strftime("%Y-%m-%d %H:%M UTC")
+    end = end.astimezone(timezone.utc)
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime(
+        "%Y-%m-%d %H:%M")
+    return f"{start:%Y-%m-%d %H:%M}–{end_text} UTC"
+
+
+def summary_of(ical: str) -> str:
+    """The SUMMARY of a rendered object (unfolded, unescaped), or ''."""
+    match = _SUMMARY.search(ical)
+    if not match:
+        return ""
+    value = re.sub(r"\r?\n[ \t]", "", match.group(1))
+    return value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ").replace("\\\\", "\\")
+
+
+class RoomBooking:
+    """Books rooms in TMS for calendar users; one instance per process.
+
+    ``client_for(user)`` returns the TMS client that books for ``user`` (the service user in
+    the service model, the user's own credentials in the per-user model); ``may_see(user,
+    system_id)`` tells whether a conflicting booking in that room may be named to the user.
+    """
+
+    def __init__(self, settings: BridgeSettings, store: MirrorStore,
+                 client_for: Callable[[str], object],
+                 may_see: Callable[[str, int], bool] = lambda user, system_id: True) -> None:
+        self._settings = settings
+        self._store = store
+        self._client_for = client_for
+        self._may_see = may_see
+        #: ``tms_calls`` made by the write path (the read path makes none), ``saved`` writes,
+        #: and one counter per refusal class (``LicenceDenied`` …) for ``/health``
+        self.counters: Counter[str] = Counter()
+
+    # ---- public ------------------------------------------------------------------------------
+
+    def put(self, *, user: str, system_id: int, href: str, text: str,
+            bookable: bool = True) -> BookingResult:
+        """Create or change the booking the object at ``href`` of room ``system_id`` stands for."""
+        room = self._room(system_id)
+        if not bookable:
+            raise refusal.NotAllowed(
+                f"You may see room {room.name} but not book it; ask your TMS administrator "
+                "for booking rights.")
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        parsed = self._parse(text, rooms, room)
+        if href != href_for_uid(parsed.uid):
+            raise refusal.InvalidCalendar(
+                f"Room {room.name}: this server files each event under its UID; save it as "
+                f"{href_for_uid(parsed.uid)} instead of {href}.")
+        existing = self._store.find_by_uid(parsed.uid)
+        client = self._client(user)
+        if parsed.cancelled:
+            if existing is not None:
+                self._delete_series(user, client, room, existing.series_id, parsed.conference)
+                self._store.remove_conference(parsed.uid)
+            raise refusal.InvalidCalendar(
+                f"Room {room.name}: a cancelled event is not a booking; delete the event to "
+                "cancel the booking.")
+        conference = self._prepare(parsed, room, user, existing)
+        saved = None
+        if existing is not None:
+            saved = self._save_occurrences_only(user, client, room, conference, existing)
+        if saved is None:
+            saved = self._call(user, room, conference, lambda: client.save_conference(conference))
+            if saved.is_series or saved.recurrence_instance_id_utc is not None:
+                saved = self._call(user, room, conference,
+                                   lambda: client.get_recurrent_conference_by_id(
+                                       saved.conference_id))
+        stored = self._remember(saved, rooms, room, href, existing)
+        return BookingResult(stored=stored, differs=stored.ical != text,
+                             created=existing is None)
+
+    def delete(self, *, user: str, system_id: int, href: str, bookable: bool = True) -> None:
+        """Cancel the booking at ``href`` of room ``system_id`` (the whole series)."""
+        room = self._room(system_id)
+        if not bookable:
+            raise refusal.NotAllowed(
+                f"You may see room {room.name} but not change its bookings.")
+        objects = self._store.get_objects(room_calendar_id(system_id), [href])
+        if not objects:
+            return
+        ref = self._store.find_by_uid(objects[0].uid)
+        if ref is None:
+            return
+        self._delete_series(user, self._client(user), room, ref.series_id, None)
+        self._store.remove_conference(ref.uid)
+
+    # ---- steps -------------------------------------------------------------------------------
+
+    def _room(self, system_id: int) -> Room:
+        room = self._store.get_room(system_id)
+        if room is None:
+            raise refusal.NotAllowed(f"Room {system_id} is not a TMS system this bridge knows.")
+        return room
+
+    def _client(self, user: str):
+        try:
+            return self._client_for(user)
+        except (TmsUnavailable, TmsAuthenticationError) as error:
+            raise refusal.TmsDown(f"TMS cannot be reached to book for {user}: {error}",
+                                  self._settings.retry_after) from error
+        except KeyError as error:
+            raise refusal.NotAllowed(
+                f"No TMS credentials for {user}; log in again to book rooms.") from error
+
+    def _parse(self, text: str, rooms: MirrorRoomDirectory, room: Room):
+        from tmscal import ical
+
+        try:
+            return ical.parse_event(text, rooms, default_zone=self._settings.default_zone,
+                                    target_room=rooms.room_by_id(room.system_id))
+        except ical.IcalError as error:
+            raise _ical_refusal(error, room) from error
+
+    def _prepare(self, parsed, room: Room, user: str, existing) -> Conference:
+        conference: Conference = parsed.conference
+        conference.external_source_id = (existing.external_source_id if existing is not None
+                                          and existing.external_source_id
+                                          else self._settings.external_source_id)
+        conference.external_primary_key = (existing.external_primary_key if existing is not None
+                                           and existing.external_primary_key else parsed.uid)
+        conference.conference_type = self._settings.conference_type
+        if existing is not None:
+            conference.conference_id = existing.series_id
+            conference.version = existing.version
+        else:
+            conference.conference_id = -1
+            conference.version = 0
+        wanted = [room.system_id] + [info.system_id for info in parsed.room_attendees
+                                     if info.system_id != room.system_id]
+        others = [p for p in conference.participants if not p.call_type.is_system]
+        present = {p.participant_id for p in conference.participants if p.call_type.is_system}
+        systems = [p for p in conference.participants if p.call_type.is_system]
+        for system_id in wanted:
+            if system_id not in present:
+                systems.append(Participant(call_type=ParticipantCallType.TMS,
+                                           participant_id=system_id))
+                present.add(system_id)
+        conference.participants = systems + others
+        if self._settings.booking_model == "service":
+            conference.owner_user_name = self._settings.owner_for(user)
+        return conference
+
+    def _save_occurrences_only(self, user: str, client, room: Room, conference: Conference,
+                               existing):
+        """When the new text only adds overridden/excluded occurrences to the mirrored series,
+        send just those occurrences; None when the series itself changed."""
+        previous = self._store.get_objects(room_calendar_id(room.system_id), [existing.href])
+        if not previous or conference.recurrence is None:
+            return None
+        from tmscal import ical
+
+        try:
+            old = ical.parse_event(previous[0].ical,
+                                   MirrorRoomDirectory.of_store(self._store,
+                                                                self._settings.default_zone),
+                                   default_zone=self._settings.default_zone,
+                                   target_room=None).conference
+        except ical.IcalError:
+            return None
+        if not _same_series(old, conference):
+            return None
+        known = {(e.exception_type, e.recurrence_id_utc) for e in old.recurrence.exceptions}
+        added = [e for e in conference.recurrence.exceptions
+                 if (e.exception_type, e.recurrence_id_utc) not in known]
+        if len(added) + len(known) != len(conference.recurrence.exceptions) or not added:
+            return None
+        for exception in added:
+            occurrence_id = self._call(user, room, conference, lambda e=exception:
+                                       client.get_conference_id_by_external_id(
+                                           conference.external_source_id,
+                                           conference.external_primary_key,
+                                           e.recurrence_id_utc))
+            if exception.exception_type == ExceptionType.DELETE:
+                self._call(user, room, conference, lambda i=occurrence_id:
+                           client.delete_conference_rec_instance_by_id(i))
+            else:
+                modified = (exception.modified or conference).copy(
+                    conference_id=occurrence_id, recurrence=None,
+                    recurrence_instance_id_utc=exception.recurrence_id_utc,
+                    external_source_id=conference.external_source_id,
+                    external_primary_key=conference.external_primary_key,
+                    participants=conference.participants, version=0)
+                self._call(user, room, modified, lambda m=modified:
+                           client.save_conference_rec_instance(m))
+        return self._call(user, room, conference,
+                          lambda: client.get_recurrent_conference_by_id(existing.series_id))
+
+    def _delete_series(self, user: str, client, room: Room, series_id: int,
+                       conference) -> None:
+        try:
+            self._call(user, room, conference, lambda: client.delete_conference_by_id(series_id))
+        except refusal.PreconditionFailed:
+            pass  # already gone in TMS: the mirror follows
+
+    def _remember(self, saved: Conference, rooms: MirrorRoomDirectory, room: Room, href: str,
+                  existing) -> StoredObject:
+        record = record_for(saved, rooms, default_zone=self._settings.default_zone,
+                            privacy=self._settings.privacy,
+                            conference_ids=existing.conference_ids if existing else ())
+        if record is None or room.system_id not in record.room_ids:
+            raise refusal.TmsDown(
+                f"TMS saved the booking of room {room.name} without the room; try again.",
+                self._settings.retry_after)
+        self._store.store_conference(record)
+        self.counters["saved"] += 1
+        stored = self._store.get_objects(room_calendar_id(room.system_id), [record.href])
+        if not stored:
+            raise refusal.TmsDown(f"The booking of room {room.name} could not be stored; "
+                                  "try again.", self._settings.retry_after)
+        return stored[0]
+
+    # ---- TMS calls and their refusals --------------------------------------------------------
+
+    def _call(self, user: str, room: Room, conference: Conference | None, action: Callable):
+        self.counters["tms_calls"] += 1
+        try:
+            return action()
+        except TmsError as error:
+            translated = self._refusal_for(error, user, room, conference)
+            self.counters[type(translated).__name__] += 1
+            raise translated from error
+        except (TmsUnavailable, TmsAuthenticationError) as error:
+            self.counters["TmsDown"] += 1
+            raise refusal.TmsDown(
+                f"TMS did not answer while booking room {room.name}; nothing was changed, "
+                "try again later.", self._settings.retry_after) from error
+
+    def _refusal_for(self, error: TmsError, user: str, room: Room,
+                     conference: Conference | None):
+        when = _when(conference.start_utc, conference.end_utc) if conference else "then"
+        name = room.name
+        if isinstance(error, SystemAlreadyBooked):
+            return refusal.BookingConflict(
+                f"Room {name} is already booked {when}" + self._conflict_detail(user, room, conference)
+                + ".")
+        if isinstance(error, LicenseError):
+            return refusal.LicenceDenied(
+                f"Room {name} cannot be booked {when}: TMS has no free licence to switch on "
+                "'Allow Remote Bookings' for it; ask your TMS administrator.")
+        if isinstance(error, (SystemNotAllowed, NoAccessToConference, UserNotFound,
+                              SystemNotFound)):
+            return refusal.NotAllowed(
+                f"You may not book room {name} {when}: {error.message}")
+        if isinstance(error, CannotBookInPast):
+            return refusal.OutsideWindow(
+                f"Room {name} cannot be booked {when}: the meeting ends in the past.")
+        if isinstance(error, OutsideBookingWindow):
+            return refusal.OutsideWindow(
+                f"Room {name} cannot be booked {when}: outside the TMS booking window "
+                f"({error.message}).")
+        if isinstance(error, ConferenceActive):
+            return refusal.OutsideWindow(
+                f"The booking of room {name} {when} is in progress; it can no longer be moved.")
+        if isinstance(error, (StaleVersion, ConferenceNotFound, ConferenceDeleted)):
+            return refusal.PreconditionFailed(
+                f"The booking of room {name} {when} was changed in TMS meanwhile; refresh the "
+                "calendar and try again.")
+        if isinstance(error, (RecurrenceNotSupported, InvalidTimes, InstanceNotFound)):
+            return refusal.InvalidCalendar(f"Room {name} {when}: {error.message}")
+        if isinstance(error, DatabaseDown):
+            return refusal.TmsDown(
+                f"TMS's database is down while booking room {name}; nothing was changed.",
+                self._settings.retry_after)
+        return refusal.InvalidCalendar(f"TMS refused the booking of room {name} {when}: "
+                                       f"{error.message}")
+
+    def _conflict_detail(self, user: str, room: Room, conference: Conference | None) -> str:
+        """``" by 'Weekly sync' (09:00–10:00 UTC)"`` when the conflicting booking is in the
+        mirror and the user may see its room; else ''."""
+        if conference is None or conference.start_utc is None:
+            return ""
+        for system_id in conference.system_ids or [room.system_id]:
+            if not self._may_see(user, system_id):
+                continue
+            for other in self._store.objects_in_range(room_calendar_id(system_id),
+                                                      conference.start_utc,
+                                                      conference.end_utc):
+                if other.uid == conference.external_primary_key:
+                    continue
+                title = summary_of(other.ical)
+                other_room = self._store.get_room(system_id)
+                where = f" in {other_room.name}" if other_room and system_id != room.system_id \
+                    else ""
+                span = _when(other.start_utc, other.end_utc)
+                return f" by '{title}'{where} ({span})" if title else f"{where} ({span})"
+        return ""
+
+
+def _same_series(old: Conference, new: Conference) -> bool:
+    """Whether two parsed series differ at most in their exceptions."""
+    if old.recurrence is None or new.recurrence is None:
+        return False
+    a, b = old.recurrence, new.recurrence
+    return (old.title == new.title and old.start_utc == new.start_utc
+            and old.end_utc == new.end_utc
+            and (a.frequency, a.interval, list(a.days_of_week), a.by_month_day, a.by_set_position,
+                 a.end_type, a.end_date_utc, a.instances)
+            == (b.frequency, b.interval, list(b.days_of_week), b.by_month_day, b.by_set_position,
+                b.end_type, b.end_date_utc, b.instances))
+
+
+def _ical_refusal(error, room: Room) -> refusal.InvalidCalendar:
+    from tmscal import ical
+
+    reason = f"Room {room.name}: {error.reason}"
+    if isinstance(error, ical.MalformedCalendar):
+        return refusal.InvalidCalendar(reason, "valid-calendar-data")
+    if isinstance(error, ical.CalendarTooLarge):
+        return refusal.InvalidCalendar(reason, "max-resource-size")
+    if isinstance(error, ical.UnsupportedEvent):
+        return refusal.InvalidCalendar(reason, "supported-calendar-component")
+    return refusal.InvalidCalendar(reason)

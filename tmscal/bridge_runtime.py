@@ -1,0 +1,141 @@
+"""The process-wide parts of a running bridge: one per configuration file and process.
+
+Radicale builds two storage objects per application (and a WSGI server may run many threads);
+all of them share the one :class:`BridgeRuntime` that :func:`runtime_for` returns: the service
+TMS client, the mirror store, the background syncer, the booking service, room access and the
+per-user logins. Nothing here knows Radicale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tmscal.booking import RoomBooking
+from tmscal.bridge_settings import BridgeSettings, load_settings
+from tmscal.mirror import open_store
+from tmscal.mirror.store import MirrorStore
+from tmscal.room_access import RoomAccess
+from tmscal.user_credentials import UserCredentials
+
+log = logging.getLogger(__name__)
+
+
+class BridgeRuntime:
+    """Everything one bridge process shares across requests and threads."""
+
+    def __init__(self, settings: BridgeSettings, store: MirrorStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.mirror.path)
+        self.credentials = UserCredentials(self._user_client)
+        self.access = RoomAccess(settings, self.store, self.credentials)
+        self._service_client = None
+        self._client_lock = threading.Lock()
+        self.booking = RoomBooking(settings, self.store, self.client_for,
+                                   may_see=self.access.may_see)
+        self.syncer = None
+        self.runner = None
+        self.started = datetime.now(timezone.utc)
+
+    # ---- TMS clients -------------------------------------------------------------------------
+
+    def new_service_client(self):
+        """A fresh TMS client for the configured (service) user."""
+        from tmscal.tms import TmsClient
+
+        return TmsClient(self.settings.tms_url, self.settings.tms_username,
+                         self.settings.tms_password, auth=self.settings.tms_auth,
+                         verify=self.settings.tms_verify,
+                         timeout=(min(5.0, self.settings.tms_timeout), self.settings.tms_timeout))
+
+    @property
+    def service_client(self):
+        """The process's service-user client (created on first use)."""
+        with self._client_lock:
+            if self._service_client is None:
+                self._service_client = self.new_service_client()
+            return self._service_client
+
+    def _user_client(self, user: str, password: str):
+        return self.service_client.with_credentials(user, password)
+
+    def client_for(self, user: str):
+        """The client that books for ``user`` under the configured booking model."""
+        if self.settings.booking_model == "per-user":
+            return self.credentials.client(user)
+        return self.service_client
+
+    # ---- the syncer --------------------------------------------------------------------------
+
+    def start_syncer(self) -> None:
+        """Start the background syncer of this mirror (once per process)."""
+        from tmscal.mirror.runner import start_background_syncer
+        from tmscal.mirror.sync import Syncer
+
+        if self.runner is not None:
+            return
+        self.syncer = Syncer(self.store, self.new_service_client, self.settings.mirror,
+                             privacy=self.settings.privacy)
+        self.runner = start_background_syncer(self.syncer, self.settings.mirror.path)
+
+    def stop_syncer(self, timeout: float = 10.0) -> None:
+        from tmscal.mirror.runner import stop_background_syncer
+
+        if self.runner is not None:
+            stop_background_syncer(self.settings.mirror.path, timeout)
+            self.runner = None
+
+    # ---- health ------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, object]:
+        """Sync lag, last TMS contact and refusal counters, for ``/health``."""
+        status = self.store.sync_status()
+        contact = status.last_attempt if not status.last_error or (
+            status.last_success and status.last_error_at
+            and status.last_success >= status.last_error_at) else status.last_success
+        synced = status.cursor is not None
+        lag = status.lag_seconds
+        healthy = synced and lag is not None and lag < max(300.0,
+                                                          10 * self.settings.mirror.poll_interval)
+        return {
+            "status": "ok" if healthy else "degraded",
+            "mirror": {"imported": synced, "cursor": status.cursor,
+                       "sync_lag_seconds": None if lag is None else round(lag, 1),
+                       "last_full_import": _iso(status.last_full_import)},
+            "tms": {"last_contact": _iso(contact), "last_error": status.last_error,
+                    "last_error_at": _iso(status.last_error_at)},
+            "writes": dict(self.booking.counters),
+            "rooms": len(self.store.list_rooms()),
+        }
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant else None
+
+
+_RUNTIMES: dict[str, BridgeRuntime] = {}
+_RUNTIMES_LOCK = threading.Lock()
+
+
+def runtime_for(config_path: str) -> BridgeRuntime:
+    """The process's runtime for the configuration file ``config_path`` (built on first use)."""
+    key = str(Path(config_path).resolve())
+    with _RUNTIMES_LOCK:
+        runtime = _RUNTIMES.get(key)
+        if runtime is None:
+            runtime = _RUNTIMES[key] = BridgeRuntime(load_settings(key))
+            log.info("bridge runtime ready: %s", runtime.settings.describe())
+        return runtime
+
+
+def register_runtime(config_path: str, runtime: BridgeRuntime) -> None:
+    """Make ``runtime`` the one :func:`runtime_for` returns for ``config_path``."""
+    with _RUNTIMES_LOCK:
+        _RUNTIMES[str(Path(config_path).resolve())] = runtime
+
+
+def forget_runtime(config_path: str) -> None:
+    with _RUNTIMES_LOCK:
+        _RUNTIMES.pop(str(Path(config_path).resolve()), None)

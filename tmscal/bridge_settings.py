@@ -1,0 +1,193 @@
+"""The bridge's configuration: one INI file read by ``tmscal serve``, ``tmscal demo`` and the
+Radicale plugin (``[storage] tmscal_config = FILE``).
+
+Sections and options (all optional except ``[tms] url``)::
+
+    [tms]      url, username, password, auth (basic|ntlm), verify (true|false|CA file), timeout
+    [mirror]   read by :mod:`tmscal.mirror.settings` (path, poll_interval, default_zone, …)
+    [bridge]   external_source_id, conference_type, booking_model (service|per-user),
+               owner_template (e.g. DOMAIN\\{user}), room_visibility (tms|config),
+               show_unbookable (true|false), retry_after (seconds), privacy (full|busy)
+    [room_rights]  <user or *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
+    [server]   host, port, threads
+    [auth]     passed to Radicale's [auth] unchanged (type = htpasswd | ldap | radicale_plugin.auth …)
+    [rights]   passed to Radicale's [rights] (default: the plugin's room rights)
+    [logging]  level
+
+Passwords are read but never logged: :meth:`BridgeSettings.describe` leaves them out.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tmscal.mirror.settings import MirrorSettings, mirror_settings
+from tmscal.model import ConferenceType
+
+BOOKING_MODELS = ("service", "per-user")
+VISIBILITY_SOURCES = ("tms", "config")
+
+
+class SettingsError(ValueError):
+    """The configuration file is missing something or has an invalid value."""
+
+
+@dataclass(frozen=True)
+class RoomGrant:
+    """Which rooms a user may book and see; ``None`` means every room."""
+
+    book: frozenset[int] | None = frozenset()
+    see: frozenset[int] | None = frozenset()
+
+    def may_see(self, system_id: int) -> bool:
+        return self.see is None or system_id in self.see or self.may_book(system_id)
+
+    def may_book(self, system_id: int) -> bool:
+        return self.book is None or system_id in self.book
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    """Everything the bridge reads from its configuration file."""
+
+    source: str = ""
+    tms_url: str = ""
+    tms_username: str = ""
+    tms_password: str = field(default="", repr=False)
+    tms_auth: str = "basic"
+    tms_verify: bool | str = True
+    tms_timeout: float = 30.0
+    mirror: MirrorSettings = field(default_factory=MirrorSettings)
+    external_source_id: str = "tmscal"
+    conference_type: ConferenceType = ConferenceType.RESERVATION_ONLY
+    booking_model: str = "service"
+    owner_template: str = "{user}"
+    room_visibility: str = "config"
+    show_unbookable: bool = True
+    retry_after: int = 30
+    privacy: str = "full"
+    room_rights: dict[str, RoomGrant] = field(default_factory=dict)
+    host: str = "127.0.0.1"
+    port: int = 5232
+    threads: int = 8
+    auth: dict[str, str] = field(default_factory=dict)
+    rights: dict[str, str] = field(default_factory=dict)
+    log_level: str = "info"
+
+    def grant_for(self, user: str) -> RoomGrant:
+        """The configured grant of ``user`` (falls back to the ``*`` entry, then to nothing)."""
+        return self.room_rights.get(user) or self.room_rights.get("*") or RoomGrant()
+
+    @property
+    def default_zone(self) -> str:
+        return self.mirror.default_zone
+
+    def owner_for(self, user: str) -> str:
+        """The TMS owner name the service user books on behalf of ``user``."""
+        return self.owner_template.replace("{user}", user)
+
+    def describe(self) -> dict[str, object]:
+        """A loggable summary (no password)."""
+        return {"source": self.source, "tms_url": self.tms_url, "tms_username": self.tms_username,
+                "tms_auth": self.tms_auth, "mirror_path": self.mirror.path,
+                "booking_model": self.booking_model, "room_visibility": self.room_visibility,
+                "host": self.host, "port": self.port}
+
+
+def _ids(text: str) -> frozenset[int] | None:
+    text = text.strip()
+    if text == "*":
+        return None
+    try:
+        return frozenset(int(part) for part in text.replace(",", " ").split() if part)
+    except ValueError as error:
+        raise SettingsError(f"room ids must be numbers or '*': {text!r}") from error
+
+
+_GRANT_PART = re.compile(r"(book|see)\s*[=:]\s*(.*?)\s*(?=;|\bbook\b|\bsee\b|$)")
+
+
+def parse_grant(text: str) -> RoomGrant:
+    """``book=1,2 see=*`` (``;`` optional) → :class:`RoomGrant`; a missing part means no room."""
+    values = {key: value for key, value in _GRANT_PART.findall(text)}
+    return RoomGrant(book=_ids(values.get("book", "")), see=_ids(values.get("see", "")))
+
+
+def _bool(text: str, option: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "yes", "true", "on"):
+        return True
+    if lowered in ("0", "no", "false", "off"):
+        return False
+    raise SettingsError(f"{option} must be true or false, not {text!r}")
+
+
+def load_settings(path: str | os.PathLike[str]) -> BridgeSettings:
+    """Read a bridge configuration file. Relative paths in it are relative to the file."""
+    file_path = Path(path)
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # user names in [room_rights] keep their case
+    if not parser.read(file_path, encoding="utf-8"):
+        raise SettingsError(f"cannot read configuration file {file_path}")
+    return settings_from_parser(parser, file_path)
+
+
+def settings_from_parser(parser: configparser.RawConfigParser,
+                         file_path: Path | None = None) -> BridgeSettings:
+    """Build :class:`BridgeSettings` from parsed INI sections."""
+
+    def get(section: str, option: str, default: str = "") -> str:
+        return parser.get(section, option, fallback=default).strip()
+
+    base = file_path.parent if file_path else Path.cwd()
+    verify_text = get("tms", "verify", "true")
+    verify: bool | str
+    try:
+        verify = _bool(verify_text, "[tms] verify")
+    except SettingsError:
+        verify = verify_text
+    model = get("bridge", "booking_model", "service")
+    if model not in BOOKING_MODELS:
+        raise SettingsError(f"[bridge] booking_model must be one of {BOOKING_MODELS}")
+    visibility = get("bridge", "room_visibility", "config")
+    if visibility not in VISIBILITY_SOURCES:
+        raise SettingsError(f"[bridge] room_visibility must be one of {VISIBILITY_SOURCES}")
+    try:
+        conference_type = ConferenceType(get("bridge", "conference_type", "Reservation Only"))
+    except ValueError as error:
+        raise SettingsError(f"[bridge] conference_type: {error}") from error
+    rights = {user: parse_grant(value) for user, value in parser.items("room_rights")} \
+        if parser.has_section("room_rights") else {}
+    auth = dict(parser.items("auth")) if parser.has_section("auth") else {}
+    if auth.get("htpasswd_filename") and not os.path.isabs(auth["htpasswd_filename"]):
+        auth["htpasswd_filename"] = str((base / auth["htpasswd_filename"]).resolve())
+    return BridgeSettings(
+        source=str(file_path.resolve()) if file_path else "",
+        tms_url=get("tms", "url"),
+        tms_username=get("tms", "username"),
+        tms_password=get("tms", "password"),
+        tms_auth=get("tms", "auth", "basic"),
+        tms_verify=verify,
+        tms_timeout=float(get("tms", "timeout", "30")),
+        mirror=mirror_settings(parser, base),
+        external_source_id=get("bridge", "external_source_id", "tmscal"),
+        conference_type=conference_type,
+        booking_model=model,
+        owner_template=get("bridge", "owner_template", "{user}"),
+        room_visibility=visibility,
+        show_unbookable=_bool(get("bridge", "show_unbookable", "true"),
+                              "[bridge] show_unbookable"),
+        retry_after=int(get("bridge", "retry_after", "30")),
+        privacy=get("bridge", "privacy", "full"),
+        room_rights=rights,
+        host=get("server", "host", "127.0.0.1"),
+        port=int(get("server", "port", "5232")),
+        threads=int(get("server", "threads", "8")),
+        auth=auth,
+        rights=dict(parser.items("rights")) if parser.has_section("rights") else {},
+        log_level=get("logging", "level", "info"),
+    )
