@@ -25,27 +25,20 @@ def room_from_system(system: System) -> Room:
 
 def iana_zone(zone: str, default: str = "UTC") -> str:
     """An IANA zone for a TMS zone name (Windows ids are translated; unknown → ``default``)."""
+    from tmscal.ical.zones import iana_for_windows, is_known_zone
+
     if not zone:
         return default
-    try:
-        from tmscal.ical import windows_to_iana  # type: ignore[attr-defined]
-    except ImportError:  # the converter does not offer it (yet): accept IANA names only
-        windows_to_iana = None
-    if "/" in zone or zone == "UTC":
+    if is_known_zone(zone):
         return zone
-    if windows_to_iana is not None:
-        try:
-            return windows_to_iana(zone) or default
-        except (KeyError, ValueError):
-            return default
-    return default
+    return iana_for_windows(zone) or default
 
 
 class MirrorRoomDirectory:
     """A ``tmscal.ical.RoomDirectory`` over the mirror's rooms (snapshot taken at creation)."""
 
     def __init__(self, rooms: Iterable[Room], default_zone: str = "UTC") -> None:
-        from tmscal.ical import RoomInfo, RoomTable
+        from tmscal.ical.rooms import RoomInfo, RoomTable
 
         self._table = RoomTable(
             RoomInfo(system_id=room.system_id, name=room.name,

@@ -32,12 +32,10 @@ from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_sys
 from tmscal.mirror.settings import MirrorSettings
 from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
 from tmscal.model import (
-    ClientSessionError,
     Conference,
     ConferenceDeleted,
     ConferenceNotFound,
     ConferenceStatus,
-    DatabaseDown,
     TmsError,
     TransactionType,
 )
@@ -256,9 +254,9 @@ class Syncer:
     def _transactions_page(self, cursor: int) -> list:
         try:
             return list(self.client().get_transactions_since(cursor))
-        except (DatabaseDown, ClientSessionError):
-            raise
         except TmsError as error:
+            if type(error) is not TmsError:  # a typed fault (database down, session...) is
+                raise                         # not about the cursor
             raise CursorUnknown(str(error)) from error
 
     def _follow_log(self, cursor: int, report: SyncReport) -> int:
@@ -332,7 +330,10 @@ class Syncer:
     def full_import(self, progress: Progress | None = None) -> SyncReport:
         """Rebuild the mirror's content from TMS (see the module docstring)."""
         report = SyncReport("full")
-        head = self.log_head(self.store.get_cursor() or 0)
+        try:
+            head = self.log_head(self.store.get_cursor() or 0)
+        except CursorUnknown:
+            head = self.log_head(0)
         system_ids = self._refresh_rooms(progress)
         listed = list(self.list_horizon(system_ids, progress).values())
         report.listed = len(listed)
