@@ -1,0 +1,181 @@
+"""Conference → VCALENDAR text, deterministically.
+
+The same Conference (and ``changed_utc``) always gives the same bytes: properties are added in
+a fixed order and serialized unsorted, VTIMEZONEs are built from zoneinfo for the years the
+series spans, and nothing reads the clock.
+
+* DTSTAMP and LAST-MODIFIED: ``changed_utc`` when the caller knows when TMS last changed the
+  conference (the mirror records when it saw the transaction); otherwise the UTC start of the
+  first occurrence, a fixed instant derived from the conference itself.
+* SEQUENCE: TMS ``Version`` (a global counter that grows with every change), else
+  ``TransactionId``; an override gets the larger of its own and the series' value.
+* No METHOD: these are CalDAV resources, not iTIP messages (RFC 4791 4.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from icalendar import Calendar, Event, vText
+
+from tmscal.model import UTC, Conference, ConferenceStatus
+
+from .dial_in import conference_uri, dial_in_alias
+from .participants import attendee, organizer
+from .privacy import BUSY_SUMMARY, Privacy
+from .recurrence import rrule_for_local_rule
+from .rooms import RoomDirectory
+from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .tms_fields import event_status, tms_properties
+from .zones import is_utc, vtimezone
+
+PRODID = "-//tmscal//tmscal//EN"
+
+
+@dataclass
+class RenderedEvent:
+    """A rendered calendar object and the index data the mirror keeps beside it."""
+
+    uid: str
+    ical: str
+    start_utc: datetime
+    end_utc: datetime
+    occurrences: list[tuple[datetime, datetime]]
+
+
+def event_uid(conference: Conference) -> str:
+    """The UID: ExternalPrimaryKey, or a stable stand-in from the ConferenceId."""
+    return conference.external_primary_key or f"tms-conference-{conference.conference_id}"
+
+
+def sequence_of(conference: Conference) -> int:
+    return max(conference.version, 0) or max(conference.transaction_id, 0)
+
+
+class _Writer:
+    """Writes the VEVENTs of one conference at one privacy level."""
+
+    def __init__(self, conference: Conference, layout: SeriesLayout, rooms: RoomDirectory,
+                 level: Privacy, stamp: datetime) -> None:
+        self.series = conference
+        self.layout = layout
+        self.rooms = rooms
+        self.level = level
+        self.stamp = stamp
+        self.local_times: list[datetime] = []
+
+    def when(self, instant: datetime, all_day: bool) -> date | datetime:
+        local = instant.astimezone(self.layout.zone)
+        self.local_times.append(local)
+        if all_day:
+            return local.date()
+        if is_utc(self.layout.zone_name):
+            return instant.astimezone(UTC)
+        return local
+
+    def event(self, conference: Conference, original: datetime | None) -> Event:
+        series, level = self.series, self.level
+        event = Event()
+        event.add("UID", event_uid(series))
+        event.add("DTSTAMP", self.stamp)
+        if level.shows_title:
+            event.add("LAST-MODIFIED", self.stamp)
+            event.add("SEQUENCE", max(sequence_of(series), sequence_of(conference)))
+        if original is not None:
+            event.add("RECURRENCE-ID", self.when(original, self.layout.all_day))
+        start, end = conference.start_utc, conference.end_utc
+        all_day = is_all_day(start.astimezone(self.layout.zone), end.astimezone(self.layout.zone))
+        event.add("DTSTART", self.when(start, all_day))
+        event.add("DTEND", self.when(end, all_day))
+        if original is None and self.layout.rule is not None:
+            event.add("RRULE", rrule_for_local_rule(self.layout.rule, self.layout.all_day,
+                                                    self.layout.zone))
+            if self.layout.rule.until_utc is not None:
+                self.local_times.append(self.layout.rule.until_utc.astimezone(self.layout.zone))
+            if self.layout.deleted:
+                event.add("EXDATE", [self.when(d, self.layout.all_day)
+                                     for d in self.layout.deleted])
+        if not level.shows_title:
+            event.add("SUMMARY", BUSY_SUMMARY)
+            return event
+        event.add("SUMMARY", conference.title or series.title)
+        event.add("STATUS", event_status(conference.status) or "CONFIRMED")
+        owner = organizer(series, with_address=level.shows_details)
+        if owner is not None:
+            event.add("ORGANIZER", owner)
+        participants = conference.participants or series.participants
+        for participant in participants:
+            value = attendee(participant, self.rooms, with_details=level.shows_details)
+            if value is not None:
+                event.add("ATTENDEE", value)
+        if level.shows_details:
+            self._details(event, conference)
+        return event
+
+    def _details(self, event: Event, conference: Conference) -> None:
+        info = conference.conference_info_text or self.series.conference_info_text
+        alias = dial_in_alias(info)
+        if alias:
+            event.add("LOCATION", alias)
+            pin = conference.password or self.series.password
+            label = f"Video dial-in, PIN {pin}" if pin else "Video dial-in"
+            event.add("CONFERENCE", conference_uri(alias),
+                      parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": label})
+        if info:
+            event.add("DESCRIPTION", vText(info))
+        for name, text in tms_properties(conference, info):
+            event.add(name, vText(text))
+
+
+def render_conference(conference: Conference, rooms: RoomDirectory, *,
+                      default_zone: str = "UTC", privacy: str = "full",
+                      changed_utc: datetime | None = None) -> RenderedEvent | None:
+    """Render a single meeting or a series (with its exceptions); None for a Deleted one.
+
+    ``privacy`` is ``full``, ``title`` or ``busy`` (see :mod:`tmscal.ical.privacy`);
+    ``changed_utc`` is the instant TMS last changed the conference, if known.
+    """
+    level = Privacy.of(privacy)
+    if conference.status == ConferenceStatus.DELETED:
+        return None
+    zone_name = conference_zone(conference, rooms, default_zone)
+    layout = lay_out(conference, zone_name)
+    series_start = layout.starts[0].astimezone(UTC) if layout.starts else conference.start_utc
+    stamp = (changed_utc or series_start).astimezone(UTC).replace(microsecond=0)
+    writer = _Writer(conference, layout, rooms, level, stamp)
+    master = conference.copy(start_utc=series_start,
+                             end_utc=series_start + (conference.end_utc - conference.start_utc))
+    events = [writer.event(master, None)]
+    for original, modified in sorted(layout.modified, key=lambda item: item[0]):
+        occurrence = modified.copy(start_utc=modified.start_utc or original,
+                                   end_utc=modified.end_utc or original + (
+                                       conference.end_utc - conference.start_utc))
+        events.append(writer.event(occurrence, original))
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODID)
+    calendar.add("CALSCALE", "GREGORIAN")
+    if not is_utc(zone_name) and not _all_dates(events):
+        years = [t.year for t in writer.local_times]
+        calendar.add_component(vtimezone(zone_name, min(years), max(years)))
+    for event in events:
+        calendar.add_component(event)
+    occurrences = layout.occurrences
+    if occurrences:
+        first, last = occurrences[0][0], max(end for _, end in occurrences)
+    else:
+        first, last = conference.start_utc, conference.end_utc
+    return RenderedEvent(uid=event_uid(conference),
+                         ical=calendar.to_ical(sorted=False).decode("utf-8"),
+                         start_utc=first, end_utc=last, occurrences=list(occurrences))
+
+
+def _all_dates(events: list[Event]) -> bool:
+    """Whether every time in the events is a DATE (then no VTIMEZONE is needed)."""
+    for event in events:
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            if name in event and isinstance(event.decoded(name), datetime):
+                return False
+    return True
+
