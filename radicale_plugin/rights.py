@@ -1,8 +1,9 @@
 """``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
 
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
-* ``/<user>/room-<id>/``: ``rw`` if the user may book the room, ``r`` if they may only see it,
-  nothing otherwise (other users' homes are invisible).
+* ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
+  cannot be deleted), ``r`` if they may only see it, nothing otherwise (other users' homes are
+  invisible).
 
 Rooms seen read-only are noted in the request's outcome, so the web layer can say why a write
 was refused. Needs ``[storage] tmscal_config`` like the storage.
@@ -39,8 +40,12 @@ class Rights(BaseRights):
             if access is None:
                 return ""
             room, bookable = access
+            notes = outcome.current()
+            notes.notes["room"] = room.name
+            if isinstance(location, namespace.RoomPath):
+                notes.notes["target"] = "calendar"
             if not bookable:
-                outcome.current().read_only_room = room.name
+                notes.read_only_room = room.name
                 return "r"
-            return "rw"
+            return "rwd"  # d: a room calendar itself can never be deleted
         return ""

@@ -13,6 +13,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("tmscal.simulator.command", "run the TMS Booking API simulator"),
     "sync": ("tmscal.mirror.command", "synchronize the local mirror with TMS"),
+    "serve": ("tmscal.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
 }
 
 

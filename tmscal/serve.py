@@ -1,0 +1,134 @@
+"""``tmscal serve --config FILE``: the CalDAV bridge on a threaded WSGI server.
+
+Runs Radicale with the tmscal plugin behind :mod:`tmscal.web` (refusal translation, ``/health``)
+on waitress, plus the background syncer. SIGINT/SIGTERM stop accepting, let running requests
+finish, stop the syncer and exit. :class:`BridgeServer` is the same thing as an object, for the
+demo, the tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from tmscal.bridge_runtime import BridgeRuntime, runtime_for
+from tmscal.bridge_settings import BridgeSettings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def radicale_configuration(settings: BridgeSettings, config_path: str):
+    """Radicale's configuration for the bridge: the plugin as storage, its room rights, the
+    configured authentication, no web UI, no delay after errors the bridge translates."""
+    from radicale import config
+
+    configuration = config.load([])
+    auth = dict(settings.auth) or {"type": "htpasswd"}
+    if settings.booking_model == "per-user" and "type" not in settings.auth:
+        auth = {"type": "radicale_plugin.auth", **auth}
+    rights = dict(settings.rights) or {"type": "radicale_plugin.rights"}
+    configuration.update({
+        "storage": {"type": "radicale_plugin", "tmscal_config": config_path,
+                    "tmscal_syncer": "False"},
+        "rights": rights,
+        "auth": auth,
+        "web": {"type": "none"},
+        "server": {"delay_on_error": "0"},
+        "logging": {"mask_passwords": "True", "level": settings.log_level},
+    }, "tmscal serve", privileged=True)
+    return configuration
+
+
+class BridgeServer:
+    """The bridge's HTTP server. ``port`` 0 picks a free port (see :attr:`url`)."""
+
+    def __init__(self, config_path: str, *, host: str | None = None, port: int | None = None,
+                 threads: int | None = None, syncer: bool = True) -> None:
+        from tmscal.web import build_application
+
+        self.config_path = str(Path(config_path).resolve())
+        self.runtime: BridgeRuntime = runtime_for(self.config_path)
+        settings = self.runtime.settings
+        self.host = host or settings.host
+        self.port = settings.port if port is None else port
+        self.threads = threads or settings.threads
+        self.run_syncer = syncer
+        self.application = build_application(
+            self.runtime, radicale_configuration(settings, self.config_path))
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def _create(self) -> None:
+        import waitress
+
+        self._server = waitress.create_server(
+            self.application, host=self.host, port=self.port, threads=self.threads,
+            ident="tmscal", clear_untrusted_proxy_headers=True, channel_timeout=60)
+        self.port = self._server.effective_port  # type: ignore[attr-defined]
+
+    def start(self) -> "BridgeServer":
+        """Listen and serve in a background thread; returns once the socket is bound."""
+        self._create()
+        if self.run_syncer:
+            self.runtime.start_syncer()
+        self._thread = threading.Thread(target=self._server.run, name="tmscal-serve",
+                                        daemon=True)
+        self._thread.start()
+        log.info("tmscal serving CalDAV on %s", self.url)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until SIGINT/SIGTERM, then shut down gracefully."""
+        self._create()
+        if self.run_syncer:
+            self.runtime.start_syncer()
+
+        def shutdown(signum, frame):
+            log.info("signal %s: shutting down", signum)
+            threading.Thread(target=self.stop, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
+        log.info("tmscal serving CalDAV on %s", self.url)
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # the listening socket closed under asyncore
+            pass
+        finally:
+            self.runtime.stop_syncer()
+
+    def stop(self) -> None:
+        """Stop accepting, close the server, stop the syncer."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.runtime.stop_syncer()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="FILE",
+                        help="bridge configuration file (see config/tmscal.conf.example)")
+    parser.add_argument("--host", help="address to listen on (default: [server] host)")
+    parser.add_argument("--port", type=int, help="port (default: [server] port)")
+    parser.add_argument("--no-sync", action="store_true",
+                        help="do not run the background syncer in this process")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = BridgeServer(args.config, host=args.host, port=args.port, syncer=not args.no_sync)
+    log.info("configuration: %s", settings.describe())
+    server.serve_forever()
+    return 0

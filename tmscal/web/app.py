@@ -1,0 +1,31 @@
+"""The bridge's WSGI application: Radicale (with the tmscal plugin) behind refusal translation,
+plus ``/health``; other features add routes to :attr:`BridgeApplication.router`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from tmscal.bridge_runtime import BridgeRuntime
+from tmscal.web.errors import RefusalTranslation
+from tmscal.web.health import HealthApp
+from tmscal.web.router import Router
+
+
+class BridgeApplication:
+    """The WSGI callable ``tmscal serve`` runs."""
+
+    def __init__(self, runtime: BridgeRuntime, radicale_app: Callable) -> None:
+        self.runtime = runtime
+        self.radicale = radicale_app
+        self.router = Router(RefusalTranslation(radicale_app))
+        self.router.add("/health", HealthApp(runtime))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self.router(environ, start_response)
+
+
+def build_application(runtime: BridgeRuntime, radicale_configuration) -> BridgeApplication:
+    """Radicale's app for ``radicale_configuration`` wrapped for the bridge."""
+    from radicale import Application
+
+    return BridgeApplication(runtime, Application(radicale_configuration))

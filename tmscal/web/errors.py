@@ -1,0 +1,97 @@
+"""Turns the plugin's typed refusals into the responses a person can act on.
+
+Radicale can only answer a failed ``upload()`` with 400/403/507/500 and fixed bodies, and it
+always sends the uploaded item's ETag. :class:`RefusalTranslation` wraps the Radicale app: it
+opens a :mod:`radicale_plugin.outcome` for the request, lets Radicale answer, then
+
+* replaces the answer by the refusal's status (409, 403, 400, 412, 503 + ``Retry-After``) with
+  a one-line reason (plain text, or a DAV:error body carrying the precondition element);
+* explains a plain 403 on a write into a room the user may only see;
+* drops the ETag of a PUT answer when the stored object differs from the request body, so
+  clients fetch TMS's version (RFC 4791 §5.3.4).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from xml.sax.saxutils import escape
+
+from radicale_plugin import outcome
+
+log = logging.getLogger(__name__)
+
+_NAMESPACES = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
+_WRITE_METHODS = ("PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL")
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+def refusal_response(status: int, reason: str, precondition: tuple[str, str] | None,
+                     headers: dict[str, str]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """``(status line, headers, body)`` of a refusal."""
+    if precondition:
+        prefix, element = precondition
+        body = ('<?xml version="1.0" encoding="utf-8"?>\n'
+                f'<D:error xmlns:D="DAV:" xmlns:C="{_NAMESPACES["C"]}">'
+                f"<{prefix}:{element}/>"
+                f"<D:responsedescription>{escape(reason)}</D:responsedescription>"
+                "</D:error>\n").encode("utf-8")
+        content_type = "application/xml; charset=utf-8"
+    else:
+        body = (reason + "\n").encode("utf-8")
+        content_type = "text/plain; charset=utf-8"
+    response_headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    response_headers += list(headers.items())
+    return _status_line(status), response_headers, body
+
+
+class RefusalTranslation:
+    """WSGI middleware around the Radicale application."""
+
+    def __init__(self, app: Callable) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        notes = outcome.begin()
+        captured: dict[str, object] = {}
+
+        def capture(status: str, headers: list, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None  # Radicale never uses write()
+
+        try:
+            body = b"".join(self._app(environ, capture))
+        finally:
+            outcome.end()
+        status = str(captured.get("status", "500 Internal Server Error"))
+        headers = list(captured.get("headers", []))  # type: ignore[arg-type]
+        code = int(status.split(" ", 1)[0])
+        refusal = notes.refusal
+        if refusal is not None and code >= 400:
+            log.info("%s %s refused (%d): %s", method, environ.get("PATH_INFO", ""),
+                     refusal.status, refusal.reason)
+            status, headers, body = refusal_response(refusal.status, refusal.reason,
+                                                     refusal.precondition, refusal.headers)
+        elif code == 403 and method == "DELETE" and notes.notes.get("target") == "calendar":
+            status, headers, body = refusal_response(
+                403, f"Room {notes.notes.get('room', '')} is a TMS system; its calendar cannot "
+                "be deleted.", None, {})
+        elif code == 403 and method in ("MKCALENDAR", "MKCOL"):
+            status, headers, body = refusal_response(
+                403, "Calendars here are TMS rooms; new calendars cannot be created. Book a room "
+                "by creating an event in its calendar.", None, {})
+        elif code == 403 and method in _WRITE_METHODS and notes.read_only_room:
+            status, headers, body = refusal_response(
+                403, f"You may see room {notes.read_only_room} but not book it or change its "
+                "bookings; ask your TMS administrator for booking rights.",
+                ("D", "need-privileges"), {})
+        elif method == "PUT" and code in (200, 201, 204) and notes.stored_differs:
+            headers = [(name, value) for name, value in headers if name.lower() != "etag"]
+        start_response(status, headers)
+        return [body]
