@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("tmscal.simulator.command", "run the TMS Booking API simulator"),
     "sync": ("tmscal.mirror.command", "synchronize the local mirror with TMS"),
     "serve": ("tmscal.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
+    "demo": ("tmscal.demo", "run the TMS simulator and the CalDAV bridge against it"),
 }
 
 
