@@ -188,9 +188,7 @@ def encode_recurrence_exception(parent: etree._Element, e: RecurrenceException, 
 
 def encode_time_zone_rule(parent: etree._Element, rule: TimeZoneRule, *,
                           ns: str = BOOKING_NS) -> None:
-    valid_from = (rule.valid_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-                  if rule.valid_from is not None else _MIN_VALID_FROM)
-    _add(parent, ns, "ValidFrom", valid_from)
+    _add(parent, ns, "ValidFrom", _xs_date_time(rule.valid_from))
     _string(parent, ns, "Id", rule.id)
     _string(parent, ns, "DisplayName", rule.display_name)
     _add(parent, ns, "BaseOffsetInMinutes", str(rule.base_offset_minutes))
@@ -199,6 +197,17 @@ def encode_time_zone_rule(parent: etree._Element, rule: TimeZoneRule, *,
     _add(parent, ns, "DaylightOffsetInMinutes", str(rule.daylight_offset_minutes))
     if rule.standard is not None:
         _encode_transition(_add(parent, ns, "Standard"), rule.standard, ns)
+
+
+def _xs_date_time(instant: datetime | None) -> str:
+    """``2021-03-28T00:00:00`` (UTC, no zone, as .NET writes an unspecified DateTime);
+    None or year 1 → DateTime.MinValue."""
+    if instant is None or instant.year <= 1:
+        return _MIN_VALID_FROM
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return (f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T"
+            f"{instant.hour:02d}:{instant.minute:02d}:{instant.second:02d}")
 
 
 def _encode_transition(parent: etree._Element, t: TransitionRule, ns: str) -> None:

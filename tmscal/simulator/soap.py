@@ -153,7 +153,8 @@ def _envelope(version: SoapVersion) -> etree._Element:
 
 
 def _serialize(envelope: etree._Element) -> bytes:
-    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>' + etree.tostring(
+        envelope, xml_declaration=False, encoding="utf-8")
 
 
 def render_response(version: SoapVersion, headers: list[etree._Element],
