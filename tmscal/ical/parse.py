@@ -87,7 +87,11 @@ class _Reader:
             calendars = Calendar.from_ical(data, multiple=True)
         except ValueError as error:
             raise MalformedCalendar(f"the text is not iCalendar: {error}") from None
-        if len(calendars) != 1 or calendars[0].name != "VCALENDAR":
+        if not calendars or calendars[0].name != "VCALENDAR":
+            raise MalformedCalendar(
+                "the text is not iCalendar: it holds no complete BEGIN:VCALENDAR … "
+                "END:VCALENDAR")
+        if len(calendars) != 1:
             raise UnsupportedEvent(
                 f"expected one VCALENDAR, found {len(calendars)}; send one event per request")
         calendar = calendars[0]
