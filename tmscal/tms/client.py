@@ -45,7 +45,6 @@ from tmscal.model import (
 from tmscal.tms import convert
 from tmscal.tms.description import (
     BOOKING_NS,
-    REMOTESETUP_NS,
     SHIPPED_API_VERSION,
     ServiceDescription,
     booking_description,

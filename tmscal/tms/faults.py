@@ -18,7 +18,7 @@ EXCEPTION_NS = "http://tandberg.net/2004/02/tms/external/exception/"
 
 
 def _detail_text(detail: etree._Element | None, local_name: str) -> str:
-    """Text of the first descendant of ``detail`` whose local name is ``local_name`` ('' if none)."""
+    """Text of the first descendant of ``detail`` named ``local_name`` ('' if none)."""
     if detail is None:
         return ""
     for node in detail.iter():
