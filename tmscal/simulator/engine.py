@@ -72,6 +72,10 @@ def _described(conference: Conference) -> str:
     return f"conference {conference.conference_id} '{conference.title}'"
 
 
+def _Described(conference: Conference) -> str:  # noqa: N802 - sentence-initial form
+    return f"Conference {conference.conference_id} '{conference.title}'"
+
+
 class Tms:
     """One simulated TMS server (Booking API + Remote Setup API)."""
 
@@ -265,7 +269,7 @@ class Tms:
                 raise InstanceNotFound(
                     f"No such occurrence: {_described(target)} is not an occurrence of a series")
             if booking.deleted or target.status is _S.DELETED:
-                raise ConferenceDeleted(f"{_described(target).capitalize()} is deleted")
+                raise ConferenceDeleted(f"{_Described(target)} is deleted")
             self._check_may_change(user, booking.template)
             if conference.version and conference.version != target.version:
                 raise StaleVersion(f"Save declined: {_described(target)} has version "
@@ -277,7 +281,7 @@ class Tms:
             plan = OccurrencePlan(target.recurrence_instance_id_utc, *checked_times(start, end),
                                   instance_type="modify")
             if status is _S.ONGOING and plan.start != target.start_utc:
-                raise ConferenceActive(f"{_described(target).capitalize()} is ongoing; its start "
+                raise ConferenceActive(f"{_Described(target)} is ongoing; its start "
                                        f"time cannot be changed")
             self._check_schedule([plan], now, creating=True)
             participants = (checked_participants(st, user, conference.participants)
@@ -344,11 +348,11 @@ class Tms:
             target = self._conference(conference_id)
             self._check_may_change(user, self._booking_of(conference_id).template)
             if target.status is _S.DELETED:
-                raise ConferenceDeleted(f"{_described(target).capitalize()} is deleted")
+                raise ConferenceDeleted(f"{_Described(target)} is deleted")
             status = self._status(target, now)
             if status is not _S.ONGOING:
                 raise ConferenceNotActive(
-                    f"{_described(target).capitalize()} is not active ({status.value}, "
+                    f"{_Described(target)} is not active ({status.value}, "
                     f"{span(target.start_utc, target.end_utc)})")
             self._end(target, user, now, self._bump())
 
@@ -570,7 +574,7 @@ class Tms:
     def _refuse_finished(conference: Conference, status: ConferenceStatus) -> None:
         if status is _S.FINISHED:
             raise CannotBookInPast(
-                f"{_described(conference).capitalize()} ended at "
+                f"{_Described(conference)} ended at "
                 f"{span(conference.start_utc, conference.end_utc)} and can no longer be changed")
 
     # -- views ---------------------------------------------------------------------------------
@@ -784,7 +788,7 @@ class Tms:
         target = self._conference(cid)
         booking = self._booking_of(cid)
         if booking.deleted:
-            raise ConferenceDeleted(f"{_described(target).capitalize()} is deleted")
+            raise ConferenceDeleted(f"{_Described(target)} is deleted")
         return booking
 
     def _locate_occurrence(self, conference: Conference) -> Conference:
@@ -870,12 +874,12 @@ class Tms:
         target = self._first(booking)
         status = self._status(target, now)
         if status is _S.DELETED:
-            raise ConferenceDeleted(f"{_described(target).capitalize()} is deleted")
+            raise ConferenceDeleted(f"{_Described(target)} is deleted")
         self._refuse_finished(target, status)
         draft = draft_booking(st, user, requested, booking.template, booking.zone_id)
         plan = draft.occurrences[0]
         if status is _S.ONGOING and plan.start != target.start_utc:
-            raise ConferenceActive(f"{_described(target).capitalize()} is ongoing; its start "
+            raise ConferenceActive(f"{_Described(target)} is ongoing; its start "
                                    f"time cannot be changed")
         self._check_schedule([plan], now, creating=True)
         systems = self._plan_systems([plan], draft.template)
@@ -960,6 +964,7 @@ class Tms:
             first = self._first(booking)
             self._refuse_finished(first, self._status(first, now))
         version = self._bump()
+        ended = False
         for cid in booking.occurrence_ids:
             conference = st.conferences[cid]
             if conference.status is _S.DELETED:
@@ -969,6 +974,9 @@ class Tms:
                 self._mark_deleted(conference, user, version)
             elif conference.end_utc > now and conference.status is _S.PENDING:
                 self._end(conference, user, now, version)
+                ended = True
+        if ended and not booking.is_series:
+            return  # an ongoing single conference is ended, not deleted
         booking.deleted = True
         key = (booking.template.external_source_id, booking.template.external_primary_key)
         if st.live_by_external.get(key) == booking.number:
