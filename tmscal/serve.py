@@ -60,6 +60,7 @@ class BridgeServer:
             self.runtime, radicale_configuration(settings, self.config_path))
         self._server = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -78,8 +79,7 @@ class BridgeServer:
         self._create()
         if self.run_syncer:
             self.runtime.start_syncer()
-        self._thread = threading.Thread(target=self._server.run, name="tmscal-serve",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="tmscal-serve", daemon=True)
         self._thread.start()
         log.info("tmscal serving CalDAV on %s", self.url)
         return self
@@ -98,19 +98,24 @@ class BridgeServer:
         signal.signal(signal.SIGINT, shutdown)
         log.info("tmscal serving CalDAV on %s", self.url)
         try:
-            self._server.run()
-        except (OSError, ValueError):  # the listening socket closed under asyncore
-            pass
+            self._serve()
         finally:
             self.runtime.stop_syncer()
 
+    def _serve(self) -> None:
+        """The event loop; on :meth:`stop` it closes the listener and lets the worker threads
+        finish the requests already running (up to 10 s)."""
+        server = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+        server.close()
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+
     def stop(self) -> None:
-        """Stop accepting, close the server, stop the syncer."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
+        """Stop accepting, finish running requests, stop the syncer."""
+        self._stopping.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=15)
             self._thread = None
         self.runtime.stop_syncer()
 

@@ -1,0 +1,88 @@
+"""Test harness for the CalDAV bridge: configuration files, a running ``tmscal serve`` on
+127.0.0.1 (a free port, stopped by the test), and ``caldav`` clients for its users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tmscal.bridge_runtime import forget_runtime
+
+
+def write_bridge_config(directory: Path, *, tms_url: str = "http://127.0.0.1:9",
+                        rights: dict[str, str] | None = None, users: tuple[str, ...] = (),
+                        booking_model: str = "service", room_visibility: str = "config",
+                        tms_user: str = "tmscal-svc", extra: str = "",
+                        poll_interval: float = 0.5, timeout: float = 5.0) -> Path:
+    """Write ``tmscal.conf`` (and an htpasswd file, password = user name) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "users").write_text("".join(f"{user}:{user}\n" for user in users))
+    rights_text = "\n".join(f"{user} = {grant}" for user, grant in (rights or {}).items())
+    auth = ("type = radicale_plugin.auth\ndelay = 0.01" if booking_model == "per-user" else
+            f"type = htpasswd\nhtpasswd_filename = {directory / 'users'}\n"
+            "htpasswd_encryption = plain\ndelay = 0.01")
+    path = directory / "tmscal.conf"
+    path.write_text(f"""[tms]
+url = {tms_url}
+username = {tms_user}
+password = {tms_user}
+timeout = {timeout}
+
+[mirror]
+path = {directory / 'mirror.sqlite3'}
+poll_interval = {poll_interval}
+reconcile_interval = 0
+horizon_past_days = 30
+horizon_future_days = 400
+
+[bridge]
+external_source_id = tmscal-test
+booking_model = {booking_model}
+room_visibility = {room_visibility}
+retry_after = 7
+
+[room_rights]
+{rights_text}
+
+[auth]
+{auth}
+
+[logging]
+level = warning
+{extra}
+""")
+    return path
+
+
+@dataclass
+class RunningBridge:
+    """A started :class:`tmscal.serve.BridgeServer` and helpers to talk to it."""
+
+    server: object
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url  # type: ignore[attr-defined]
+
+    @property
+    def runtime(self):
+        return self.server.runtime  # type: ignore[attr-defined]
+
+    def client(self, user: str, password: str | None = None):
+        import caldav
+
+        return caldav.DAVClient(url=self.url, username=user,
+                                password=user if password is None else password)
+
+    def stop(self) -> None:
+        self.server.stop()  # type: ignore[attr-defined]
+        forget_runtime(str(self.config))
+
+
+def start_bridge(config: Path, *, syncer: bool = True) -> RunningBridge:
+    from tmscal.serve import BridgeServer
+
+    server = BridgeServer(str(config), host="127.0.0.1", port=0, threads=4, syncer=syncer)
+    server.start()
+    return RunningBridge(server, config)
