@@ -129,13 +129,13 @@ def run(args: argparse.Namespace) -> int:
         workdir = Path(temporary.name)
     try:
         config = prepare_demo(simulator.url, workdir, args.port)
-        server = BridgeServer(str(config), port=args.port)
-        server.runtime.start_syncer()
-        if not wait_for_import(server.runtime):
-            print("warning: the first import from the simulator is still running")
-        print(f"TMS simulator: {simulator.url}")
-        print(instructions(server.url))
-        server.serve_forever()
+        server = BridgeServer(str(config), port=args.port).start()
+        print(f"TMS simulator: {simulator.url}\nImporting the bookings from TMS…", flush=True)
+        if not wait_for_import(server.runtime, timeout=120):
+            print("warning: the first import is still running; calendars fill as it goes",
+                  flush=True)
+        print(instructions(server.url), flush=True)
+        server.wait_for_signal()
     finally:
         simulator.stop()
         if temporary is not None:

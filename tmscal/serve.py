@@ -85,22 +85,26 @@ class BridgeServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT/SIGTERM, then shut down gracefully."""
-        self._create()
-        if self.run_syncer:
-            self.runtime.start_syncer()
+        """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+        self.start()
+        self.wait_for_signal()
+
+    def wait_for_signal(self) -> None:
+        """Block until SIGINT or SIGTERM (main thread only), then :meth:`stop`."""
+        received = threading.Event()
 
         def shutdown(signum, frame):
             log.info("signal %s: shutting down", signum)
-            threading.Thread(target=self.stop, daemon=True).start()
+            received.set()
 
-        signal.signal(signal.SIGTERM, shutdown)
-        signal.signal(signal.SIGINT, shutdown)
-        log.info("tmscal serving CalDAV on %s", self.url)
+        previous = {sig: signal.signal(sig, shutdown) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._serve()
+            while not received.wait(0.5):
+                pass
         finally:
-            self.runtime.stop_syncer()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.stop()
 
     def _serve(self) -> None:
         """The event loop; on :meth:`stop` it closes the listener and lets the worker threads
