@@ -39,7 +39,10 @@ UTC = timezone.utc
 
 _CHILD = """
 import sys, time
+from tmscal.simulator import server
 from tmscal.simulator.server import SimulatorServer
+# small SOAP answers otherwise wait 40 ms for a delayed ACK (headers and body written apart)
+server._Handler.disable_nagle_algorithm = True
 t = time.monotonic()
 sim = SimulatorServer(seed=sys.argv[1]).start()
 user, password, _ = sim.engine.demo_accounts()[0]
