@@ -232,6 +232,7 @@ def test_database_down(client, tms_sim):
         client.get_conference_by_id(1)
     with raises_code(DatabaseDown, ErrorCode.DATABASE_DOWN):
         client.get_systems()
+    assert client.is_alive() is False
     tms_sim.faults.database_down = False
     assert client.get_systems()
 

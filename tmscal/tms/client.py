@@ -36,6 +36,7 @@ from tmscal.model import (
     ConferenceStatus,
     System,
     TimeZoneRule,
+    TmsError,
     TmsUnavailable,
     Transaction,
     TransactionType,
@@ -197,13 +198,14 @@ class TmsClient:
     # -- Remote Setup ------------------------------------------------------------------------
 
     def is_alive(self) -> bool:
-        """True if TMS answers IsAlive with true; False if it is unreachable or says false.
+        """True if TMS answers IsAlive with true; False if it is unreachable, answers with a
+        fault (e.g. DATABASE_DOWN) or says false.
 
         Refused credentials still raise :class:`TmsAuthenticationError`.
         """
         try:
             return bool(self._result(self._remotesetup, "IsAlive"))
-        except TmsUnavailable:
+        except (TmsUnavailable, TmsError):
             return False
 
     def get_systems(self) -> list[System]:
