@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from tmscal.ical import RoomInfo, RoomTable, parse_event, render_conference
-from tmscal.model import UTC
+from tmscal.model import UTC, RecurringFrequency
 
 ZONES = ["Europe/Oslo", "America/New_York", "Asia/Kolkata", "Australia/Adelaide", "UTC",
          "Pacific/Chatham", "America/Sao_Paulo"]
 CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-WINDOW = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+WINDOW = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
 
 
 def occurrences(text: str, zone: str) -> list[tuple[datetime, datetime]]:
@@ -162,3 +162,78 @@ def test_rendering_is_deterministic_at_every_level(case, privacy):
     second = render_conference(parsed.conference.copy(), ROOMS, privacy=privacy)
     assert first.ical == second.ical
     assert occurrences(first.ical, zone) == occurrences(text, zone)
+
+
+@st.composite
+def tms_series(draw):
+    """(zone, Conference) as TMS returns a series: UTC weekdays, TimeZoneRules of the zone."""
+    from tmscal.ical.zones import time_zone_rule
+    from tmscal.model import (
+        Conference, DayOfWeek, ExceptionType, RecurrenceEndType, RecurrenceException,
+        RecurrencePattern,
+    )
+    zone = draw(st.sampled_from(ZONES))
+    tz = ZoneInfo(zone) if zone != "UTC" else UTC
+    day = draw(st.dates(date(2025, 1, 1), date(2026, 12, 31)))
+    all_day = draw(st.integers(0, 5)) == 0
+    local = datetime(day.year, day.month, day.day, tzinfo=tz) if all_day else datetime(
+        day.year, day.month, day.day, draw(st.sampled_from([0, 1, 7, 9, 18, 22, 23])),
+        draw(st.sampled_from([0, 30, 45])), tzinfo=tz)
+    assume(local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None))
+    start = local.astimezone(UTC)
+    shift = (start.date() - local.date()).days
+    utc_day = DayOfWeek.from_python_weekday(start.weekday())
+    frequency = draw(st.sampled_from([RecurringFrequency.DAILY, RecurringFrequency.WEEKLY,
+                                      RecurringFrequency.DAILY_WEEKDAY,
+                                      RecurringFrequency.MONTHLY]))
+    pattern = RecurrencePattern(frequency, draw(st.integers(1, 3)),
+                                first_day_of_week=draw(st.sampled_from(list(DayOfWeek))))
+    if frequency == RecurringFrequency.DAILY_WEEKDAY:
+        assume(start.weekday() < 5)
+        pattern.interval = 1
+    elif frequency == RecurringFrequency.WEEKLY:
+        extra = draw(st.sets(st.sampled_from(list(DayOfWeek)), max_size=2))
+        pattern.days_of_week = sorted({utc_day} | extra, key=lambda d: d.python_weekday)
+    elif frequency == RecurringFrequency.MONTHLY:
+        if draw(st.booleans()):
+            pattern.by_month_day = local.day
+        else:
+            pattern.by_set_position = (local.day - 1) // 7 + 1
+            pattern.days_of_week = [utc_day]
+    if draw(st.booleans()):
+        pattern.instances = draw(st.integers(1, 20))
+    else:
+        pattern.end_type = RecurrenceEndType.END_BY_DATE
+        pattern.end_date_utc = start + timedelta(days=draw(st.integers(0, 150)))
+    pattern.first_occurrence_utc = start
+    length = timedelta(days=1) if all_day else timedelta(minutes=draw(st.sampled_from([30, 90])))
+    conference = Conference(conference_id=9, title="TMS series", start_utc=start,
+                            end_utc=start + length, external_primary_key="tms-9",
+                            time_zone_rules=[time_zone_rule(zone, day.year)],
+                            recurrence=pattern)
+    rendered = render_conference(conference, ROOMS)
+    assume(2 <= len(rendered.occurrences) <= 100)
+    originals = [s for s, _ in rendered.occurrences]
+    deleted = draw(st.sets(st.sampled_from(originals[1:]), max_size=2))
+    pattern.exceptions = [RecurrenceException(ExceptionType.DELETE, d) for d in sorted(deleted)]
+    del shift
+    return zone, conference
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.filter_too_much])
+@given(tms_series())
+def test_tms_series_render_what_an_independent_expander_sees(case):
+    zone, conference = case
+    rendered = render_conference(conference, ROOMS)
+    assert rendered.occurrences == occurrences(rendered.ical, zone)
+    parsed = parse_event(rendered.ical, ROOMS, default_zone=zone).conference
+    again = render_conference(parsed, ROOMS)
+    assert again.occurrences == rendered.occurrences
+    before, after = conference.recurrence, parsed.recurrence
+    if after.frequency == before.frequency != RecurringFrequency.DAILY_WEEKDAY:
+        assert set(after.days_of_week) == set(before.days_of_week)
+        assert (after.by_month_day, after.by_set_position) == (
+            before.by_month_day, before.by_set_position)
+    assert [e.recurrence_id_utc for e in parsed.recurrence.exceptions] == [
+        e.recurrence_id_utc for e in conference.recurrence.exceptions]
