@@ -365,3 +365,29 @@ def test_many_threads_share_one_client(client):
     assert len(results) == threads_n * per_thread
     saves = threads_n * (per_thread // 5)
     assert client.call_count - calls == threads_n * per_thread + saves
+
+
+# -- the demo seed ------------------------------------------------------------------------------
+
+
+def test_whole_demo_seed_reads_through_the_client(simulator, simulator_credentials):
+    """Every system and a spread of the conferences in the demo seed's transaction log convert
+    (series with moved and deleted occurrences, dial-ins, several zones)."""
+    user_name, password = simulator_credentials
+    demo = TmsClient(simulator.url, user_name, password)
+    systems = demo.get_systems()
+    assert systems and all(s.name and s.time_zone for s in systems)
+    entries = list(demo.iter_transactions_since(0))
+    assert entries
+    conference_ids = list(dict.fromkeys(t.conference_id for t in entries))
+    step = max(1, len(conference_ids) // 120)  # a spread-out sample keeps the test quick
+    series_seen = 0
+    for conference_id in conference_ids[::step]:
+        conference = demo.get_conference_by_id(conference_id)
+        assert conference.conference_id == conference_id
+        assert conference.start_utc is not None and conference.end_utc is not None
+        if conference.recurrence_instance_id_utc is not None and series_seen < 5:
+            series = demo.get_recurrent_conference_by_id(conference_id)
+            assert series.recurrence is not None
+            series_seen += 1
+    assert series_seen
