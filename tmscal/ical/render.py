@@ -28,7 +28,7 @@ from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
 from .series import SeriesLayout, conference_zone, is_all_day, lay_out
 from .tms_fields import event_status, tms_properties
-from .zones import is_utc, vtimezone
+from .zones import is_utc, vtimezone_text
 
 PRODID = "-//tmscal//tmscal//EN"
 
@@ -156,18 +156,23 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", PRODID)
     calendar.add("CALSCALE", "GREGORIAN")
+    zone_text = ""
     if not is_utc(zone_name) and not _all_dates(events):
         years = [t.year for t in writer.local_times]
-        calendar.add_component(vtimezone(zone_name, min(years), max(years)))
+        zone_text = vtimezone_text(zone_name, min(years), max(years))
     for event in events:
         calendar.add_component(event)
+    text = calendar.to_ical(sorted=False).decode("utf-8")
+    if zone_text:  # spliced in from the cache: parsing and re-serializing it costs a third
+        head, marker, tail = text.partition("BEGIN:VEVENT\r\n")
+        text = head + zone_text + marker + tail
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)
     else:
         first, last = conference.start_utc, conference.end_utc
     return RenderedEvent(uid=event_uid(conference),
-                         ical=calendar.to_ical(sorted=False).decode("utf-8"),
+                         ical=text,
                          start_utc=first, end_utc=last, occurrences=list(occurrences))
 
 

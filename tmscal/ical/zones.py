@@ -221,6 +221,11 @@ def _vtimezone_text(zone: str, first_year: int, last_year: int) -> bytes:
     return component.to_ical()
 
 
+def vtimezone_text(zone: str, first_year: int, last_year: int) -> str:
+    """The serialized :func:`vtimezone` (cached; CRLF line ends)."""
+    return _vtimezone_text(zone, first_year, last_year).decode("utf-8")
+
+
 def vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE for ``zone`` valid from Jan 1 of ``first_year`` to the end of ``last_year``.
 
