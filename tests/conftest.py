@@ -3,6 +3,7 @@
 Fixtures
 --------
 ``simulator``            a started :class:`SimulatorServer` with the ``demo`` seed (stopped after)
+``demo_engine``          a fresh ``Tms`` with the demo seed (not serving; what ``simulator`` uses)
 ``empty_simulator``      the same with the ``empty`` seed
 ``simulator_factory``    ``simulator_factory(**SimulatorServer kwargs) -> started server``; every
                          server it made is stopped after the test (state files, fault settings…)
@@ -17,6 +18,7 @@ service URLs, ``sim.engine`` the booking engine, ``sim.faults`` the fault inject
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -51,10 +53,33 @@ def simulator_factory() -> Iterator[Callable[..., object]]:
         server.stop()
 
 
+#: A cached demo state older than this is seeded again (the demo data is relative to "now").
+_DEMO_CACHE_SECONDS = 300
+
+
+@pytest.fixture(scope="session")
+def _demo_state_cache(tmp_path_factory) -> dict:
+    return {"path": tmp_path_factory.mktemp("demo-seed") / "demo.json", "made": None}
+
+
 @pytest.fixture
-def simulator(simulator_factory):
+def demo_engine(_demo_state_cache):
+    """A fresh engine with the demo seed. Seeding takes about a second, so the seeded state is
+    saved once and loaded per test (re-seeded after a few minutes, as it is relative to now)."""
+    from tmscal.simulator.engine import Tms
+
+    cache = _demo_state_cache
+    made = cache["made"]
+    if made is None or time.monotonic() - made > _DEMO_CACHE_SECONDS:
+        Tms.seeded("demo").save_state(cache["path"])
+        cache["made"] = time.monotonic()
+    return Tms.load_state(cache["path"])
+
+
+@pytest.fixture
+def simulator(simulator_factory, demo_engine):
     """A TMS simulator with the demo seed on a free loopback port."""
-    return simulator_factory(seed="demo")
+    return simulator_factory(engine=demo_engine)
 
 
 @pytest.fixture

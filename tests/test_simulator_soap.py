@@ -346,10 +346,12 @@ def test_save_with_mode_result_is_wrapped(simulator, simulator_credentials, soap
 
 def test_listing_omits_participants(simulator, simulator_credentials, soap_wire):
     assert _book(simulator, simulator_credentials, soap_wire).status_code == 200
+    start = datetime.now(timezone.utc) + timedelta(days=2)
     xml = soap_wire.envelope(
-        f'<GetConferencesForUser xmlns="{BOOKING}"><StartTime>2000-01-01T00:00:00</StartTime>'
-        f"<EndTime>2100-01-01T00:00:00</EndTime><ConferenceStatus>AllExceptDeleted"
-        f"</ConferenceStatus></GetConferencesForUser>", version=11)
+        f'<GetConferencesForUser xmlns="{BOOKING}"><StartTime>{start:%Y-%m-%dT00:00:00}'
+        f"</StartTime><EndTime>{start + timedelta(days=2):%Y-%m-%dT00:00:00}</EndTime>"
+        f"<ConferenceStatus>AllExceptDeleted</ConferenceStatus></GetConferencesForUser>",
+        version=11)
     response = soap_wire.post(simulator.booking_url, xml, auth=simulator_credentials)
     assert response.status_code == 200, response.text
     result = body_child(response, SOAP11).find(q(BOOKING, "GetConferencesForUserResult"))

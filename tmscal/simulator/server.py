@@ -218,6 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "tmscal-simulator/0.1"
     sys_version = ""
     timeout = 60  # idle keep-alive connections are closed after this many seconds
+    # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive
+    # response would wait ~40 ms for the client's delayed ACK (Nagle).
+    disable_nagle_algorithm = True
 
     server: _HttpServer
 
