@@ -34,6 +34,7 @@ from tmscal.model import (
     BookingMode,
     Conference,
     ConferenceStatus,
+    ErrorCode,
     System,
     TimeZoneRule,
     TmsError,
@@ -191,6 +192,13 @@ class TmsClient:
             return response
         return _get(body, f"{operation}Result")
 
+    def _single(self, service: _Service, operation: str, **params: Any) -> Any:
+        """Like :meth:`_result` for operations that must return an object."""
+        result = self._result(service, operation, **params)
+        if result is None:
+            raise TmsError(f"TMS answered {operation} without a result", ErrorCode.UNSPECIFIED)
+        return result
+
     def _conference_param(self, conference: Conference, *, with_pattern: bool = True) -> Any:
         return compose(self._conference_type,
                        convert.conference_to_wire(conference, with_pattern=with_pattern))
@@ -219,7 +227,7 @@ class TmsClient:
         return [convert.system_from_wire(s) for s in convert.array_items(result, "TMSSystem")]
 
     def get_system_by_id(self, system_id: int) -> System:
-        result = self._result(self._remotesetup, "GetSystemById", TMSSystemId=system_id)
+        result = self._single(self._remotesetup, "GetSystemById", TMSSystemId=system_id)
         return convert.system_from_wire(result)
 
     def get_users(self) -> list[User]:
@@ -235,16 +243,19 @@ class TmsClient:
         if version is not None:
             with self._lock:
                 self.server_api_version = int(version)
-        return convert.conference_from_wire(
-            _get(_get(response, "body"), "GetDefaultConferenceResult"))
+        result = _get(_get(response, "body"), "GetDefaultConferenceResult")
+        if result is None:
+            raise TmsError("TMS answered GetDefaultConference without a result",
+                           ErrorCode.UNSPECIFIED)
+        return convert.conference_from_wire(result)
 
     def get_conference_by_id(self, conference_id: int) -> Conference:
-        result = self._result(self._booking, "GetConferenceById", ConferenceId=conference_id)
+        result = self._single(self._booking, "GetConferenceById", ConferenceId=conference_id)
         return convert.conference_from_wire(result)
 
     def get_recurrent_conference_by_id(self, conference_id: int) -> Conference:
         """The whole series (pattern with exceptions) that occurrence ``conference_id`` is in."""
-        result = self._result(self._booking, "GetRecurrentConferenceById",
+        result = self._single(self._booking, "GetRecurrentConferenceById",
                               ConferenceId=conference_id)
         return convert.conference_from_wire(result)
 
@@ -252,13 +263,13 @@ class TmsClient:
                                          recurrence_id_utc: datetime | None = None) -> int:
         """The ConferenceId saved with (ExternalSourceId, ExternalPrimaryKey) = (source, key);
         with ``recurrence_id_utc``, the id of that occurrence of the series."""
-        result = self._result(self._booking, "GetConferenceIdByExternalId",
+        result = self._single(self._booking, "GetConferenceIdByExternalId",
                               ExternalSourceId=source or None, ExternalConferenceId=key,
                               RecurrenceIdUTC=format_tms_time(recurrence_id_utc) or None)
         return int(result)
 
     def get_conference_by_external_id(self, source: str, key: str) -> Conference:
-        result = self._result(self._booking, "GetConferenceByExternalId",
+        result = self._single(self._booking, "GetConferenceByExternalId",
                               ExternalSourceId=source or None, ExternalConferenceId=key)
         return convert.conference_from_wire(result)
 
@@ -290,13 +301,13 @@ class TmsClient:
 
     def save_conference(self, conference: Conference) -> Conference:
         """Create or update (legacy Strict mode); returns the conference as TMS saved it."""
-        result = self._result(self._booking, "SaveConference",
+        result = self._single(self._booking, "SaveConference",
                               Conference=self._conference_param(conference))
         return convert.conference_from_wire(result)
 
     def save_conference_with_mode(self, conference: Conference, mode: BookingMode) -> Conference:
         """Create or update; ``BestEffortForced`` saves a conflicting booking as Defective."""
-        result = self._result(self._booking, "SaveConferenceWithMode",
+        result = self._single(self._booking, "SaveConferenceWithMode",
                               Conference=self._conference_param(conference),
                               BookingMode=mode.value)
         return convert.conference_from_wire(_saved_conference(result))
@@ -306,9 +317,9 @@ class TmsClient:
         """Update one occurrence of a series (its RecurrencePattern is not sent)."""
         param = self._conference_param(conference, with_pattern=False)
         if mode is None:
-            result = self._result(self._booking, "SaveConferenceRecInstance", Conference=param)
+            result = self._single(self._booking, "SaveConferenceRecInstance", Conference=param)
         else:
-            result = _saved_conference(self._result(
+            result = _saved_conference(self._single(
                 self._booking, "SaveConferenceRecInstanceWithMode", Conference=param,
                 BookingMode=mode.value))
         return convert.conference_from_wire(result)
