@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import signal
 
 from tmscal.simulator.faults import FaultInjection
 
@@ -75,5 +76,10 @@ def run(args: argparse.Namespace) -> int:
         for user_name, password, role in accounts:
             print(f"    {user_name:<20} {password:<16} {role}")
     print(f"  Faults: {simulator.faults!r}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop (and save the state) as on Ctrl-C
     simulator.serve_forever()
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -314,9 +314,13 @@ class _Handler(BaseHTTPRequestHandler):
         user = None
         if scheme.lower() == "basic" and token:
             try:
-                decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                decoded = ""
+                raw = base64.b64decode(token.strip(), validate=True)
+            except binascii.Error:
+                raw = b""
+            try:
+                decoded = raw.decode("utf-8")
+            except UnicodeDecodeError:  # clients that encode credentials as Latin-1
+                decoded = raw.decode("latin-1")
             name, separator, password = decoded.partition(":")
             if separator:
                 user = self.simulator.engine.authenticate(name, password)
