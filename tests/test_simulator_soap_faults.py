@@ -10,11 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from lxml import etree
+
+from tmscal.model import ConferenceStatus
 
 BOOKING = "http://tandberg.net/2004/02/tms/external/booking/"
 REMOTE = "http://tandberg.net/2004/02/tms/external/booking/remotesetup/"
@@ -364,13 +367,24 @@ def test_faults_can_be_set_at_start(simulator_factory, soap_wire):
 # State file and command
 
 
-def test_state_file_survives_a_restart(simulator_factory, tmp_path, soap_wire):
+def test_state_file_is_saved_after_writes_and_survives_a_restart(simulator_factory, tmp_path,
+                                                                  soap_wire):
     state = tmp_path / "tms.json"
     first = simulator_factory(seed="demo", state_file=state)
     user, password, _ = first.engine.demo_accounts()[0]
-    before = first.engine.get_transactions_since(first.engine.authenticate(user, password), 0)
+    owner = first.engine.authenticate(user, password)
+    soon = datetime.now(timezone.utc) + timedelta(days=1)
+    victim = first.engine.get_conferences_for_user(
+        owner, "", soon, soon + timedelta(days=7), ConferenceStatus.PENDING)[0].conference_id
+    xml = soap_wire.envelope(f'<DeleteConferenceById xmlns="{BOOKING}"><ConferenceId>{victim}'
+                             f"</ConferenceId></DeleteConferenceById>", version=11)
+    response = soap_wire.post(first.booking_url, xml, auth=(user, password))
+    assert response.status_code == 200, response.text
+    root = etree.fromstring(response.content)
+    assert len(root.find(q(SOAP11, "Body"))[0]) == 0  # void: an empty <…Response/>
+    assert state.exists()  # saved after the write, before any shutdown
+    before = first.engine.get_transactions_since(owner, 0)
     first.stop()
-    assert state.exists()
     second = simulator_factory(seed="empty", state_file=state)
     after = second.engine.get_transactions_since(second.engine.authenticate(user, password), 0)
     assert [t.transaction_id for t in after] == [t.transaction_id for t in before]
