@@ -256,6 +256,25 @@ def test_keep_alive_serves_several_requests_on_one_connection(simulator, simulat
     connection.close()
 
 
+def test_concurrent_clients_are_served(simulator, simulator_credentials, soap_wire):
+    from concurrent.futures import ThreadPoolExecutor
+
+    simulator.faults.latency = 0.2  # every request in flight at once
+
+    def call(index: int) -> int:
+        if index % 2:
+            return soap_wire.post(simulator.remotesetup_url, is_alive(soap_wire),
+                                  auth=simulator_credentials).status_code
+        return soap_wire.post(simulator.booking_url, get_conference(soap_wire),
+                              auth=simulator_credentials).status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(call, range(16)))
+    assert statuses == [500 if i % 2 == 0 else 200 for i in range(16)]
+    assert time.monotonic() - started < 0.2 * 16 / 2  # served in parallel, not one by one
+
+
 # ------------------------------------------------------------------------------------------
 # Fault injection
 

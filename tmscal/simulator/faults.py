@@ -133,10 +133,15 @@ class FaultInjection:
         return self._rng.choice(("database_down", "http_500"))
 
     def release_all(self) -> None:
-        """Let every held request go (server shutdown)."""
+        """Let every held request go and hold no more (server shutdown)."""
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
+
+    def resume(self) -> None:
+        """Hold requests again after :meth:`release_all` (server start)."""
+        with self._changed:
+            self._stopping = False
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())

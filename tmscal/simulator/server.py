@@ -88,6 +88,7 @@ class SimulatorServer:
         if self._httpd is not None:
             raise RuntimeError("simulator already started")
         self._httpd = _HttpServer((self.host, self._requested_port), _Handler, self)
+        self.faults.resume()
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name=f"tmscal-simulator:{self.port}", daemon=True)
