@@ -1,0 +1,330 @@
+"""CalDAV benchmark: the tmscal bridge against plain Radicale 3.9 (multifilesystem).
+
+Both servers hold the same N single events in one room calendar (the texts the bridge renders
+from the TMS simulator's conferences) and run as separate processes pinned to CPU 0; the client
+runs in this process (on CPU 1 when there is one). For N in 1,000 and 20,000 it times, median
+of several runs after a warm-up:
+
+* calendar-query REPORT, 1-week time range with calendar-data; the same with 0 hits;
+* PROPFIND depth 0 getctag + sync-token; sync-collection with no change;
+* GET of the whole calendar; PUT of one new event (simulator latency 0).
+
+It prints each time and the ratio bridge/Radicale against the targets at 20,000 events, and
+the number of TMS calls the bridge made per read request (counted inside the simulator).
+
+    .venv/bin/python bench/caldav.py [--sizes 1000 20000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tmscal.mirror import open_store  # noqa: E402
+from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system  # noqa: E402
+from tmscal.model import Conference, Participant, ParticipantCallType  # noqa: E402
+
+ROOM = 101
+USER = "alice"
+TARGETS = {"REPORT 1 week": 0.05, "REPORT 0 hits": 0.05, "PROPFIND ctag+sync": 0.01,
+           "sync no change": 0.02, "GET calendar": 0.5, "PUT event": 0.1}
+QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR">
+<C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter>
+</C:comp-filter></C:filter></C:calendar-query>"""
+PROPFIND = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/>
+<D:sync-token/></D:prop></D:propfind>"""
+SYNC = """<?xml version="1.0" encoding="utf-8"?>
+<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token>
+<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"""
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def pin_to_first_cpu() -> None:
+    os.sched_setaffinity(0, {0})
+
+
+def event_times(count: int, now: datetime) -> list[datetime]:
+    """``count`` 30-minute slots spread evenly over now−1y … now+1y, on 5-minute marks."""
+    first = now - timedelta(days=365)
+    step = timedelta(days=730) / count
+    return [(first + step * index).replace(second=0, microsecond=0) for index in range(count)]
+
+
+class Fixture:
+    """The simulator with N events in room 101, the bridge's mirror and a Radicale folder."""
+
+    def __init__(self, workdir: Path, count: int) -> None:
+        from tmscal.simulator.server import SimulatorServer
+
+        self.workdir = workdir
+        self.count = count
+        self.simulator = SimulatorServer(seed="empty").start()
+        self.calls = 0
+        engine = self.simulator.engine
+        original = engine.authenticate
+
+        def counting(*args, **kwargs):  # every SOAP request authenticates once
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        engine.authenticate = counting
+        now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        self.now = now
+        self.times = event_times(count, now)
+        admin = engine.user("admin")
+        conferences = [Conference(title=f"Meeting {index}", start_utc=start,
+                                  end_utc=start + timedelta(minutes=30),
+                                  owner_user_name="alice", external_source_id="bench",
+                                  external_primary_key=f"bench-{count}-{index}",
+                                  participants=[Participant(ParticipantCallType.TMS, ROOM)])
+                       for index, start in enumerate(self.times)]
+        engine.import_conferences(conferences, performed_by=admin)
+        systems = engine.get_systems(admin)
+        self.store = open_store(str(workdir / "mirror.sqlite3"))
+        self.store.replace_rooms([room_from_system(system) for system in systems])
+        directory = MirrorRoomDirectory.of_store(self.store)
+        records = []
+        for conference in conferences:
+            view = engine.get_conference_by_id(admin, conference.conference_id)
+            records.append(record_for(view, directory))
+        for chunk in range(0, len(records), 2000):
+            self.store.store_conferences(records[chunk:chunk + 2000])
+        self.store.set_cursor(max(c.transaction_id for c in conferences))
+        self._radicale_folder(records)
+        self._configs()
+
+    def _radicale_folder(self, records) -> None:
+        calendar = self.workdir / "radicale" / "collection-root" / USER / f"room-{ROOM}"
+        calendar.mkdir(parents=True)
+        (calendar / ".Radicale.props").write_text(json.dumps(
+            {"tag": "VCALENDAR", "D:displayname": "Oslo Fjord"}))
+        (calendar.parent / ".Radicale.props").write_text("{}")
+        for record in records:
+            (calendar / record.href).write_text(record.ical, newline="")
+
+    def _configs(self) -> None:
+        (self.workdir / "users").write_text(f"{USER}:{USER}\n")
+        self.bridge_port, self.radicale_port = free_port(), free_port()
+        (self.workdir / "tmscal.conf").write_text(f"""[tms]
+url = {self.simulator.url}
+username = tmscal-svc
+password = tmscal-svc
+[mirror]
+path = {self.workdir / 'mirror.sqlite3'}
+[bridge]
+external_source_id = bench
+booking_model = service
+room_visibility = config
+[room_rights]
+{USER} = book=* see=*
+[server]
+host = 127.0.0.1
+port = {self.bridge_port}
+threads = 4
+[auth]
+type = htpasswd
+htpasswd_filename = {self.workdir / 'users'}
+htpasswd_encryption = plain
+[logging]
+level = warning
+""")
+        (self.workdir / "radicale.conf").write_text(f"""[server]
+hosts = 127.0.0.1:{self.radicale_port}
+[storage]
+type = multifilesystem
+filesystem_folder = {self.workdir / 'radicale'}
+[auth]
+type = htpasswd
+htpasswd_filename = {self.workdir / 'users'}
+htpasswd_encryption = plain
+[rights]
+type = owner_only
+[web]
+type = none
+[logging]
+level = warning
+""")
+
+    def start(self) -> list[subprocess.Popen]:
+        python = sys.executable
+        processes = [
+            subprocess.Popen([python, "-m", "tmscal.cli", "serve", "--config",
+                              str(self.workdir / "tmscal.conf"), "--no-sync"],
+                             cwd=ROOT, preexec_fn=pin_to_first_cpu,
+                             stdout=subprocess.DEVNULL,
+                             stderr=open(self.workdir / "bridge.log", "w")),
+            subprocess.Popen([python, "-m", "radicale", "--config",
+                              str(self.workdir / "radicale.conf")],
+                             preexec_fn=pin_to_first_cpu, stdout=subprocess.DEVNULL,
+                             stderr=open(self.workdir / "radicale.log", "w")),
+        ]
+        for port in (self.bridge_port, self.radicale_port):
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or any(p.poll() is not None
+                                                          for p in processes):
+                        for name in ("bridge.log", "radicale.log"):
+                            print(name, (self.workdir / name).read_text()[-2000:])
+                        raise
+                    time.sleep(0.2)
+        return processes
+
+    def stop(self) -> None:
+        self.simulator.stop()
+
+
+class Server:
+    """One server under test, with the requests of the benchmark."""
+
+    def __init__(self, name: str, port: int, fixture: Fixture) -> None:
+        self.name = name
+        self.base = f"http://127.0.0.1:{port}/"
+        self.calendar = f"{self.base}{USER}/room-{ROOM}/"
+        self.session = requests.Session()
+        self.session.auth = (USER, USER)
+        self.fixture = fixture
+        self.puts = 0
+        week = fixture.now + timedelta(days=30)
+        self.week = (week.strftime(STAMP), (week + timedelta(days=7)).strftime(STAMP))
+        self.token = ""
+
+    def _request(self, method: str, url: str, body: str = "", **headers) -> requests.Response:
+        response = self.session.request(method, url, data=body.encode() if body else None,
+                                        headers={"Content-Type": "application/xml", **headers})
+        if response.status_code >= 400:
+            raise RuntimeError(f"{self.name} {method} {url}: {response.status_code} "
+                               f"{response.text[:300]}")
+        return response
+
+    def report_week(self):
+        return self._request("REPORT", self.calendar, QUERY.format(
+            start=self.week[0], end=self.week[1]), Depth="1")
+
+    def report_empty(self):
+        return self._request("REPORT", self.calendar, QUERY.format(
+            start="20350101T000000Z", end="20350108T000000Z"), Depth="1")
+
+    def propfind_ctag(self):
+        return self._request("PROPFIND", self.calendar, PROPFIND, Depth="0")
+
+    def sync_no_change(self):
+        if not self.token:
+            first = self._request("REPORT", self.calendar, SYNC.format(token=""))
+            self.token = first.text.split("<sync-token>")[1].split("</sync-token>")[0]
+        return self._request("REPORT", self.calendar, SYNC.format(token=self.token))
+
+    def get_calendar(self):
+        return self._request("GET", self.calendar)
+
+    def put_event(self):
+        self.puts += 1
+        anchor = self.fixture.times[len(self.fixture.times) // 2 + self.puts * 3 +
+                                    (0 if self.name == "radicale" else 1)]
+        start = anchor + timedelta(minutes=35)
+        uid = f"put-{self.name}-{self.fixture.count}-{self.puts}"
+        text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\n"
+                f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(STAMP)}\r\n"
+                f"DTEND:{(start + timedelta(minutes=10)).strftime(STAMP)}\r\n"
+                "SUMMARY:Bench put\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        return self._request("PUT", f"{self.calendar}{uid}.ics", text,
+                             **{"Content-Type": "text/calendar"})
+
+
+OPERATIONS = [("REPORT 1 week", "report_week"), ("REPORT 0 hits", "report_empty"),
+              ("PROPFIND ctag+sync", "propfind_ctag"), ("sync no change", "sync_no_change"),
+              ("GET calendar", "get_calendar"), ("PUT event", "put_event")]
+
+
+def timed(action, repeat: int) -> float:
+    action()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def run_size(count: int, repeat: int) -> list[tuple[str, int, float, float, float]]:
+    with tempfile.TemporaryDirectory(prefix="tmscal-bench-") as temp:
+        print(f"preparing {count} events …", flush=True)
+        fixture = Fixture(Path(temp), count)
+        processes = fixture.start()
+        try:
+            bridge = Server("bridge", fixture.bridge_port, fixture)
+            radicale = Server("radicale", fixture.radicale_port, fixture)
+            radicale._request("PROPFIND", radicale.calendar, Depth="1")  # build Radicale's cache
+            hits = bridge.report_week().text.count("BEGIN:VEVENT")
+            print(f"  1-week REPORT returns {hits} events", flush=True)
+            rows = []
+            read_requests = 0
+            calls_before = fixture.calls
+            for label, method in OPERATIONS:
+                if method == "put_event":
+                    reads = fixture.calls - calls_before
+                    print(f"  TMS calls during {read_requests} bridge read requests: {reads}",
+                          flush=True)
+                base = timed(getattr(radicale, method), repeat)
+                ours = timed(getattr(bridge, method), repeat)
+                if method != "put_event":
+                    read_requests += repeat + 1
+                rows.append((label, count, base, ours, ours / base))
+                print(f"  {label:20} radicale {base * 1000:9.1f} ms  bridge "
+                      f"{ours * 1000:8.1f} ms  ratio {ours / base:6.3f}", flush=True)
+            return rows
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(10)
+            fixture.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {0})
+    rows = []
+    for count in args.sizes:
+        rows += run_size(count, args.repeat)
+    print("\n| operation | events | Radicale (ms) | bridge (ms) | bridge/Radicale | target |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, count, base, ours, ratio in rows:
+        target = f"≤ {TARGETS[label]}" if count >= 20000 else ""
+        verdict = "" if not target else (" ✓" if ratio <= TARGETS[label] else " ✗")
+        print(f"| {label} | {count} | {base * 1000:.1f} | {ours * 1000:.1f} | {ratio:.3f}"
+              f"{verdict} | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
