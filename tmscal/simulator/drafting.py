@@ -23,7 +23,7 @@ from tmscal.simulator.accounts import SimUser
 from tmscal.simulator.invitation import default_title
 from tmscal.simulator.recurrence import normalized, occurrence_starts
 from tmscal.simulator.state import SimState
-from tmscal.simulator.timezones import SERVER_ZONE, iana_zone, time_zone_rules
+from tmscal.simulator.timezones import SERVER_ZONE, iana_zone, time_zone_rules, zone_info
 
 #: Conference Settings defaults, used where a new booking says ``Default``.
 DEFAULT_SETTINGS = {
@@ -215,7 +215,7 @@ def draft_booking(state: SimState, user: SimUser, requested: Conference,
         return draft
 
     pattern = requested.recurrence
-    starts = occurrence_starts(start, pattern)
+    starts = occurrence_starts(start, pattern, zone_info(zone_id))
     duration = end - start
     template.recurrence = normalized(pattern, starts)
     template.start_utc, template.end_utc = starts[0], starts[0] + duration

@@ -1,6 +1,10 @@
 """Expanding a TMS RecurrencePattern into occurrence start instants, as TMS accepts them.
 
-Days of week are UTC days (TMS defines them so). Refusals raise the model's errors:
+Occurrences repeat at the same local time in the conference's zone (ConferenceTimeZoneRules),
+so a series does not drift across daylight-saving changes. DaysOfWeek (and FirstDayOfWeek,
+DailyWeekday's Monday–Friday) are UTC days, as TMS defines them: they are moved to local days by
+the day difference between the first occurrence's UTC and local dates. ByMonthDay and
+BySetPosition count in the local calendar. Refusals raise the model's errors:
 EndNever → NEVER_ENDING_RECURRENCE_NOT_SUPPORTED; Yearly / sub-daily, both ByMonthDay and
 BySetPosition, ADD exceptions, no or more than :data:`MAX_OCCURRENCES` occurrences →
 RECURRENCE_NOT_SUPPORTED.
@@ -8,7 +12,7 @@ RECURRENCE_NOT_SUPPORTED.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from dateutil import rrule
 
@@ -22,7 +26,7 @@ _RR_DAY = {
     DayOfWeek.THURSDAY: rrule.TH, DayOfWeek.FRIDAY: rrule.FR, DayOfWeek.SATURDAY: rrule.SA,
     DayOfWeek.SUNDAY: rrule.SU,
 }
-_WEEKDAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR)
+_BY_INDEX = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
 
 
 def _end_type(pattern: RecurrencePattern) -> RecurrenceEndType:
@@ -43,8 +47,10 @@ def _until(end_date: datetime) -> datetime:
     return end_date
 
 
-def occurrence_starts(first_start: datetime, pattern: RecurrencePattern) -> list[datetime]:
-    """The UTC starts of every occurrence of ``pattern`` anchored at ``first_start``.
+def occurrence_starts(first_start: datetime, pattern: RecurrencePattern,
+                      zone: tzinfo = UTC) -> list[datetime]:
+    """The UTC starts of every occurrence of ``pattern`` anchored at ``first_start``, repeating
+    at the same local time in ``zone``.
 
     The first occurrence is the first instant the pattern yields at or after ``first_start``
     (which need not be ``first_start`` itself when it falls on an excluded day).
@@ -59,19 +65,24 @@ def occurrence_starts(first_start: datetime, pattern: RecurrencePattern) -> list
         raise error_for_code(ErrorCode.NEVER_ENDING_RECURRENCE_NOT_SUPPORTED,
                              "A recurrence without an end is not supported; "
                              "give an end date or a number of occurrences")
-    start = first_start.astimezone(UTC)
+    start_utc = first_start.astimezone(UTC)
+    start = start_utc.astimezone(zone).replace(tzinfo=None)
+    shift = (start.date() - start_utc.date()).days
+
+    def local(day: DayOfWeek):
+        return _BY_INDEX[(day.python_weekday + shift) % 7]
+
     interval = pattern.interval if pattern.interval > 0 else 1
-    days = [_RR_DAY[d] for d in dict.fromkeys(pattern.days_of_week)]
-    rule: dict = {"dtstart": start, "interval": interval,
-                  "wkst": _RR_DAY[pattern.first_day_of_week]}
+    days = [local(d) for d in dict.fromkeys(pattern.days_of_week)]
+    rule: dict = {"dtstart": start, "interval": interval, "wkst": local(pattern.first_day_of_week)}
 
     if frequency is RecurringFrequency.DAILY:
         rule["freq"] = rrule.DAILY
     elif frequency is RecurringFrequency.DAILY_WEEKDAY:
-        rule.update(freq=rrule.DAILY, byweekday=_WEEKDAYS, interval=1)
+        rule.update(freq=rrule.DAILY, byweekday=[_BY_INDEX[(i + shift) % 7] for i in range(5)],
+                    interval=1)
     elif frequency is RecurringFrequency.WEEKLY:
-        rule.update(freq=rrule.WEEKLY, byweekday=days or [_RR_DAY[
-            DayOfWeek.from_python_weekday(start.weekday())]])
+        rule.update(freq=rrule.WEEKLY, byweekday=days or [_BY_INDEX[start.weekday()]])
     else:  # monthly
         rule["freq"] = rrule.MONTHLY
         if pattern.by_month_day and pattern.by_set_position:
@@ -102,11 +113,11 @@ def occurrence_starts(first_start: datetime, pattern: RecurrencePattern) -> list
     else:
         if pattern.end_date_utc is None:
             raise RecurrenceNotSupported("EndByDate needs PatternEndDateUTC")
-        rule["until"] = _until(pattern.end_date_utc)
+        rule["until"] = _until(pattern.end_date_utc).astimezone(zone).replace(tzinfo=None)
 
     starts: list[datetime] = []
     for instant in rrule.rrule(**rule):
-        starts.append(instant)
+        starts.append(instant.replace(tzinfo=zone).astimezone(UTC))
         if len(starts) > MAX_OCCURRENCES:
             raise RecurrenceNotSupported(
                 f"The series would have more than {MAX_OCCURRENCES} occurrences")

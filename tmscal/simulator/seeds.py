@@ -26,7 +26,7 @@ from tmscal.model import (
 )
 from tmscal.simulator.drafting import DEFAULT_SETTINGS
 from tmscal.simulator.recurrence import occurrence_starts
-from tmscal.simulator.timezones import time_zone_rules
+from tmscal.simulator.timezones import time_zone_rules, zone_info
 
 #: (site, Windows zone, IANA zone for local business hours, rooms as (id, name, seats))
 SITES = [
@@ -176,7 +176,7 @@ def _demo(tms_class, **kwargs):
     leadership = RecurrencePattern(
         RecurringFrequency.MONTHLY, by_set_position=1, days_of_week=[DayOfWeek.TUESDAY],
         instances=12)
-    slots = occurrence_starts(start, leadership)
+    slots = occurrence_starts(start, leadership, zone_info("W. Europe Standard Time"))
     leadership.exceptions = [RecurrenceException(ExceptionType.DELETE, slots[7])]
     book(_series(start, 90, "Leadership monthly", "admin", [105, 108], leadership,
                  [Participant(ParticipantCallType.IP_TEL_IN, 0, "CFO (phone)")]))
