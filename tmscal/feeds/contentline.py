@@ -1,0 +1,92 @@
+"""iCalendar content lines (RFC 5545 3.1): unfolding, folding, and splitting one line into
+name, parameters and value without losing quoting.
+
+Only what the feeds need: values are kept as raw text, parameters as raw ``NAME=value`` pairs
+(quotes preserved), so a line that is not rewritten comes out byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CRLF = "\r\n"
+_FOLD_OCTETS = 75
+
+
+def unfold(text: str) -> list[str]:
+    """The logical lines of ``text`` (CRLF or LF endings; folded lines joined; empty dropped)."""
+    joined = text.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
+    return [line for line in joined.split("\n") if line]
+
+
+def fold(line: str) -> str:
+    """``line`` folded at 75 octets (never inside a UTF-8 sequence), without the final CRLF."""
+    encoded = line.encode("utf-8")
+    if len(encoded) <= _FOLD_OCTETS:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size, limit = 0, _FOLD_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, _FOLD_OCTETS - 1
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+@dataclass(frozen=True)
+class ContentLine:
+    """One unfolded line: upper-case ``name``, raw ``(NAME, value)`` parameters, raw ``value``."""
+
+    name: str
+    params: tuple[tuple[str, str], ...]
+    value: str
+
+    def param(self, name: str) -> str | None:
+        """The unquoted value of parameter ``name`` (case-insensitive), or None."""
+        for key, value in self.params:
+            if key == name:
+                return value[1:-1] if value.startswith('"') and value.endswith('"') else value
+        return None
+
+    def text(self) -> str:
+        """The unfolded line."""
+        params = "".join(f";{key}={value}" for key, value in self.params)
+        return f"{self.name}{params}:{self.value}"
+
+
+def parse_line(line: str) -> ContentLine:
+    """Split an unfolded line; ``:`` and ``;`` inside double quotes belong to the parameter."""
+    quoted = False
+    cuts: list[int] = []
+    colon = -1
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == ";":
+            cuts.append(index)
+        elif not quoted and char == ":":
+            colon = index
+            break
+    if colon < 0:
+        return ContentLine(line.upper(), (), "")
+    head = line[:colon]
+    bounds = [*cuts, colon]
+    name = head[:bounds[0]].upper()
+    params = []
+    for start, end in zip(bounds, bounds[1:]):
+        key, _, value = line[start + 1:end].partition("=")
+        params.append((key.upper(), value))
+    return ContentLine(name, tuple(params), line[colon + 1:])
+
+
+def property_name(line: str) -> str:
+    """The upper-case property name of an unfolded line (fast path: no parameter parsing)."""
+    for index, char in enumerate(line):
+        if char in ";:":
+            return line[:index].upper()
+    return line.upper()

@@ -1,0 +1,245 @@
+"""The VCALENDAR of a feed token: which rooms, which version, which body.
+
+:meth:`FeedBuilder.version` answers from the mirror's calendar states only (no rendering), so
+HEAD and conditional GETs are cheap; :meth:`FeedBuilder.body` renders on a cache miss. Bodies
+are cached by (scope, privacy, window, expand, change sequences of every room in scope), which
+is also what the ETag hashes, so a cached body is never stale.
+
+Calendar properties: ``X-WR-CALNAME`` and ``NAME`` (the room, site or "All rooms"),
+``REFRESH-INTERVAL;VALUE=DURATION`` and ``X-PUBLISHED-TTL`` (``[feeds] refresh_minutes``), and
+**no METHOD**: a subscribed feed is a published calendar, not an iTIP message (RFC 5545 3.7.2
+makes METHOD optional; without it Outlook, Google, Apple and Thunderbird all subscribe), and
+``METHOD:PUBLISH`` would oblige an ORGANIZER on every event (RFC 5546 3.2.1), which the
+``busy`` level must not show. Each TZID used gets one VTIMEZONE covering the years of the
+events that use it; expanded feeds use UTC and need none.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from tmscal.feeds.contentline import CRLF, fold
+from tmscal.feeds.event_values import escape_text
+from tmscal.feeds.expansion import expand_blocks
+from tmscal.feeds.occurrences import OccurrenceIndex
+from tmscal.feeds.redaction import redact_event
+from tmscal.feeds.settings import FeedSettings
+from tmscal.feeds.stored_events import defined_zones, event_blocks, events_text
+from tmscal.feeds.tokens import FeedToken
+from tmscal.feeds.window import FeedWindow
+from tmscal.ical.privacy import Privacy
+from tmscal.ical.zones import vtimezone, zone_info
+from tmscal.mirror.records import iana_zone
+from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar
+
+UTC = timezone.utc
+PRODID = "-//tmscal//tmscal feeds//EN"
+FORMAT = "1"  # bump when the body format changes, so old ETags stop matching
+_CACHE_BYTES = 192 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """What one feed request asks for."""
+
+    token: FeedToken
+    window: FeedWindow
+    expand: bool = False
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """The validators of a feed and the rooms it covers (None from :meth:`version` = 404)."""
+
+    key: str
+    etag: str
+    last_modified: datetime
+    name: str
+    rooms: list[Room] = field(default_factory=list)
+
+
+@dataclass
+class FeedBody:
+    """A rendered body and, once asked for, its gzip form."""
+
+    identity: bytes
+    compressed: bytes | None = None
+
+    def gzip(self) -> bytes:
+        if self.compressed is None:
+            self.compressed = gzip.compress(self.identity, compresslevel=6, mtime=0)
+        return self.compressed
+
+
+class FeedBuilder:
+    """Builds feeds from one mirror. Thread-safe."""
+
+    def __init__(self, store: MirrorStore, index: OccurrenceIndex, settings: FeedSettings,
+                 default_zone: str = "UTC") -> None:
+        self.store = store
+        self.index = index
+        self.settings = settings
+        self.default_zone = default_zone
+        self._cache: OrderedDict[str, FeedBody] = OrderedDict()
+        self._cache_bytes = 0
+        self._lock = threading.Lock()
+
+    # ---- scope and version -------------------------------------------------------------------
+
+    def rooms_for(self, token: FeedToken) -> list[Room] | None:
+        """The rooms a token covers (None when its room no longer exists)."""
+        if token.scope == "room":
+            room = self.store.get_room(int(token.target))
+            return None if room is None else [room]
+        rooms = self.store.list_rooms()
+        if token.scope == "site":
+            rooms = [room for room in rooms if room.site == token.target]
+        return rooms
+
+    def feed_name(self, token: FeedToken, rooms: list[Room]) -> str:
+        if token.scope == "room":
+            return rooms[0].name
+        if token.scope == "site":
+            return f"{token.target} rooms"
+        return "All rooms"
+
+    def version(self, request: FeedRequest) -> FeedVersion | None:
+        """Validators from the calendar states of the rooms in scope; None when the token's
+        room is gone."""
+        rooms = self.rooms_for(request.token)
+        if rooms is None:
+            return None
+        window, token = request.window, request.token
+        states = []
+        last_modified = window.day
+        for room in rooms:
+            try:
+                state = self.store.calendar_state(room.calendar_id)
+            except UnknownCalendar:
+                continue
+            states.append(f"{room.system_id}:{state.ctag}:{room.name}")
+            last_modified = max(last_modified, state.last_modified)
+        name = self.feed_name(token, rooms)
+        key = "|".join([FORMAT, token.scope, token.target, token.privacy.value,
+                        "expand" if request.expand else "series", window.start.isoformat(),
+                        window.end.isoformat(), str(self.settings.refresh_minutes), name,
+                        *states])
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return FeedVersion(key, f'"{digest}"', last_modified.replace(microsecond=0), name,
+                           rooms)
+
+    # ---- bodies ------------------------------------------------------------------------------
+
+    def cached(self, version: FeedVersion) -> FeedBody | None:
+        with self._lock:
+            body = self._cache.get(version.key)
+            if body is not None:
+                self._cache.move_to_end(version.key)
+            return body
+
+    def body(self, request: FeedRequest, version: FeedVersion) -> FeedBody:
+        """The body for ``version`` (rendered once, then served from the cache)."""
+        body = self.cached(version)
+        if body is not None:
+            return body
+        body = FeedBody(self.render(request, version).encode("utf-8"))
+        with self._lock:
+            if version.key not in self._cache:
+                self._cache[version.key] = body
+                self._cache_bytes += len(body.identity)
+                while self._cache_bytes > _CACHE_BYTES and len(self._cache) > 1:
+                    _, old = self._cache.popitem(last=False)
+                    self._cache_bytes -= len(old.identity)
+        return body
+
+    def room_zone(self, room: Room):
+        return zone_info(iana_zone(room.zone, self.default_zone))
+
+    def render(self, request: FeedRequest, version: FeedVersion) -> str:
+        """The VCALENDAR text (CRLF line ends) of ``version``."""
+        level = request.token.privacy
+        window = request.window
+        chunks: list[str] = []
+        zones: dict[str, list[int]] = {}
+        stored_zones: dict[str, str] = {}
+        seen: set[str] = set()
+        for room in version.rooms:
+            try:
+                objects = self.store.objects_in_range(room.calendar_id, window.start, window.end)
+            except UnknownCalendar:
+                continue
+            objects = [o for o in objects if o.uid not in seen]
+            seen.update(o.uid for o in objects)
+            if request.expand:
+                chunks.extend(self._expanded(room, objects, window, level))
+                continue
+            for stored in sorted(objects, key=lambda o: (o.start_utc, o.uid)):
+                chunks.append(self._series(stored, level))
+                for tzid in defined_zones(stored.ical):
+                    years = zones.setdefault(tzid, [stored.start_utc.year - 1,
+                                                    stored.end_utc.year])
+                    years[0] = min(years[0], stored.start_utc.year - 1)
+                    years[1] = max(years[1], stored.end_utc.year)
+                    stored_zones.setdefault(tzid, stored.ical)
+        if request.expand:
+            chunks.sort()
+        head = [
+            "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+            f"X-WR-CALNAME:{escape_text(version.name)}", f"NAME:{escape_text(version.name)}",
+            f"REFRESH-INTERVAL;VALUE=DURATION:PT{self.settings.refresh_minutes}M",
+            f"X-PUBLISHED-TTL:PT{self.settings.refresh_minutes}M",
+        ]
+        parts = [CRLF.join(fold(line) for line in head) + CRLF]
+        for tzid in sorted(zones):
+            parts.append(_zone_text(tzid, *zones[tzid], stored_zones[tzid]))
+        if request.expand:
+            parts.extend(text for _, text in chunks)  # type: ignore[misc]
+        else:
+            parts.extend(chunks)
+        parts.append("END:VCALENDAR" + CRLF)
+        return "".join(parts)
+
+    @staticmethod
+    def _series(stored: StoredObject, level: Privacy) -> str:
+        if level is Privacy.FULL:
+            return events_text(stored.ical)
+        lines = [line for block in event_blocks(stored.ical) for line in redact_event(block, level)]
+        return CRLF.join(fold(line) for line in lines) + CRLF
+
+    def _expanded(self, room: Room, objects: list[StoredObject], window: FeedWindow,
+                  level: Privacy) -> list[tuple[tuple[datetime, str], str]]:
+        by_href = {stored.href: stored for stored in objects}
+        spans: dict[str, list[tuple[datetime, datetime]]] = {}
+        for span in self.index.spans(room.calendar_id, window.start, window.end):
+            if span.href in by_href:
+                spans.setdefault(span.href, []).append((span.start, span.end))
+        zone = self.room_zone(room)
+        out = []
+        for href, occurrences in spans.items():
+            blocks = [redact_event(block, level) for block in event_blocks(by_href[href].ical)]
+            for event in expand_blocks(blocks, occurrences, zone):
+                text = CRLF.join(fold(line) for line in event.lines) + CRLF
+                out.append(((event.start, event.uid), text))
+        return out
+
+
+@lru_cache(maxsize=128)
+def _generated_zone(tzid: str, first_year: int, last_year: int) -> str:
+    text = vtimezone(tzid, first_year, last_year).to_ical().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\n", CRLF)
+
+
+def _zone_text(tzid: str, first_year: int, last_year: int, stored_ical: str) -> str:
+    """One VTIMEZONE for ``tzid`` over the years; the stored one if zoneinfo lacks the zone."""
+    try:
+        return _generated_zone(tzid, first_year, last_year)
+    except Exception:  # noqa: BLE001 - any failure: fall back to the object's own definition
+        start = stored_ical.find("BEGIN:VTIMEZONE")
+        end = stored_ical.find("END:VTIMEZONE", start)
+        return stored_ical[start:end] + "END:VTIMEZONE" + CRLF

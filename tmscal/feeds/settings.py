@@ -1,0 +1,61 @@
+"""The ``[feeds]`` section of the bridge's configuration file.
+
+Keys (all optional)::
+
+    [feeds]
+    public_url = https://cal.example.com/   base URL printed by ``tmscal feeds`` (default:
+                                            http://<[server] host>:<[server] port>/)
+    refresh_minutes = 15                    REFRESH-INTERVAL / X-PUBLISHED-TTL of every feed
+    past_days = 30                          default window before today (UTC midnight)
+    future_days = 180                       default window after today
+    max_past_days = 365                     caps of the ``past`` / ``future`` query parameters
+    max_future_days = 730
+    soon_minutes = 10                       a display shows "starting soon" this long before
+    display_refresh_seconds = 30            how often a display page polls
+"""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+class FeedSettingsError(ValueError):
+    """A ``[feeds]`` value is not a number where one is needed."""
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """How feeds and displays behave (see the module docstring)."""
+
+    public_url: str = ""
+    refresh_minutes: int = 15
+    past_days: int = 30
+    future_days: int = 180
+    max_past_days: int = 365
+    max_future_days: int = 730
+    soon_minutes: int = 10
+    display_refresh_seconds: int = 30
+
+
+def feed_settings(config_path: str | Path | None) -> FeedSettings:
+    """Read ``[feeds]`` from the configuration file (defaults when absent)."""
+    parser = configparser.RawConfigParser()
+    if config_path:
+        parser.read(config_path, encoding="utf-8")
+    if not parser.has_section("feeds"):
+        return FeedSettings()
+    values: dict[str, object] = {}
+    for item in fields(FeedSettings):
+        if not parser.has_option("feeds", item.name):
+            continue
+        text = parser.get("feeds", item.name).strip()
+        if item.type == "int":
+            try:
+                values[item.name] = int(text)
+            except ValueError:
+                raise FeedSettingsError(f"[feeds] {item.name} must be a whole number") from None
+        else:
+            values[item.name] = text
+    return FeedSettings(**values)  # type: ignore[arg-type]

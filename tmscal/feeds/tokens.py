@@ -1,0 +1,217 @@
+"""Feed tokens: the secret in a feed or display URL, stored only as its SHA-256.
+
+A token is 32 URL-safe characters from :func:`secrets.token_urlsafe` (192 random bits). The
+table ``feed_tokens`` lives in the mirror's SQLite file (created on first use, next to the
+mirror's own tables, which it never touches). Each row has a short public ``token_id`` (for
+``tmscal feeds rotate|revoke`` and for logs), the scope (``room`` + SystemId, ``site`` + site
+name, or ``all``), the privacy level, a label, and created/revoked times.
+
+:meth:`FeedTokenStore.lookup` finds a live token by its hash and compares the hashes with
+:func:`hmac.compare_digest`; a revoked, unknown or malformed token gives None. The token itself
+is never stored or logged (log :attr:`FeedToken.token_id`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tmscal.ical.privacy import Privacy
+
+SCOPES = ("room", "site", "all")
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_tokens (
+    token_id     TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    scope        TEXT NOT NULL,
+    target       TEXT NOT NULL DEFAULT '',
+    privacy      TEXT NOT NULL,
+    label        TEXT NOT NULL DEFAULT '',
+    created      REAL NOT NULL,
+    revoked      REAL,
+    replaced_by  TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token: hex SHA-256 of its UTF-8 bytes."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh secret token (192 random bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class FeedToken:
+    """A token's record. ``target`` is the SystemId (``room``), the site name (``site``) or ''
+    (``all``)."""
+
+    token_id: str
+    scope: str
+    target: str
+    privacy: Privacy
+    label: str
+    created: datetime
+    revoked: datetime | None = None
+    replaced_by: str = ""
+
+    @property
+    def room_id(self) -> int | None:
+        return int(self.target) if self.scope == "room" else None
+
+    @property
+    def live(self) -> bool:
+        return self.revoked is None
+
+    def describe_scope(self) -> str:
+        return {"room": f"room {self.target}", "site": f"site {self.target!r}",
+                "all": "all rooms"}[self.scope]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created: the record and the secret (shown once, never stored)."""
+
+    record: FeedToken
+    secret: str
+
+
+def _dt(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+
+
+class FeedTokenStore:
+    """The ``feed_tokens`` table of one SQLite file; thread-safe (a connection per thread)."""
+
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self._write() as db:
+            db.execute(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    _COLUMNS = ("SELECT token_id, scope, target, privacy, label, created, revoked, replaced_by "
+                "FROM feed_tokens ")
+
+    @staticmethod
+    def _record(row: tuple) -> FeedToken:
+        token_id, scope, target, privacy, label, created, revoked, replaced_by = row
+        return FeedToken(token_id, scope, target, Privacy.of(privacy), label, _dt(created),
+                         _dt(revoked), replaced_by)
+
+    def create(self, scope: str, target: str = "", privacy: str = "title",
+               label: str = "") -> IssuedToken:
+        """Issue a token for ``scope``/``target`` at ``privacy``."""
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+        if scope == "room" and not str(target).isdigit():
+            raise ValueError("a room token needs the room's SystemId")
+        if scope == "site" and not target:
+            raise ValueError("a site token needs the site name")
+        level = Privacy.of(privacy)
+        with self._write() as db:
+            return self._insert(db, scope, "" if scope == "all" else str(target), level, label)
+
+    def _insert(self, db: sqlite3.Connection, scope: str, target: str, level: Privacy,
+                label: str) -> IssuedToken:
+        secret = new_token()
+        token_id = secrets.token_hex(4)
+        now = time.time()
+        db.execute("INSERT INTO feed_tokens (token_id, token_sha256, scope, target, privacy, "
+                   "label, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (token_id, token_digest(secret), scope, target, level.value, label, now))
+        return IssuedToken(FeedToken(token_id, scope, target, level, label, _dt(now)), secret)
+
+    def rotate(self, token_id: str) -> IssuedToken:
+        """Revoke live token ``token_id`` and issue its replacement (same scope, privacy and
+        label). KeyError when there is no live token with that id."""
+        with self._write() as db:
+            row = db.execute(self._COLUMNS + "WHERE token_id=? AND revoked IS NULL",
+                             (token_id,)).fetchone()
+            if row is None:
+                raise KeyError(token_id)
+            old = self._record(row)
+            issued = self._insert(db, old.scope, old.target, old.privacy, old.label)
+            db.execute("UPDATE feed_tokens SET revoked=?, replaced_by=? WHERE token_id=?",
+                       (time.time(), issued.record.token_id, token_id))
+            return issued
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke ``token_id``; False when there was no live token with that id."""
+        with self._write() as db:
+            cursor = db.execute("UPDATE feed_tokens SET revoked=? WHERE token_id=? AND "
+                                "revoked IS NULL", (time.time(), token_id))
+            return cursor.rowcount == 1
+
+    def list(self, include_revoked: bool = False) -> list[FeedToken]:
+        """Tokens by creation time (live ones only unless ``include_revoked``)."""
+        where = "" if include_revoked else "WHERE revoked IS NULL "
+        rows = self._db().execute(self._COLUMNS + where + "ORDER BY created, token_id")
+        return [self._record(row) for row in rows.fetchall()]
+
+    def lookup(self, secret: str) -> FeedToken | None:
+        """The live token whose secret is ``secret``, or None."""
+        if not _TOKEN_SHAPE.fullmatch(secret):
+            return None
+        digest = token_digest(secret)
+        row = self._db().execute(
+            "SELECT token_sha256, token_id, scope, target, privacy, label, created, revoked, "
+            "replaced_by FROM feed_tokens WHERE token_sha256=?", (digest,)).fetchone()
+        if row is None or not hmac.compare_digest(row[0], digest) or row[7] is not None:
+            return None
+        return self._record(row[1:])
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+_OPEN: dict[str, FeedTokenStore] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def open_token_store(path: str | Path) -> FeedTokenStore:
+    """The process-wide token store of the mirror database at ``path``."""
+    key = str(Path(path).resolve())
+    with _OPEN_LOCK:
+        store = _OPEN.get(key)
+        if store is None:
+            store = _OPEN[key] = FeedTokenStore(key)
+        return store
