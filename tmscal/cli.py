@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("tmscal.mirror.command", "synchronize the local mirror with TMS"),
     "serve": ("tmscal.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
     "demo": ("tmscal.demo", "run the TMS simulator and the CalDAV bridge against it"),
+    "feeds": ("tmscal.feeds.command", "manage read-only room feed and display tokens"),
 }
 
 
