@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from tmscal.bridge_runtime import BridgeRuntime
+from tmscal.feeds.app import mount as mount_feeds
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.router import Router
@@ -19,6 +20,7 @@ class BridgeApplication:
         self.radicale = radicale_app
         self.router = Router(RefusalTranslation(radicale_app))
         self.router.add("/health", HealthApp(runtime))
+        mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self.router(environ, start_response)
