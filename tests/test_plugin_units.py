@@ -1,0 +1,76 @@
+"""Small contracts of the plugin's parts: the URL namespace, room grants, feed text, the
+Radicale signatures the plugin must accept, and the refusal responses."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from radicale_plugin import namespace
+from radicale_plugin.collection import RoomCalendar, site_colour
+from radicale_plugin.feed_text import render_calendar
+from radicale_plugin.storage import Storage
+from tmscal import bridge_errors
+from tmscal.bridge_settings import RoomGrant, parse_grant
+from tmscal.web.errors import refusal_response
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("/", namespace.Root()), ("", namespace.Root()),
+    ("/alice/", namespace.Home("alice")),
+    ("/alice/room-12/", namespace.RoomPath("alice", 12)),
+    ("/alice/room-12/x.ics", namespace.ItemPath("alice", 12, "x.ics")),
+    ("/alice/other/", namespace.Unknown()), ("/alice/room-0/", namespace.Unknown()),
+    ("/alice/room-1/a/b", namespace.Unknown()),
+])
+def test_parse_path(path, expected):
+    assert namespace.parse_path(path) == expected
+
+
+def test_parse_grant():
+    assert parse_grant("book=1,2 see=*") == RoomGrant(book=frozenset({1, 2}), see=None)
+    assert parse_grant("see=3; book=*") == RoomGrant(book=None, see=frozenset({3}))
+    grant = parse_grant("book=1 see=2")
+    assert grant.may_book(1) and not grant.may_book(2) and grant.may_see(2)
+    assert not grant.may_see(3)
+
+
+def test_site_colour_is_stable_and_per_site():
+    assert site_colour("Oslo") == site_colour("Oslo")
+    assert site_colour("Oslo").startswith("#")
+
+
+def test_render_calendar_keeps_one_timezone_per_tzid():
+    zone = "BEGIN:VTIMEZONE\r\nTZID:Europe/Oslo\r\nEND:VTIMEZONE\r\n"
+    event = "BEGIN:VEVENT\r\nUID:{}\r\nEND:VEVENT\r\n"
+    texts = [f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{zone}{event.format(i)}END:VCALENDAR\r\n"
+             for i in range(3)]
+    text = render_calendar(texts, "Room, A", "")
+    assert text.count("BEGIN:VTIMEZONE") == 1 and text.count("BEGIN:VEVENT") == 3
+    assert "X-WR-CALNAME:Room\\, A" in text and text.endswith("END:VCALENDAR\r\n")
+
+
+def test_radicale_39_signatures():
+    discover = inspect.signature(Storage.discover).parameters
+    assert list(discover)[:5] == ["self", "path", "depth", "child_context_manager",
+                                  "user_groups"]
+    lock = inspect.signature(Storage.acquire_lock).parameters
+    assert "args" in lock and "kwargs" in lock
+    assert inspect.isgeneratorfunction(Storage.discover)
+    serialize = inspect.signature(RoomCalendar.serialize).parameters
+    assert "vcf_to_ics" in serialize and "ShareActions" in serialize
+
+
+def test_refusals_keep_stock_radicale_statuses():
+    assert "[Errno 13]" in str(bridge_errors.BookingConflict("busy"))
+    assert "[Errno" not in str(bridge_errors.InvalidCalendar("bad"))
+    assert not isinstance(bridge_errors.TmsDown("down"), ValueError)
+
+
+def test_refusal_response_bodies():
+    status, headers, body = refusal_response(503, "TMS is down", None, {"Retry-After": "5"})
+    assert status.startswith("503") and ("Retry-After", "5") in headers
+    assert body == b"TMS is down\n"
+    status, headers, body = refusal_response(403, "a <b>", ("C", "valid-calendar-data"), {})
+    assert b"<C:valid-calendar-data/>" in body and b"a &lt;b&gt;" in body
