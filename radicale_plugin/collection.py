@@ -187,20 +187,27 @@ class RoomCalendar(BaseCollection):
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
         """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence."""
-        if old_token:
-            if not old_token.startswith(SYNC_TOKEN_PREFIX):
-                raise ValueError("unknown sync token")
-            old_token = old_token[len(SYNC_TOKEN_PREFIX):]
+        if not old_token:
+            # PROPFIND asks for the token only: list the hrefs lazily, if at all (a change
+            # between the two reads is reported again from this token, which is harmless)
+            state = self._state()
+            if state is None:
+                raise ValueError("unknown calendar")
+            return SYNC_TOKEN_PREFIX + state.sync_token, self._live_hrefs()
+        if not old_token.startswith(SYNC_TOKEN_PREFIX):
+            raise ValueError("unknown sync token")
+        old_token = old_token[len(SYNC_TOKEN_PREFIX):]
         try:
             changes = self._runtime.store.changes_since(self._calendar_id, old_token)
         except UnknownSyncToken:
             raise
         except UnknownCalendar as error:
             raise ValueError("unknown calendar") from error
-        token = SYNC_TOKEN_PREFIX + changes.token
-        if not old_token:
-            return token, list(changes.changed)
-        return token, list(changes.changed) + list(changes.deleted)
+        return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed) + list(changes.deleted)
+
+    def _live_hrefs(self) -> Iterator[str]:
+        for href, _etag in self._runtime.store.list_hrefs(self._calendar_id):
+            yield href
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
         wanted = list(dict.fromkeys(hrefs))
