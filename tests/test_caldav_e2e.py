@@ -277,3 +277,19 @@ def test_licence_exhausted_is_403_naming_the_licence(simulator_factory, tmp_path
         assert bridge.runtime.health()["writes"].get("LicenceDenied") == 1
     finally:
         bridge.stop()
+
+
+def test_cancelled_status_cancels_the_booking(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(11)
+    assert put(bridge, "alice", 105, uid, event_text(uid, start, "Soon off")).status_code == 201
+    conference_id = admin.get_conference_id_by_external_id(SOURCE, uid)
+    response = put(bridge, "alice", 105, uid, event_text(uid, start, "Soon off",
+                                                         extra="STATUS:CANCELLED\r\n"))
+    assert response.status_code == 204 and "ETag" not in response.headers
+    with pytest.raises(TmsError):
+        conference = admin.get_conference_by_id(conference_id)
+        assert conference.status == ConferenceStatus.DELETED
+        raise ConferenceNotFound("deleted")
+    assert requests.get(f"{bridge.url}alice/room-105/{uid}.ics",
+                        auth=("alice", "alice")).status_code == 404

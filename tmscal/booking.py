@@ -23,7 +23,14 @@ from datetime import datetime, timezone
 from tmscal import bridge_errors as refusal
 from tmscal.bridge_settings import BridgeSettings
 from tmscal.mirror.records import MirrorRoomDirectory, record_for
-from tmscal.mirror.store import MirrorStore, Room, StoredObject, href_for_uid, room_calendar_id
+from tmscal.mirror.store import (
+    MirrorStore,
+    Room,
+    StoredObject,
+    etag_for_text,
+    href_for_uid,
+    room_calendar_id,
+)
 from tmscal.model import (
     CannotBookInPast,
     Conference,
@@ -125,12 +132,13 @@ class RoomBooking:
         existing = self._store.find_by_uid(parsed.uid)
         client = self._client(user)
         if parsed.cancelled:
+            # STATUS:CANCELLED cancels the booking; the object leaves the calendar, which the
+            # client learns from its next sync (the answer carries no ETag)
             if existing is not None:
                 self._delete_series(user, client, room, existing.series_id, parsed.conference)
                 self._store.remove_conference(parsed.uid)
-            raise refusal.InvalidCalendar(
-                f"Room {room.name}: a cancelled event is not a booking; delete the event to "
-                "cancel the booking.")
+            return BookingResult(stored=_unstored(room, href, parsed, text), differs=True,
+                                 created=False)
         conference = self._prepare(parsed, room, user, existing)
         saved = None
         if existing is not None:
@@ -360,6 +368,15 @@ class RoomBooking:
                 span = _when(other.start_utc, other.end_utc)
                 return f" by '{title}'{where} ({span})" if title else f"{where} ({span})"
         return ""
+
+
+def _unstored(room: Room, href: str, parsed, text: str) -> StoredObject:
+    """The client's own text as an object that is not (or no longer) in the mirror."""
+    start = parsed.conference.start_utc or datetime.now(timezone.utc)
+    return StoredObject(calendar_id=room_calendar_id(room.system_id), href=href, uid=parsed.uid,
+                        etag=etag_for_text(text), ical=text, start_utc=start,
+                        end_utc=parsed.conference.end_utc or start,
+                        last_modified=datetime.now(timezone.utc))
 
 
 def _same_series(old: Conference, new: Conference) -> bool:
