@@ -106,6 +106,7 @@ class BridgeRuntime:
                        "last_full_import": _iso(status.last_full_import)},
             "tms": {"last_contact": _iso(contact), "last_error": status.last_error,
                     "last_error_at": _iso(status.last_error_at)},
+            "licence_denials": self.booking.counters.get("LicenceDenied", 0),
             "writes": dict(self.booking.counters),
             "rooms": len(self.store.list_rooms()),
         }
