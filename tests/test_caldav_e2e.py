@@ -293,3 +293,34 @@ def test_cancelled_status_cancels_the_booking(bridge, admin):
         raise ConferenceNotFound("deleted")
     assert requests.get(f"{bridge.url}alice/room-105/{uid}.ics",
                         auth=("alice", "alice")).status_code == 404
+
+
+def test_other_rooms_named_as_attendees_join_the_booking(bridge, admin):
+    uid = str(uuid.uuid4())
+    attendee = ("ATTENDEE;CUTYPE=ROOM;CN=Oslo Vigeland:mailto:oslo.vigeland@video.example.org"
+                "\r\n")
+    assert put(bridge, "alice", 102, uid, event_text(uid, slot(12), "Two rooms",
+                                                     extra=attendee)).status_code == 201
+    assert sorted(tms_conference(admin, uid).system_ids) == [102, 103]
+    for room in (102, 103):
+        assert requests.get(f"{bridge.url}alice/room-{room}/{uid}.ics",
+                            auth=("alice", "alice")).status_code == 200
+
+
+@pytest.mark.parametrize("start,words", [
+    (lambda: slot(-2), "past"),
+    (lambda: slot(380), "booking window"),
+])
+def test_outside_the_booking_window_is_403(bridge, start, words):
+    uid = str(uuid.uuid4())
+    response = put(bridge, "alice", 103, uid, event_text(uid, start(), "Out of window"))
+    assert response.status_code == 403 and words in response.text
+    assert "Oslo Vigeland" in response.text
+
+
+def test_recurrence_tms_cannot_store_is_refused_with_the_reason(bridge):
+    uid = str(uuid.uuid4())
+    response = put(bridge, "alice", 103, uid, event_text(uid, slot(3), "Yearly",
+                                                         extra="RRULE:FREQ=YEARLY\r\n"))
+    assert response.status_code in (400, 403) and "Oslo Vigeland" in response.text
+    assert "year" in response.text.lower()
