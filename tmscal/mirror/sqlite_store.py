@@ -341,7 +341,8 @@ class SqliteMirrorStore(MirrorStore):
             f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
         targets = [c for c in calendars if c in existing_calendars]
         present = {row[0]: (row[1], row[2]) for row in db.execute(
-            "SELECT calendar_id, etag, deleted FROM entries WHERE uid=?", (record.uid,))}
+            "SELECT calendar_id, etag, deleted FROM entries WHERE uid=? "
+            "AND calendar_id NOT LIKE 'user:%'", (record.uid,))}  # personal objects stay
         span = max((_ts(e) - _ts(s) for s, e in record.occurrences), default=0)
         changed: list[str] = []
         for calendar_id in targets:
@@ -396,8 +397,8 @@ class SqliteMirrorStore(MirrorStore):
     def remove_conference(self, uid: str) -> StoreOutcome:
         now = time.time()
         with self._write() as db:
-            rows = db.execute("SELECT calendar_id, href FROM entries WHERE uid=? AND deleted=0",
-                              (uid,)).fetchall()
+            rows = db.execute("SELECT calendar_id, href FROM entries WHERE uid=? AND deleted=0 "
+                              "AND calendar_id NOT LIKE 'user:%'", (uid,)).fetchall()
             for calendar_id, href in rows:
                 self._tombstone(db, calendar_id, href, now)
             db.execute("DELETE FROM conferences WHERE uid=?", (uid,))
