@@ -4,18 +4,23 @@ the syncer stores it, relative to the real clock (feed windows are)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tmscal.ical.zones import time_zone_rule
 from tmscal.mirror import Room, open_store
 from tmscal.mirror.records import MirrorRoomDirectory, record_for
 from tmscal.model import (
-    Conference, DayOfWeek, ExceptionType, Participant, ParticipantCallType, RecurrenceException,
-    RecurrencePattern, RecurringFrequency,
+    Conference,
+    DayOfWeek,
+    ExceptionType,
+    Participant,
+    ParticipantCallType,
+    RecurrenceException,
+    RecurrencePattern,
+    RecurringFrequency,
 )
 
-UTC = timezone.utc
 OSLO_ROOM = Room(12, "Oslo Fjord", zone="Europe/Oslo", site="Oslo HQ",
                  address="mailto:room-12@rooms.example.org")
 NY_ROOM = Room(30, "NY Hudson", zone="America/New_York", site="New York",

@@ -15,7 +15,7 @@ import json
 import shutil
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,6 @@ from tests.bridge_harness import start_bridge, write_bridge_config
 from tmscal.feeds.tokens import FeedTokenStore
 from tmscal.model import ConferenceStatus
 
-UTC = timezone.utc
 JS_DIR = Path(__file__).parent / "js"
 ROOM = 101  # Oslo Fjord
 PAST, FUTURE = 20, 120  # inside the mirror's horizon (30 back, 400 ahead)

@@ -3,13 +3,19 @@ produces at that level, nothing hidden leaks, windows, expansion and time zones.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
 from tests.feed_fixtures import (
-    OSLO_ROOM, ROOMS, SECRETS, TITLES, fill_mirror, rich_series, single,
+    OSLO_ROOM,
+    ROOMS,
+    SECRETS,
+    TITLES,
+    fill_mirror,
+    rich_series,
+    single,
 )
 from tmscal.feeds.feed import FeedBuilder, FeedRequest
 from tmscal.feeds.occurrences import OccurrenceIndex
@@ -20,7 +26,6 @@ from tmscal.ical import render_conference
 from tmscal.ical.privacy import Privacy
 from tmscal.mirror.records import MirrorRoomDirectory
 
-UTC = timezone.utc
 NOW = datetime.now(UTC)
 
 

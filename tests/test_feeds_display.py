@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +24,6 @@ from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.feed_fixtures import fill_mirror, rich_series, single
 from tmscal.feeds.tokens import FeedTokenStore
 
-UTC = timezone.utc
 NOW = datetime.now(UTC)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -74,7 +73,7 @@ def run_chromium(chromium: str, url: str, tmp_path: Path, *, screenshot: str | N
 
 
 def text_of(dom: str, element_id: str) -> str:
-    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</', dom, re.S)
+    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</', dom, re.DOTALL)
     return html.unescape(match.group(1)).strip() if match else ""
 
 
@@ -118,7 +117,7 @@ class FlakyBridge(BaseHTTPRequestHandler):
     failures = 1
     calls = 0
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         if self.path == "/display/page":
             body, status, kind = self.page, 200, "text/html; charset=utf-8"
         elif not self.path.startswith("/display/page.json"):

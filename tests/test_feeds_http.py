@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -18,7 +18,6 @@ from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.feed_fixtures import SECRETS, TITLES, fill_mirror, rich_series, single
 from tmscal.feeds.tokens import FeedTokenStore
 
-UTC = timezone.utc
 NOW = datetime.now(UTC)
 FEEDS_CONFIG = "\n[feeds]\nmax_past_days = 40\nmax_future_days = 60\nrefresh_minutes = 20\n"
 

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import parse_qs, quote
 
@@ -24,7 +24,6 @@ from tmscal.feeds.tokens import FeedToken, FeedTokenStore, open_token_store
 from tmscal.feeds.window import BadWindow, feed_window
 
 log = logging.getLogger(__name__)
-UTC = timezone.utc
 _FEED_PATH = re.compile(r"/feeds/([^/]+)\.ics")
 _DISPLAY_PATH = re.compile(r"/display/([^/.]+)(\.json)?")
 _TRUE = ("1", "true", "yes", "on")
@@ -46,7 +45,7 @@ class FeedsApp:
             "static/display.html").read_text(encoding="utf-8")
 
     @classmethod
-    def for_runtime(cls, runtime) -> "FeedsApp":
+    def for_runtime(cls, runtime) -> FeedsApp:
         """The app for a :class:`tmscal.bridge_runtime.BridgeRuntime`."""
         settings: FeedSettings = feed_settings(runtime.settings.source or None)
         path = runtime.settings.mirror.path

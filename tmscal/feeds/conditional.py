@@ -18,10 +18,9 @@ def gzip_etag(etag: str) -> str:
 
 def _core(tag: str) -> str:
     tag = tag.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
+    tag = tag.removeprefix("W/")
     tag = tag.strip('"')
-    return tag[:-len(GZIP_SUFFIX)] if tag.endswith(GZIP_SUFFIX) else tag
+    return tag.removesuffix(GZIP_SUFFIX)
 
 
 def not_modified(environ: dict, etag: str, last_modified: datetime) -> bool:

@@ -7,10 +7,12 @@ Only what the feeds need: values are kept as raw text, parameters as raw ``NAME=
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CRLF = "\r\n"
 _FOLD_OCTETS = 75
+_NAME = re.compile(r"[^;:]*")
 
 
 def unfold(text: str) -> list[str]:
@@ -21,8 +23,13 @@ def unfold(text: str) -> list[str]:
 
 def fold(line: str) -> str:
     """``line`` folded at 75 octets (never inside a UTF-8 sequence), without the final CRLF."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= _FOLD_OCTETS:
+    if line.isascii():
+        if len(line) <= _FOLD_OCTETS:
+            return line
+        first, rest = line[:_FOLD_OCTETS], line[_FOLD_OCTETS:]
+        step = _FOLD_OCTETS - 1
+        return "\r\n ".join([first, *(rest[i:i + step] for i in range(0, len(rest), step))])
+    if len(line.encode("utf-8")) <= _FOLD_OCTETS:
         return line
     parts: list[str] = []
     current: list[str] = []
@@ -86,7 +93,4 @@ def parse_line(line: str) -> ContentLine:
 
 def property_name(line: str) -> str:
     """The upper-case property name of an unfolded line (fast path: no parameter parsing)."""
-    for index, char in enumerate(line):
-        if char in ";:":
-            return line[:index].upper()
-    return line.upper()
+    return _NAME.match(line).group().upper()  # type: ignore[union-attr]

@@ -8,19 +8,16 @@ arithmetic) and preformatted local ``HH:MM`` (old browsers cannot convert zones)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tmscal.feeds.event_values import first_line, unescape_text
 from tmscal.feeds.expansion import ExpandedEvent, expand_blocks
 from tmscal.feeds.feed import FeedBuilder
-from tmscal.feeds.redaction import redact_event
-from tmscal.feeds.stored_events import event_blocks
 from tmscal.feeds.tokens import FeedToken
 from tmscal.ical.privacy import BUSY_SUMMARY, Privacy
 from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import Room
 
-UTC = timezone.utc
 MAX_NEXT = 6
 
 
@@ -61,7 +58,7 @@ def today_events(builder: FeedBuilder, room: Room, level: Privacy, now: datetime
         by_href.setdefault(span.href, []).append((span.start, span.end))
     events: list[ExpandedEvent] = []
     for stored in builder.store.get_objects(room.calendar_id, by_href):
-        blocks = [redact_event(block, level) for block in event_blocks(stored.ical)]
+        blocks = builder.redacted.blocks(stored, level)
         events.extend(expand_blocks(blocks, by_href[stored.href], zone))
     events.sort(key=lambda event: (event.start, event.uid))
     return events, zone

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from tmscal.feeds.contentline import ContentLine, parse_line, property_name
 from tmscal.ical.zones import zone_info
-
-UTC = timezone.utc
 
 
 def first_line(lines: list[str], name: str) -> ContentLine | None:

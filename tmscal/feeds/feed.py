@@ -21,16 +21,16 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 
 from tmscal.feeds.contentline import CRLF, fold
 from tmscal.feeds.event_values import escape_text
 from tmscal.feeds.expansion import expand_blocks
 from tmscal.feeds.occurrences import OccurrenceIndex
-from tmscal.feeds.redaction import redact_event
+from tmscal.feeds.redacted_objects import RedactedObjects
 from tmscal.feeds.settings import FeedSettings
-from tmscal.feeds.stored_events import defined_zones, event_blocks, events_text
+from tmscal.feeds.stored_events import defined_zones
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import FeedWindow
 from tmscal.ical.privacy import Privacy
@@ -38,7 +38,6 @@ from tmscal.ical.zones import vtimezone, zone_info
 from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar
 
-UTC = timezone.utc
 PRODID = "-//tmscal//tmscal feeds//EN"
 FORMAT = "1"  # bump when the body format changes, so old ETags stop matching
 _CACHE_BYTES = 192 * 1024 * 1024
@@ -89,6 +88,8 @@ class FeedBuilder:
         self._cache: OrderedDict[str, FeedBody] = OrderedDict()
         self._cache_bytes = 0
         self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Lock] = {}
+        self.redacted = RedactedObjects()
 
     # ---- scope and version -------------------------------------------------------------------
 
@@ -148,14 +149,20 @@ class FeedBuilder:
         body = self.cached(version)
         if body is not None:
             return body
-        body = FeedBody(self.render(request, version).encode("utf-8"))
         with self._lock:
-            if version.key not in self._cache:
+            flight = self._rendering.setdefault(version.key, threading.Lock())
+        with flight:  # one render per version; concurrent requests wait for it
+            body = self.cached(version)
+            if body is not None:
+                return body
+            body = FeedBody(self.render(request, version).encode("utf-8"))
+            with self._lock:
                 self._cache[version.key] = body
                 self._cache_bytes += len(body.identity)
                 while self._cache_bytes > _CACHE_BYTES and len(self._cache) > 1:
                     _, old = self._cache.popitem(last=False)
                     self._cache_bytes -= len(old.identity)
+                self._rendering.pop(version.key, None)
         return body
 
     def room_zone(self, room: Room):
@@ -180,7 +187,7 @@ class FeedBuilder:
                 chunks.extend(self._expanded(room, objects, window, level))
                 continue
             for stored in sorted(objects, key=lambda o: (o.start_utc, o.uid)):
-                chunks.append(self._series(stored, level))
+                chunks.append(self.redacted.text(stored, level))
                 for tzid in defined_zones(stored.ical):
                     years = zones.setdefault(tzid, [stored.start_utc.year - 1,
                                                     stored.end_utc.year])
@@ -205,13 +212,6 @@ class FeedBuilder:
         parts.append("END:VCALENDAR" + CRLF)
         return "".join(parts)
 
-    @staticmethod
-    def _series(stored: StoredObject, level: Privacy) -> str:
-        if level is Privacy.FULL:
-            return events_text(stored.ical)
-        lines = [line for block in event_blocks(stored.ical) for line in redact_event(block, level)]
-        return CRLF.join(fold(line) for line in lines) + CRLF
-
     def _expanded(self, room: Room, objects: list[StoredObject], window: FeedWindow,
                   level: Privacy) -> list[tuple[tuple[datetime, str], str]]:
         by_href = {stored.href: stored for stored in objects}
@@ -222,7 +222,7 @@ class FeedBuilder:
         zone = self.room_zone(room)
         out = []
         for href, occurrences in spans.items():
-            blocks = [redact_event(block, level) for block in event_blocks(by_href[href].ical)]
+            blocks = self.redacted.blocks(by_href[href], level)
             for event in expand_blocks(blocks, occurrences, zone):
                 text = CRLF.join(fold(line) for line in event.lines) + CRLF
                 out.append(((event.start, event.uid), text))

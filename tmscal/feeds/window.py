@@ -8,11 +8,9 @@ window start also bounds Last-Modified from below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tmscal.feeds.settings import FeedSettings
-
-UTC = timezone.utc
 
 
 class BadWindow(ValueError):
