@@ -13,6 +13,7 @@ from dataclasses import dataclass
 CRLF = "\r\n"
 _FOLD_OCTETS = 75
 _NAME = re.compile(r"[^;:]*")
+_PARAM = re.compile(r';([^=;:]+)=((?:"[^"]*"|[^;:"])*)')
 
 
 def unfold(text: str) -> list[str]:
@@ -68,27 +69,19 @@ class ContentLine:
 
 def parse_line(line: str) -> ContentLine:
     """Split an unfolded line; ``:`` and ``;`` inside double quotes belong to the parameter."""
-    quoted = False
-    cuts: list[int] = []
-    colon = -1
-    for index, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == ";":
-            cuts.append(index)
-        elif not quoted and char == ":":
-            colon = index
+    match = _NAME.match(line)
+    name = match.group() if match else ""
+    position = len(name)
+    params: list[tuple[str, str]] = []
+    while position < len(line) and line[position] == ";":
+        param = _PARAM.match(line, position)
+        if param is None:
             break
-    if colon < 0:
+        params.append((param.group(1).upper(), param.group(2)))
+        position = param.end()
+    if position >= len(line) or line[position] != ":":
         return ContentLine(line.upper(), (), "")
-    head = line[:colon]
-    bounds = [*cuts, colon]
-    name = head[:bounds[0]].upper()
-    params = []
-    for start, end in zip(bounds, bounds[1:]):
-        key, _, value = line[start + 1:end].partition("=")
-        params.append((key.upper(), value))
-    return ContentLine(name, tuple(params), line[colon + 1:])
+    return ContentLine(name.upper(), tuple(params), line[position + 1:])
 
 
 def property_name(line: str) -> str:
