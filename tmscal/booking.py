@@ -32,6 +32,7 @@ from tmscal.mirror.store import (
     room_calendar_id,
 )
 from tmscal.model import (
+    BookingMode,
     CannotBookInPast,
     Conference,
     ConferenceActive,
@@ -167,6 +168,52 @@ class RoomBooking:
             return
         self._delete_series(user, self._client(user), room, ref.series_id, None)
         self._store.remove_conference(ref.uid)
+
+    def book_meeting(self, *, user: str, parsed, system_ids: list[int]) -> Conference:
+        """Book a meeting of a user's own calendar (:mod:`tmscal.invitations`) with exactly the
+        rooms ``system_ids`` as one conference (SaveConferenceWithMode, Strict; the UID is the
+        ExternalPrimaryKey), store TMS's answer in those room calendars and return it (series
+        level). Refusals name ``system_ids[0]``; they are those of :meth:`put`."""
+        room = self._room(system_ids[0])
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        wanted = set(system_ids)
+        conference: Conference = parsed.conference
+        conference.participants = [p for p in conference.participants
+                                   if not p.call_type.is_system or p.participant_id in wanted]
+        for exception in conference.recurrence.exceptions if conference.recurrence else ():
+            if exception.modified is not None:
+                exception.modified.participants = [
+                    p for p in exception.modified.participants
+                    if not p.call_type.is_system or p.participant_id in wanted]
+        parsed.room_attendees = [info for info in (rooms.room_by_id(i) for i in system_ids[1:])
+                                 if info is not None]
+        existing = self._store.find_by_uid(parsed.uid)
+        client = self._client(user)
+        conference = self._prepare(parsed, room, user, existing)
+        saved = None
+        if existing is not None and set(existing.room_ids) == wanted:
+            saved = self._save_occurrences_only(user, client, room, conference, existing)
+        if saved is None:
+            saved = self._call(user, room, conference, lambda: client.save_conference_with_mode(
+                conference, BookingMode.STRICT))
+            if saved.is_series or saved.recurrence_instance_id_utc is not None:
+                saved = self._call(user, room, conference,
+                                   lambda: client.get_recurrent_conference_by_id(
+                                       saved.conference_id))
+        self._remember(saved, rooms, room, href_for_uid(parsed.uid), existing)
+        return saved
+
+    def cancel_meeting(self, *, user: str, uid: str) -> bool:
+        """Cancel (delete in TMS) the conference booked for ``uid`` and drop it from the room
+        calendars; False when the mirror knows no such conference."""
+        existing = self._store.find_by_uid(uid)
+        if existing is None:
+            return False
+        room = (self._store.get_room(existing.room_ids[0]) if existing.room_ids else None) \
+            or Room(system_id=0, name="of the meeting")
+        self._delete_series(user, self._client(user), room, existing.series_id, None)
+        self._store.remove_conference(uid)
+        return True
 
     # ---- steps -------------------------------------------------------------------------------
 
