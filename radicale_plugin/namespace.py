@@ -6,6 +6,8 @@
     /<user>/                       the user's home: one calendar per room the user may see
     /<user>/room-<SystemId>/       a room calendar (VEVENT only)
     /<user>/room-<SystemId>/<href> one booking (series or single meeting)
+    /<user>/<personal>/            the user's own meetings calendar (tmscal.invitations)
+    /<user>/<personal>/<href>      one meeting
 
 Paths arrive sanitized from Radicale (leading ``/``); :func:`parse_path` accepts them with or
 without the slashes and never raises: anything else is :class:`Unknown` (→ 404).
@@ -14,6 +16,7 @@ without the slashes and never raises: anything else is :class:`Unknown` (→ 404
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 ROOM_PREFIX = "room-"
@@ -50,11 +53,28 @@ class ItemPath:
 
 
 @dataclass(frozen=True)
+class MeetingsPath:
+    """``/<user>/<personal>/``: the user's own calendar, where invited rooms are booked."""
+
+    user: str
+    calendar: str
+
+
+@dataclass(frozen=True)
+class MeetingItemPath:
+    """``/<user>/<personal>/<href>``."""
+
+    user: str
+    calendar: str
+    href: str
+
+
+@dataclass(frozen=True)
 class Unknown:
     """Anything the namespace does not define."""
 
 
-Location = Root | Home | RoomPath | ItemPath | Unknown
+Location = Root | Home | RoomPath | ItemPath | MeetingsPath | MeetingItemPath | Unknown
 
 
 def room_segment(system_id: int) -> str:
@@ -67,8 +87,8 @@ def room_path(user: str, system_id: int) -> str:
     return f"{user}/{room_segment(system_id)}"
 
 
-def parse_path(path: str) -> Location:
-    """Classify a (sanitized or stripped) path."""
+def parse_path(path: str, personal: Collection[str] = ()) -> Location:
+    """Classify a (sanitized or stripped) path; ``personal`` names the personal calendars."""
     parts = [p for p in path.strip("/").split("/") if p] if path.strip("/") else []
     if not parts:
         return Root()
@@ -76,6 +96,9 @@ def parse_path(path: str) -> Location:
     if len(parts) == 1:
         return Home(user)
     match = _ROOM_SEGMENT.fullmatch(parts[1])
+    if not match and parts[1] in personal and len(parts) <= 3:
+        return MeetingsPath(user, parts[1]) if len(parts) == 2 else \
+            MeetingItemPath(user, parts[1], parts[2])
     if not match:
         return Unknown()
     system_id = int(match.group(1))
