@@ -48,8 +48,10 @@ def bridge(tmp_path):
 
 
 def _calendars(client) -> dict[str, object]:
+    """The room calendars in the user's home (the personal meetings calendar left out)."""
     principal = client.principal()
-    return {str(cal.url).rstrip("/").rsplit("/", 1)[-1]: cal for cal in principal.calendars()}
+    names = {str(cal.url).rstrip("/").rsplit("/", 1)[-1]: cal for cal in principal.calendars()}
+    return {name: cal for name, cal in names.items() if name.startswith("room-")}
 
 
 def test_discovery_lists_exactly_the_rooms_each_user_may_see(bridge):
