@@ -1,6 +1,7 @@
 """``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
 
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
+* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.invitations);
 * ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
   cannot be deleted), ``r`` if they may only see it, nothing otherwise (other users' homes are
   invisible).
@@ -14,6 +15,7 @@ from __future__ import annotations
 from radicale.rights import BaseRights
 
 from radicale_plugin import namespace, outcome
+from radicale_plugin.meetings import personal_segments
 from radicale_plugin.options import config_path
 from tmscal.bridge_runtime import runtime_for
 
@@ -28,11 +30,14 @@ class Rights(BaseRights):
     def authorization(self, user: str, user_groups: set, path: str) -> str:
         if not user:
             return ""
-        location = namespace.parse_path(path)
+        runtime = runtime_for(self._config_path)
+        location = namespace.parse_path(path, personal_segments(runtime))
         if isinstance(location, namespace.Root):
             return "R"
         if isinstance(location, namespace.Home):
             return "RW" if location.user == user else ""
+        if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
+            return "rw" if location.user == user else ""  # own meetings calendar
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             if location.user != user:
                 return ""

@@ -19,6 +19,7 @@ from radicale.storage import BaseCollection, BaseStorage
 from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
 from radicale_plugin.items import item_from_object
+from radicale_plugin.meetings import MeetingsCalendar, discover_meetings, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge_errors import RefusedOperation
 from tmscal.bridge_runtime import BridgeRuntime, runtime_for
@@ -61,7 +62,7 @@ class Storage(BaseStorage):
                      Callable[[str, Optional[str]], ContextManager[None]]] = None,
                  user_groups: set[str] = set()) -> Iterator[BaseCollection | Item]:  # noqa: B006
         """The object at ``path`` and, unless ``depth == "0"``, its children (a generator)."""
-        location = namespace.parse_path(path)
+        location = namespace.parse_path(path, personal_segments(self.runtime))
         if isinstance(location, namespace.Root):
             yield RootCollection()
             return
@@ -70,6 +71,10 @@ class Storage(BaseStorage):
             if depth != "0":
                 for room, bookable in self.runtime.access.rooms_for(location.user):
                     yield RoomCalendar(self.runtime, location.user, room, bookable)
+                yield MeetingsCalendar(self.runtime, location.user)
+            return
+        if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
+            yield from discover_meetings(self.runtime, location, depth)
             return
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             access = self.runtime.access.access(location.user, location.system_id)

@@ -1,0 +1,297 @@
+"""Invite a room, end to end: the ``caldav`` client library writes meetings into a user's own
+calendar on ``tmscal serve`` (127.0.0.1, free port) backed by the TMS simulator over HTTP; every
+outcome is checked on the TMS side through :class:`tmscal.tms.TmsClient` and in the meeting
+the client reads back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from tests.bridge_harness import start_bridge, write_bridge_config
+from tmscal.model import ConferenceNotFound, ConferenceStatus, Participant, \
+    ParticipantCallType, TmsError
+from tmscal.tms import TmsClient
+
+RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110", "bob": "book=101,106"}
+SOURCE = "tmscal-test"
+STAMP = "%Y%m%dT%H%M%SZ"
+ROOMS = {101: "Oslo Fjord", 102: "Oslo Holmenkollen", 103: None, 110: None}
+
+
+def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+def slot(days: int = 2, hour: int = 9) -> datetime:
+    day = datetime.now(timezone.utc) + timedelta(days=days)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def room_attendee(system_id: int) -> str:
+    return (f"ATTENDEE;CUTYPE=ROOM;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:"
+            f"mailto:room-{system_id}@rooms.example.org\r\n")
+
+
+def meeting(uid: str, start: datetime, title: str, rooms: tuple[int, ...] = (), *,
+            minutes: int = 60, extra: str = "", overrides: str = "") -> str:
+    end = start + timedelta(minutes=minutes)
+    people = "".join(room_attendee(r) for r in rooms)
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tmscal tests//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start.strftime(STAMP)}\r\n"
+            f"DTEND:{end.strftime(STAMP)}\r\nSUMMARY:{title}\r\n"
+            "ORGANIZER;CN=Alice:mailto:alice@example.org\r\n"
+            "ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION:mailto:bob@example.org\r\n"
+            f"{people}{extra}END:VEVENT\r\n{overrides}END:VCALENDAR\r\n")
+
+
+def put(bridge, uid: str, text: str, user: str = "alice", **headers) -> requests.Response:
+    return requests.put(f"{bridge.url}{user}/meetings/{uid}.ics", data=text.encode(),
+                        auth=(user, user),
+                        headers={"Content-Type": "text/calendar; charset=utf-8", **headers},
+                        timeout=60)
+
+
+def meetings_calendar(bridge, user: str = "alice"):
+    return bridge.client(user).calendar(url=f"{bridge.url}{user}/meetings/")
+
+
+def read_back(bridge, uid: str, user: str = "alice"):
+    """The VEVENT (master) the client reads back, through the caldav library."""
+    event = meetings_calendar(bridge, user).event_by_url(
+        f"{bridge.url}{user}/meetings/{uid}.ics")
+    event.load()
+    return Calendar.from_ical(event.data).walk("VEVENT")[0]
+
+
+def room_params(vevent) -> dict[str, dict]:
+    """``{mailto address: params}`` of the room ATTENDEEs."""
+    values = vevent.get("ATTENDEE", [])
+    values = values if isinstance(values, list) else [values]
+    return {str(v): dict(v.params) for v in values if str(v.params.get("CUTYPE")) == "ROOM"}
+
+
+def address(system_id: int) -> str:
+    return f"mailto:room-{system_id}@rooms.example.org"
+
+
+@pytest.fixture
+def tms(empty_simulator):
+    return empty_simulator
+
+
+@pytest.fixture
+def admin(tms):
+    with TmsClient(tms.url, "admin", "admin") as client:
+        yield client
+
+
+@pytest.fixture
+def bridge(tms, tmp_path):
+    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS,
+                                 users=("alice", "bob"))
+    running = start_bridge(config)
+    wait_until(lambda: running.runtime.store.get_cursor() is not None)
+    yield running
+    running.stop()
+
+
+def tms_conference(admin: TmsClient, uid: str):
+    return admin.get_conference_by_id(admin.get_conference_id_by_external_id(SOURCE, uid))
+
+
+def is_gone(admin: TmsClient, conference_id: int) -> bool:
+    try:
+        return admin.get_conference_by_id(conference_id).status == ConferenceStatus.DELETED
+    except (TmsError, ConferenceNotFound):
+        return True
+
+
+def book_directly(admin: TmsClient, room: int, start: datetime, title: str) -> None:
+    conference = admin.get_default_conference()
+    conference.title = title
+    conference.start_utc, conference.end_utc = start, start + timedelta(hours=1)
+    conference.participants = [Participant(ParticipantCallType.TMS, room)]
+    conference.external_source_id = "other"
+    conference.external_primary_key = f"direct-{uuid.uuid4()}"
+    admin.save_conference(conference)
+
+
+# ---- tests ---------------------------------------------------------------------------------
+
+
+def test_meetings_calendar_is_in_every_home(bridge):
+    for user in ("alice", "bob"):
+        urls = [str(c.url) for c in bridge.client(user).principal().calendars()]
+        assert f"{bridge.url}{user}/meetings/" in urls
+    assert requests.request("PROPFIND", f"{bridge.url}bob/meetings/", auth=("alice", "alice"),
+                            headers={"Depth": "0"}).status_code in (403, 404)
+
+
+def test_invite_one_room_books_it_and_writes_the_answer_back(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(3)
+    calendar = meetings_calendar(bridge)
+    response = put(bridge, uid, meeting(uid, start, "Planning", (101,)))
+    assert response.status_code == 201 and "ETag" not in response.headers
+
+    conference = tms_conference(admin, uid)
+    assert conference.title == "Planning" and conference.start_utc == start
+    assert conference.system_ids == [101]
+    assert conference.external_primary_key == uid
+    assert conference.owner_user_name.endswith("alice")
+
+    event = read_back(bridge, uid)
+    params = room_params(event)[address(101)]
+    assert params["PARTSTAT"] == "ACCEPTED" and params["SCHEDULE-STATUS"] == "2.0"
+    assert "Oslo Fjord" in str(event["LOCATION"])
+    description = str(event["DESCRIPTION"])
+    assert conference.conference_info_text.strip().splitlines()[0] in description
+    people = [str(v) for v in event["ATTENDEE"]]
+    assert "mailto:bob@example.org" in people  # other attendees untouched
+    # the booking appears in the room calendar too, with the same UID
+    room = bridge.client("alice").calendar(url=f"{bridge.url}alice/room-101/")
+    found = room.search(start=start - timedelta(hours=1), end=start + timedelta(hours=2),
+                        event=True, post_filter=False)
+    assert [str(e.icalendar_component["UID"]) for e in found] == [uid]
+    assert len(list(calendar.events())) == 1
+
+
+def test_two_rooms_one_busy_keeps_the_other_and_says_why(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(4)
+    book_directly(admin, 102, start + timedelta(minutes=30), "Board meeting")
+    wait_until(lambda: bridge.runtime.store.objects_in_range("102", start, start
+                                                             + timedelta(hours=2)))
+    response = put(bridge, uid, meeting(uid, start, "Two rooms", (101, 102)))
+    assert response.status_code == 201
+
+    conference = tms_conference(admin, uid)
+    assert conference.system_ids == [101]
+    params = room_params(read_back(bridge, uid))
+    assert params[address(101)]["PARTSTAT"] == "ACCEPTED"
+    declined = params[address(102)]
+    assert declined["PARTSTAT"] == "DECLINED" and declined["SCHEDULE-STATUS"] == "4.0"
+    reason = declined["X-TMSCAL-REASON"]
+    assert "Oslo Holmenkollen" in reason and "already booked" in reason
+    assert "Board meeting" in reason
+
+
+def test_move_drop_a_room_and_cancel(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(5)
+    assert put(bridge, uid, meeting(uid, start, "Moving", (101, 103))).status_code == 201
+    first = tms_conference(admin, uid)
+    assert sorted(first.system_ids) == [101, 103]
+
+    later = start + timedelta(hours=2)
+    assert put(bridge, uid, meeting(uid, later, "Moving", (101, 103))).status_code == 204
+    moved = tms_conference(admin, uid)
+    assert moved.conference_id == first.conference_id and moved.start_utc == later
+
+    assert put(bridge, uid, meeting(uid, later, "Moving", (101,))).status_code == 204
+    assert tms_conference(admin, uid).system_ids == [101]
+    assert not bridge.runtime.store.has_uid("103", uid)
+    assert address(103) not in room_params(read_back(bridge, uid))
+
+    response = put(bridge, uid, meeting(uid, later, "Moving", (101,),
+                                        extra="STATUS:CANCELLED\r\n"))
+    assert response.status_code == 204
+    assert is_gone(admin, first.conference_id)
+    assert not bridge.runtime.store.has_uid("101", uid)
+    assert str(read_back(bridge, uid)["STATUS"]) == "CANCELLED"  # the meeting is kept
+
+
+def test_deleting_the_meeting_cancels_the_conference(bridge, admin):
+    uid = str(uuid.uuid4())
+    assert put(bridge, uid, meeting(uid, slot(6), "Short-lived", (104,))).status_code == 201
+    conference_id = tms_conference(admin, uid).conference_id
+    event = meetings_calendar(bridge).event_by_url(f"{bridge.url}alice/meetings/{uid}.ics")
+    event.delete()
+    assert is_gone(admin, conference_id)
+    assert requests.get(f"{bridge.url}alice/meetings/{uid}.ics",
+                        auth=("alice", "alice")).status_code == 404
+
+
+def test_recurring_meeting_with_one_moved_occurrence(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(7, hour=10)
+    rule = "RRULE:FREQ=WEEKLY;COUNT=4\r\n"
+    assert put(bridge, uid, meeting(uid, start, "Weekly", (105,), extra=rule)).status_code \
+        == 201
+    series = admin.get_recurrent_conference_by_id(tms_conference(admin, uid).conference_id)
+    assert series.recurrence is not None and series.recurrence.instances == 4
+
+    second = start + timedelta(days=7)
+    moved = second + timedelta(hours=2)
+    override = ("BEGIN:VEVENT\r\n"
+                f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
+                f"RECURRENCE-ID:{second.strftime(STAMP)}\r\nDTSTART:{moved.strftime(STAMP)}\r\n"
+                f"DTEND:{(moved + timedelta(hours=1)).strftime(STAMP)}\r\nSUMMARY:Weekly\r\n"
+                f"{room_attendee(105)}END:VEVENT\r\n")
+    assert put(bridge, uid, meeting(uid, start, "Weekly", (105,), extra=rule,
+                                    overrides=override)).status_code == 204
+    occurrence = admin.get_conference_by_id(
+        admin.get_conference_id_by_external_id(SOURCE, uid, second))
+    assert occurrence.start_utc == moved
+    third = admin.get_conference_by_id(
+        admin.get_conference_id_by_external_id(SOURCE, uid, start + timedelta(days=14)))
+    assert third.start_utc == start + timedelta(days=14)
+    event = meetings_calendar(bridge).event_by_url(f"{bridge.url}alice/meetings/{uid}.ics")
+    event.load()
+    for vevent in Calendar.from_ical(event.data).walk("VEVENT"):
+        assert room_params(vevent)[address(105)]["PARTSTAT"] == "ACCEPTED"
+
+
+def test_meeting_without_rooms_is_stored_and_nothing_sent(bridge, admin):
+    uid = str(uuid.uuid4())
+    calls = bridge.runtime.booking.counters["tms_calls"]
+    text = meeting(uid, slot(8), "Just people")
+    response = put(bridge, uid, text)
+    assert response.status_code == 201 and response.headers.get("ETag")
+    assert bridge.runtime.booking.counters["tms_calls"] == calls
+    with pytest.raises(TmsError):
+        admin.get_conference_id_by_external_id(SOURCE, uid)
+    event = read_back(bridge, uid)
+    assert str(event["SUMMARY"]) == "Just people" and not room_params(event)
+
+
+def test_retried_put_books_one_conference(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(9)
+    text = meeting(uid, start, "Retried", (106,))
+    assert put(bridge, uid, text).status_code == 201
+    assert put(bridge, uid, text).status_code == 204
+    assert put(bridge, uid, text).status_code == 204
+    found = admin.get_conferences_for_systems([106], start - timedelta(hours=1),
+                                              start + timedelta(hours=2))
+    assert [c.title for c in found] == ["Retried"]
+
+
+def test_room_without_booking_right_is_declined_and_meeting_kept(bridge, admin):
+    uid = str(uuid.uuid4())
+    response = put(bridge, uid, meeting(uid, slot(10), "Not my room", (110,)))
+    assert response.status_code == 201
+    params = room_params(read_back(bridge, uid))[address(110)]
+    assert params["PARTSTAT"] == "DECLINED" and params["SCHEDULE-STATUS"] == "3.8"
+    with pytest.raises(TmsError):
+        admin.get_conference_id_by_external_id(SOURCE, uid)
+
+
+def test_invalid_icalendar_is_refused(bridge):
+    uid = str(uuid.uuid4())
+    text = meeting(uid, slot(3), "Broken", (101,)).replace("DTEND", "X-NO-END")
+    response = put(bridge, uid, text)
+    assert response.status_code in (400, 403)

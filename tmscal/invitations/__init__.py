@@ -1,0 +1,12 @@
+"""Invite a room: meetings in a person's own calendar book the rooms they invite.
+
+Radicale has no server-side scheduling; for rooms, tmscal provides it. A meeting written into a
+user's personal calendar is stored as written; the rooms among its ATTENDEEs are booked in TMS as
+one conference (the UID is the ExternalPrimaryKey), and TMS's answer is written back into the
+meeting: PARTSTAT and SCHEDULE-STATUS per room, the dial-in details in DESCRIPTION and LOCATION.
+
+Modules: :mod:`.settings` (the ``[invitations]`` section), :mod:`.addresses` (room calendar-user
+addresses and attendee resolution), :mod:`.decisions` (TMS's answer per room),
+:mod:`.writeback` (the answer written into the event), :mod:`.meetings` (the write path of a
+personal calendar).
+"""

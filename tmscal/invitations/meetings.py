@@ -1,0 +1,244 @@
+"""The write path of personal meetings calendars: store the meeting, book the invited rooms.
+
+:meth:`MeetingCalendars.put` stores the meeting as written (only invalid iCalendar is refused).
+When its ATTENDEEs name rooms, they are booked in TMS as one conference through
+:meth:`tmscal.booking.RoomBooking.book_meeting` (UID = ExternalPrimaryKey, so a retried PUT
+updates): all rooms at once first; when TMS refuses one room (busy, licence, rights), every room
+is tried alone on top of the ones already booked, so the others stay booked (Strict saves never
+change anything when they fail). TMS's answer is written back into the meeting
+(:mod:`.writeback`). Removing every room, STATUS:CANCELLED or deleting the meeting cancels the
+conference. Nothing here sends e-mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from icalendar import Calendar
+
+from tmscal import bridge_errors as refusal
+from tmscal.ical.participants import read_attendee
+from tmscal.ical.rooms import RoomInfo
+from tmscal.invitations import decisions as answer
+from tmscal.invitations.addresses import InvitationRooms
+from tmscal.invitations.settings import InvitationSettings, invitation_settings
+from tmscal.invitations.writeback import user_text, write_answer
+from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
+from tmscal.mirror.store import StoredObject, personal_calendar_id
+from tmscal.model import Conference
+
+if TYPE_CHECKING:
+    from tmscal.bridge_runtime import BridgeRuntime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MeetingResult:
+    """The meeting as stored, and whether it differs from what the client sent."""
+
+    stored: StoredObject
+    differs: bool
+
+
+class MeetingCalendars:
+    """Every user's meetings calendar of one bridge runtime (one instance per process)."""
+
+    def __init__(self, runtime: "BridgeRuntime", settings: InvitationSettings) -> None:
+        self._runtime = runtime
+        self.settings = settings
+        self.calendars: PersonalCalendars = personal_calendars(runtime.store)
+
+    # ---- identity ----------------------------------------------------------------------------
+
+    def calendar_id(self, user: str) -> str:
+        return personal_calendar_id(user, self.settings.calendar)
+
+    def rooms(self) -> InvitationRooms:
+        """Room look-ups with the configured room addresses (a snapshot of the mirror)."""
+        return InvitationRooms(self._runtime.store.list_rooms(), self.settings.room_address,
+                               self._runtime.settings.default_zone)
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def put(self, *, user: str, href: str, uid: str, text: str,
+            time_range: tuple[int, int]) -> MeetingResult:
+        """Store the meeting at ``href`` and book (change, cancel) its rooms in TMS."""
+        calendar_id = self.calendar_id(user)
+        rooms = self.rooms()
+        previous = self.calendars.get_objects(calendar_id, [href])
+        invited, cancelled = _invited_rooms(text, rooms)
+        decisions: dict[int, answer.RoomDecision] = {}
+        conference: Conference | None = None
+        parse_error = self._check(text, rooms) if invited and not cancelled else None
+        if cancelled or not invited:
+            if previous or cancelled:
+                self._cancel(user, uid)
+        elif parse_error is not None:
+            decisions = {room.system_id: answer.refused(room.system_id, room.name, parse_error)
+                         for room in invited}
+            self._cancel_if_declined(user, uid, decisions)
+        else:
+            decisions, conference = self._book(user, text, rooms, invited)
+            self._cancel_if_declined(user, uid, decisions)
+        stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
+        stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range)
+        return MeetingResult(stored=stored, differs=stored_text != text)
+
+    def delete(self, *, user: str, href: str) -> bool:
+        """Delete the meeting at ``href`` and cancel its conference; False when none is there.
+        When TMS does not answer, nothing is deleted (:class:`~tmscal.bridge_errors.TmsDown`)."""
+        calendar_id = self.calendar_id(user)
+        previous = self.calendars.get_objects(calendar_id, [href])
+        if not previous:
+            return False
+        self._runtime.booking.cancel_meeting(user=user, uid=previous[0].uid)
+        return self.calendars.delete(calendar_id, href)
+
+    # ---- steps -------------------------------------------------------------------------------
+
+    def _check(self, text: str, rooms: InvitationRooms) -> refusal.InvalidCalendar | None:
+        """Raise for invalid iCalendar; return the refusal for a meeting TMS cannot store
+        (its rooms are declined, the meeting is kept), or None."""
+        from tmscal import ical
+
+        try:
+            self._parse(text, rooms)
+        except (ical.MalformedCalendar, ical.CalendarTooLarge, ical.UnsupportedEvent) as error:
+            raise _invalid(error) from error
+        except ical.IcalError as error:
+            return refusal.InvalidCalendar(f"TMS cannot store this meeting: {error.reason}")
+        return None
+
+    def _parse(self, text: str, rooms: InvitationRooms):
+        from tmscal import ical
+
+        parsed = ical.parse_event(text, rooms, default_zone=self._runtime.settings.default_zone,
+                                  target_room=None)
+        conference = parsed.conference
+        conference.user_message_text = user_text(conference.user_message_text)
+        for exception in conference.recurrence.exceptions if conference.recurrence else ():
+            if exception.modified is not None:
+                exception.modified.user_message_text = user_text(
+                    exception.modified.user_message_text)
+        return parsed
+
+    def _book(self, user: str, text: str, rooms: InvitationRooms, invited: list[RoomInfo]
+              ) -> tuple[dict[int, answer.RoomDecision], Conference | None]:
+        """Decide every invited room: all at once, else room by room on top of those booked."""
+        decisions: dict[int, answer.RoomDecision] = {}
+        wanted: list[RoomInfo] = []
+        for room in invited:
+            access = self._runtime.access.access(user, room.system_id)
+            if access is None or not access[1]:
+                decisions[room.system_id] = answer.refused(
+                    room.system_id, room.name, refusal.NotAllowed(
+                        f"You may not book room {room.name}; ask your TMS administrator for "
+                        "booking rights."))
+            else:
+                wanted.append(room)
+        if not wanted:
+            return _ordered(decisions, invited), None
+
+        def attempt(ids: list[int]) -> Conference:
+            return self._runtime.booking.book_meeting(
+                user=user, parsed=self._parse(text, rooms), system_ids=ids)
+
+        try:
+            conference = attempt([room.system_id for room in wanted])
+        except (refusal.BridgeRefusal, refusal.TmsDown) as error:
+            if len(wanted) == 1 or not answer.is_per_room(error):
+                for room in wanted:
+                    decisions[room.system_id] = answer.refused(room.system_id, room.name, error)
+                return _ordered(decisions, invited), None
+        else:
+            for room in wanted:
+                decisions[room.system_id] = answer.accepted(room.system_id, room.name)
+            return _ordered(decisions, invited), conference
+        conference = None
+        kept: list[int] = []
+        for index, room in enumerate(wanted):
+            try:
+                conference = attempt([room.system_id, *kept])
+            except (refusal.BridgeRefusal, refusal.TmsDown) as error:
+                decisions[room.system_id] = answer.refused(room.system_id, room.name, error)
+                if not answer.is_per_room(error):  # concerns every room not yet booked
+                    for other in wanted[index + 1:]:
+                        decisions[other.system_id] = answer.refused(other.system_id,
+                                                                    other.name, error)
+                    break
+            else:
+                kept.append(room.system_id)
+                decisions[room.system_id] = answer.accepted(room.system_id, room.name)
+        log.info("meeting rooms for %s: %s", user,
+                 ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
+        return _ordered(decisions, invited), conference
+
+    def _cancel_if_declined(self, user: str, uid: str,
+                            decisions: dict[int, answer.RoomDecision]) -> None:
+        """A meeting whose every room was declined keeps no (old) booking in TMS."""
+        if decisions and all(d.partstat == answer.DECLINED for d in decisions.values()):
+            try:
+                self._cancel(user, uid)
+            except refusal.TmsDown:
+                log.warning("could not cancel the old booking of meeting %s", uid)
+
+    def _cancel(self, user: str, uid: str) -> None:
+        self._runtime.booking.cancel_meeting(user=user, uid=uid)
+
+
+def _ordered(decisions: dict[int, answer.RoomDecision], invited: list[RoomInfo]
+             ) -> dict[int, answer.RoomDecision]:
+    return {room.system_id: decisions[room.system_id] for room in invited
+            if room.system_id in decisions}
+
+
+def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], bool]:
+    """The rooms among the ATTENDEEs of every VEVENT (first mention first), and whether the
+    meeting (its master VEVENT) is cancelled."""
+    try:
+        calendar = Calendar.from_ical(text)
+    except ValueError as error:
+        raise refusal.InvalidCalendar(f"The meeting is not iCalendar: {error}",
+                                      "valid-calendar-data") from error
+    found: dict[int, RoomInfo] = {}
+    cancelled = False
+    for event in calendar.walk("VEVENT"):
+        if "RECURRENCE-ID" not in event:
+            cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
+        values = event.get("ATTENDEE", [])
+        for value in values if isinstance(values, list) else [values]:
+            room = read_attendee(str(value), dict(value.params), rooms).room
+            if room is not None:
+                found.setdefault(room.system_id, room)
+    return list(found.values()), cancelled
+
+
+def _invalid(error) -> refusal.InvalidCalendar:
+    from tmscal import ical
+
+    reason = f"Meeting: {error.reason}"
+    if isinstance(error, ical.MalformedCalendar):
+        return refusal.InvalidCalendar(reason, "valid-calendar-data")
+    if isinstance(error, ical.CalendarTooLarge):
+        return refusal.InvalidCalendar(reason, "max-resource-size")
+    return refusal.InvalidCalendar(reason, "supported-calendar-component")
+
+
+_SERVICES: "weakref.WeakKeyDictionary[BridgeRuntime, MeetingCalendars]" = \
+    weakref.WeakKeyDictionary()
+_SERVICES_LOCK = threading.Lock()
+
+
+def meetings_for(runtime: "BridgeRuntime") -> MeetingCalendars:
+    """The process-wide :class:`MeetingCalendars` of ``runtime``."""
+    with _SERVICES_LOCK:
+        service = _SERVICES.get(runtime)
+        if service is None:
+            service = _SERVICES[runtime] = MeetingCalendars(
+                runtime, invitation_settings(runtime.settings.source))
+        return service

@@ -1,0 +1,174 @@
+"""Objects of personal calendars (``user:<name>/<calendar>``) in the mirror's SQLite database.
+
+A personal object is stored as its owner wrote it (plus what the invitation path wrote back
+into it), so it survives restarts. Membership, ETags, the change sequence and tombstones are
+the mirror's own tables (``calendars``, ``entries``, ``occurrences``): the ctag, sync token,
+:meth:`~tmscal.mirror.store.MirrorStore.changes_since`, ``list_hrefs`` and ``has_uid`` of the
+store answer for personal calendars exactly as for room calendars. This module adds only the
+table holding the texts and the writes that keep both in one transaction.
+
+Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
+time-range query returns a superset that the caller re-filters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+
+from tmscal.mirror.sqlite_store import SqliteMirrorStore
+from tmscal.mirror.store import (
+    PERSONAL_PREFIX, CalendarState, StoredObject, UnknownCalendar, etag_for_text,
+)
+
+UTC = timezone.utc
+
+SCHEMA = """
+-- The text of each live object of a personal calendar (membership is in entries).
+CREATE TABLE IF NOT EXISTS personal_objects (
+    calendar_id TEXT NOT NULL,
+    href        TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    ical        TEXT NOT NULL,
+    start_ts    INTEGER NOT NULL,
+    end_ts      INTEGER NOT NULL,
+    PRIMARY KEY (calendar_id, href)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.end_ts, "
+            "e.modified FROM entries e JOIN personal_objects p "
+            "ON p.calendar_id = e.calendar_id AND p.href = e.href ")
+
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _object(row: tuple) -> StoredObject:
+    calendar_id, href, uid, etag, ical, start, end, modified = row
+    return StoredObject(calendar_id, href, uid, etag, ical, _dt(start), _dt(end), _dt(modified))
+
+
+class PersonalCalendars:
+    """Personal calendars of one :class:`SqliteMirrorStore` (thread-safe like the store)."""
+
+    def __init__(self, store: SqliteMirrorStore) -> None:
+        self.store = store
+        with store._write_lock:
+            store._db().executescript(SCHEMA)
+
+    @staticmethod
+    def _check(calendar_id: str) -> None:
+        if not calendar_id.startswith(PERSONAL_PREFIX):
+            raise ValueError(f"{calendar_id!r} is not a personal calendar id")
+
+    # ---- calendars ---------------------------------------------------------------------------
+
+    def ensure(self, calendar_id: str) -> CalendarState:
+        """Create the (empty) calendar if it does not exist; return its state."""
+        self._check(calendar_id)
+        try:
+            return self.store.calendar_state(calendar_id)
+        except UnknownCalendar:
+            with self.store._write() as db:
+                db.execute("INSERT OR IGNORE INTO calendars (calendar_id, seq, modified) "
+                           "VALUES (?, 1, ?)", (calendar_id, time.time()))
+            return self.store.calendar_state(calendar_id)
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
+        """The live objects among ``hrefs``."""
+        wanted = sorted(set(hrefs))
+        if not wanted:
+            return []
+        found: list[StoredObject] = []
+        with self.store._read() as db:
+            for index in range(0, len(wanted), 400):
+                chunk = wanted[index:index + 400]
+                rows = db.execute(
+                    _COLUMNS + f"WHERE e.calendar_id=? AND e.deleted=0 AND e.href IN "
+                    f"({','.join('?' * len(chunk))})", (calendar_id, *chunk)).fetchall()
+                found.extend(_object(row) for row in rows)
+        return found
+
+    def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
+        """Every live object, sorted by href."""
+        with self.store._read() as db:
+            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 ORDER BY e.href",
+                              (calendar_id,)).fetchall()
+        for row in rows:
+            yield _object(row)
+
+    def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
+                         end_utc: datetime | None) -> list[StoredObject]:
+        """Objects whose enclosing range overlaps ``[start_utc, end_utc)`` (None: unbounded)."""
+        start = int(start_utc.timestamp()) if start_utc else -(2 ** 62)
+        end = int(end_utc.timestamp()) if end_utc else 2 ** 62
+        with self.store._read() as db:
+            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
+                              "AND p.start_ts < ? AND (p.end_ts > ? OR p.start_ts >= ?) "
+                              "ORDER BY e.href", (calendar_id, end, start, start)).fetchall()
+        return [_object(row) for row in rows]
+
+    def has_uid(self, calendar_id: str, uid: str) -> bool:
+        """Whether a live object with this UID is in the calendar (at any href)."""
+        return self.store._db().execute(
+            "SELECT 1 FROM entries WHERE uid=? AND calendar_id=? AND deleted=0",
+            (uid, calendar_id)).fetchone() is not None
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def put(self, calendar_id: str, href: str, uid: str, ical: str,
+            time_range: tuple[int, int]) -> StoredObject:
+        """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
+        storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
+        seconds)."""
+        self._check(calendar_id)
+        self.ensure(calendar_id)
+        etag = etag_for_text(ical)
+        start, end = int(time_range[0]), int(time_range[1])
+        now = time.time()
+        with self.store._write() as db:
+            old = db.execute("SELECT etag, deleted FROM entries WHERE calendar_id=? AND href=?",
+                             (calendar_id, href)).fetchone()
+            if old is None or old != (etag, 0):
+                live_delta = 0 if old is not None and not old[1] else 1
+                seq = self.store._bump(db, calendar_id, now, live_delta, 0)
+                db.execute(
+                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, 0, ?) "
+                    "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
+                    "etag=excluded.etag, seq=excluded.seq, deleted=0, modified=excluded.modified",
+                    (calendar_id, href, uid, etag, seq, now))
+                db.execute(
+                    "INSERT INTO personal_objects VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
+                    "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
+                    (calendar_id, href, uid, ical, start, end))
+        return self.get_objects(calendar_id, [href])[0]
+
+    def delete(self, calendar_id: str, href: str) -> bool:
+        """Tombstone the object at ``href``; False when there was none."""
+        self._check(calendar_id)
+        with self.store._write() as db:
+            row = db.execute("SELECT 1 FROM entries WHERE calendar_id=? AND href=? AND deleted=0",
+                             (calendar_id, href)).fetchone()
+            if row is None:
+                return False
+            self.store._tombstone(db, calendar_id, href, time.time())
+            db.execute("DELETE FROM personal_objects WHERE calendar_id=? AND href=?",
+                       (calendar_id, href))
+        return True
+
+
+def personal_calendars(store) -> PersonalCalendars:
+    """The process-wide :class:`PersonalCalendars` of ``store`` (a SQLite mirror)."""
+    found = _OPEN.get(id(store))
+    if found is None or found.store is not store:
+        found = _OPEN[id(store)] = PersonalCalendars(store)
+    return found
+
+
+_OPEN: dict[int, PersonalCalendars] = {}
