@@ -53,7 +53,11 @@ def events_text(ical: str) -> str:
 
 def defined_zones(ical: str) -> list[str]:
     """TZIDs of the VTIMEZONEs in ``ical`` (the zones its events refer to)."""
-    return [match.strip() for match in _TZID_LINE.findall(ical)]
+    start = ical.find("BEGIN:VTIMEZONE")
+    if start < 0:
+        return []
+    end = ical.find("BEGIN:VEVENT", start)
+    return [match.strip() for match in _TZID_LINE.findall(ical, start, end if end > 0 else len(ical))]
 
 
 def referenced_zones(lines: list[str]) -> set[str]:
