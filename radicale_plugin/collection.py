@@ -24,6 +24,7 @@ from radicale_plugin.feed_text import CalendarTextCache, render_calendar
 from radicale_plugin.items import EPOCH_HTTP_DATE, http_date, item_from_object
 from radicale_plugin.namespace import room_path
 from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
+from tmscal.invitations.meetings import meetings_for
 from tmscal.mirror.store import Room, UnknownCalendar, UnknownSyncToken, room_calendar_id
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ class RoomCalendar(BaseCollection):
             "C:calendar-description": room_description(room),
             "ICAL:calendar-color": site_colour(room.site),
             "C:supported-calendar-component-set": "VEVENT",
+            "C:calendar-user-address-set": meetings_for(runtime).address_of(room),
         }
 
     # ---- identity ----------------------------------------------------------------------------

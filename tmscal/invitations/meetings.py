@@ -24,11 +24,11 @@ from tmscal import bridge_errors as refusal
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
-from tmscal.invitations.addresses import InvitationRooms
+from tmscal.invitations.addresses import InvitationRooms, room_address
 from tmscal.invitations.settings import InvitationSettings, invitation_settings
 from tmscal.invitations.writeback import user_text, write_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
-from tmscal.mirror.store import StoredObject, personal_calendar_id
+from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ class MeetingCalendars:
 
     def calendar_id(self, user: str) -> str:
         return personal_calendar_id(user, self.settings.calendar)
+
+    def address_of(self, room: Room) -> str:
+        """The calendar-user address of ``room`` (its calendar shows it; invite it by it)."""
+        return room_address(self.settings.room_address, room)
 
     def rooms(self) -> InvitationRooms:
         """Room look-ups with the configured room addresses (a snapshot of the mirror)."""
