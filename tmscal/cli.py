@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("tmscal.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
     "demo": ("tmscal.demo", "run the TMS simulator and the CalDAV bridge against it"),
     "feeds": ("tmscal.feeds.command", "manage read-only room feed and display tokens"),
+    "rooms": ("tmscal.rooms_command", "list rooms with the address to invite them by"),
 }
 
 
