@@ -157,3 +157,14 @@ def test_proppatch_of_a_room_is_refused(bridge):
     response = requests.request("PROPPATCH", bridge.url + "alice/room-1/",
                                 auth=("alice", "alice"), data=body)
     assert response.status_code == 403 and "come from TMS" in response.text
+
+
+def test_read_only_room_announces_read_privileges_only(bridge):
+    body = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>'
+            '<D:current-user-privilege-set/></D:prop></D:propfind>')
+    read_only = requests.request("PROPFIND", bridge.url + "alice/room-3/",
+                                 auth=("alice", "alice"), headers={"Depth": "0"}, data=body)
+    writable = requests.request("PROPFIND", bridge.url + "alice/room-1/",
+                                auth=("alice", "alice"), headers={"Depth": "0"}, data=body)
+    assert "<read />" in read_only.text and "write" not in read_only.text
+    assert "<write />" in writable.text
