@@ -64,7 +64,8 @@ def render_calendar(texts: Iterable[str], name: str, description: str) -> str:
 
 
 class CalendarTextCache:
-    """Process-wide LRU of rendered calendars keyed by ``(calendar id, ctag, name, description)``."""
+    """Process-wide LRU of rendered calendars, keyed by
+    ``(calendar id, ctag, name, description)``."""
 
     def __init__(self, size: int = _CACHE_SIZE) -> None:
         self._size = size

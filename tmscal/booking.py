@@ -362,7 +362,8 @@ class RoomBooking:
         name = room.name
         if isinstance(error, SystemAlreadyBooked):
             return refusal.BookingConflict(
-                f"Room {name} is already booked {when}" + self._conflict_detail(user, room, conference)
+                f"Room {name} is already booked {when}"
+                + self._conflict_detail(user, room, conference)
                 + ".")
         if isinstance(error, LicenseError):
             return refusal.LicenceDenied(

@@ -18,7 +18,8 @@ class BridgeRefusal(ValueError):
     """A write the bridge refused; ``reason`` is one line for the person who made it."""
 
     status: int = 400
-    #: ``(namespace prefix, element)`` for an RFC 4791/4918 precondition, e.g. ``("C", "valid-calendar-data")``
+    #: ``(namespace prefix, element)`` of an RFC 4791/4918 precondition,
+    #: e.g. ``("C", "valid-calendar-data")``
     precondition: tuple[str, str] | None = None
     #: stock-Radicale errno to embed in the text (13 → 403), or None for a plain 400
     stock_errno: int | None = None

@@ -10,7 +10,8 @@ Sections and options (all optional except ``[tms] url``)::
                show_unbookable (true|false), retry_after (seconds), privacy (full|busy)
     [room_rights]  <user or *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
     [server]   host, port, threads
-    [auth]     passed to Radicale's [auth] unchanged (type = htpasswd | ldap | radicale_plugin.auth …)
+    [auth]     passed to Radicale's [auth] unchanged
+               (type = htpasswd | ldap | radicale_plugin.auth …)
     [rights]   passed to Radicale's [rights] (default: the plugin's room rights)
     [logging]  level
 
