@@ -324,3 +324,24 @@ def test_recurrence_tms_cannot_store_is_refused_with_the_reason(bridge):
                                                          extra="RRULE:FREQ=YEARLY\r\n"))
     assert response.status_code in (400, 403) and "Oslo Vigeland" in response.text
     assert "year" in response.text.lower()
+
+
+def test_tms_timing_out_is_503_and_nothing_half_written(empty_simulator, tmp_path):
+    config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
+                                 users=("alice",), timeout=1.0)
+    bridge = start_bridge(config)
+    try:
+        wait_until(lambda: bridge.runtime.store.get_cursor() is not None)
+        uid = str(uuid.uuid4())
+        empty_simulator.faults.timeout = 3.0
+        started = time.monotonic()
+        response = put(bridge, "alice", 101, uid, event_text(uid, slot(13), "Slow TMS"))
+        assert response.status_code == 503 and "Retry-After" in response.headers
+        assert time.monotonic() - started < 10
+        assert requests.get(f"{bridge.url}alice/room-101/", auth=("alice", "alice")) \
+            .status_code == 200
+        assert requests.get(f"{bridge.url}alice/room-101/{uid}.ics",
+                            auth=("alice", "alice")).status_code == 404
+    finally:
+        empty_simulator.faults.timeout = None
+        bridge.stop()
