@@ -345,3 +345,25 @@ def test_tms_timing_out_is_503_and_nothing_half_written(empty_simulator, tmp_pat
     finally:
         empty_simulator.faults.timeout = None
         bridge.stop()
+
+
+def test_whole_calendar_get_and_server_side_expansion(bridge):
+    from icalendar import Calendar
+
+    uid = str(uuid.uuid4())
+    start = slot(15, hour=8)
+    assert put(bridge, "alice", 106, uid, event_text(
+        uid, start, "Daily", extra="RRULE:FREQ=DAILY;COUNT=3\r\n")).status_code == 201
+    single = str(uuid.uuid4())
+    assert put(bridge, "alice", 106, single, event_text(single, slot(16, hour=14),
+                                                        "Single")).status_code == 201
+    text = requests.get(f"{bridge.url}alice/room-106/", auth=("alice", "alice")).text
+    calendar = Calendar.from_ical(text)
+    zones = [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")]
+    assert len(zones) == len(set(zones)) >= 1
+    assert sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT")) == ["Daily", "Single"]
+    expanded = room_calendar(bridge, "alice", 106).search(
+        start=start - timedelta(hours=1), end=start + timedelta(days=5), event=True,
+        expand=True, post_filter=False)
+    assert sorted(str(e.icalendar_component["SUMMARY"]) for e in expanded) == \
+        ["Daily", "Daily", "Daily", "Single"]
