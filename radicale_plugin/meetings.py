@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Optional, overload
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, overload
 
 from radicale.item import Item
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tmscal.bridge_runtime import BridgeRuntime
 
 
-def personal_segments(runtime: "BridgeRuntime") -> tuple[str, ...]:
+def personal_segments(runtime: BridgeRuntime) -> tuple[str, ...]:
     """The path segments of personal calendars (for :func:`namespace.parse_path`)."""
     return (meetings_for(runtime).settings.calendar,)
 
@@ -38,7 +38,7 @@ def personal_segments(runtime: "BridgeRuntime") -> tuple[str, ...]:
 class MeetingsCalendar(BaseCollection):
     """One user's meetings calendar (VEVENT only)."""
 
-    def __init__(self, runtime: "BridgeRuntime", user: str) -> None:
+    def __init__(self, runtime: BridgeRuntime, user: str) -> None:
         self._runtime = runtime
         self._user = user
         self._meetings: MeetingCalendars = meetings_for(runtime)
@@ -67,7 +67,7 @@ class MeetingsCalendar(BaseCollection):
 
     # ---- reads -------------------------------------------------------------------------------
 
-    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
+    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Item | None]]:
         wanted = list(dict.fromkeys(hrefs))
         if not wanted:
             return
@@ -86,8 +86,8 @@ class MeetingsCalendar(BaseCollection):
         tag, start, end, _simple = simplify_prefilters(filters, self.tag)
         if tag is not None and tag != "VEVENT":
             return
-        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, timezone.utc)
-        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, timezone.utc)
+        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, UTC)
+        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, UTC)
         for stored in self._meetings.calendars.objects_in_range(self._calendar_id, start_utc,
                                                                 end_utc):
             yield item_from_object(self, stored), False
@@ -101,9 +101,9 @@ class MeetingsCalendar(BaseCollection):
     def get_meta(self, key: None = None) -> Mapping[str, str]: ...
 
     @overload
-    def get_meta(self, key: str) -> Optional[str]: ...
+    def get_meta(self, key: str) -> str | None: ...
 
-    def get_meta(self, key: Optional[str] = None):
+    def get_meta(self, key: str | None = None):
         if key is None:
             return dict(self._meta)
         return self._meta.get(key)
@@ -113,7 +113,7 @@ class MeetingsCalendar(BaseCollection):
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def upload(self, href: str, item: Item) -> tuple[Item, Optional[Item]]:
+    def upload(self, href: str, item: Item) -> tuple[Item, Item | None]:
         """Store the meeting and book its rooms; returns ``(stored item, previous item)``."""
         previous = next(iter(self.get_multi([href])))[1]
         text = item.serialize()
@@ -126,14 +126,14 @@ class MeetingsCalendar(BaseCollection):
         if not result.differs:
             return stored, previous
         outcome.current().stored_differs = True
-        client_etag = '"%s-client"' % hashlib.sha256(text.encode()).hexdigest()
+        client_etag = f'"{hashlib.sha256(text.encode()).hexdigest()}-client"'
         return Item(collection=self, href=stored.href, last_modified=stored.last_modified,
                     text=result.stored.ical, etag=client_etag, uid=stored.uid,
                     name="VCALENDAR", component_name="VEVENT",
                     time_range=(math.floor(result.stored.start_utc.timestamp()),
                                 math.ceil(result.stored.end_utc.timestamp()))), previous
 
-    def delete(self, href: Optional[str] = None) -> None:
+    def delete(self, href: str | None = None) -> None:
         """Delete the meeting at ``href`` (cancelling its rooms in TMS)."""
         if href is None:
             self._refuse(RefusedOperation("The meetings calendar cannot be deleted."))
@@ -150,7 +150,7 @@ class MeetingsCalendar(BaseCollection):
         raise error
 
 
-def discover_meetings(runtime: "BridgeRuntime", location, depth: str
+def discover_meetings(runtime: BridgeRuntime, location, depth: str
                       ) -> Iterator[BaseCollection | Item]:
     """What :meth:`Storage.discover` yields for a meetings path of its own user."""
     calendar = MeetingsCalendar(runtime, location.user)

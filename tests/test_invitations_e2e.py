@@ -6,15 +6,20 @@ the client reads back."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from icalendar import Calendar
 
 from tests.bridge_harness import start_bridge, write_bridge_config
-from tmscal.model import ConferenceNotFound, ConferenceStatus, Participant, \
-    ParticipantCallType, TmsError
+from tmscal.model import (
+    ConferenceNotFound,
+    ConferenceStatus,
+    Participant,
+    ParticipantCallType,
+    TmsError,
+)
 from tmscal.tms import TmsClient
 
 RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110", "bob": "book=101,106"}
@@ -36,7 +41,7 @@ def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
 
 
 def slot(days: int = 2, hour: int = 9) -> datetime:
-    day = datetime.now(timezone.utc) + timedelta(days=days)
+    day = datetime.now(UTC) + timedelta(days=days)
     return day.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
@@ -295,3 +300,80 @@ def test_invalid_icalendar_is_refused(bridge):
     text = meeting(uid, slot(3), "Broken", (101,)).replace("DTEND", "X-NO-END")
     response = put(bridge, uid, text)
     assert response.status_code in (400, 403)
+
+
+def test_series_with_one_busy_occurrence_keeps_the_free_room(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(12, hour=13)
+    third = start + timedelta(days=14)
+    book_directly(admin, 104, third, "Town hall")
+    wait_until(lambda: bridge.runtime.store.objects_in_range("104", third,
+                                                             third + timedelta(hours=1)))
+    rule = "RRULE:FREQ=WEEKLY;COUNT=4\r\n"
+    assert put(bridge, uid, meeting(uid, start, "Weekly two rooms", (103, 104),
+                                    extra=rule)).status_code == 201
+    assert tms_conference(admin, uid).system_ids == [103]
+    params = room_params(read_back(bridge, uid))
+    assert params[address(103)]["PARTSTAT"] == "ACCEPTED"
+    declined = params[address(104)]
+    assert declined["PARTSTAT"] == "DECLINED" and declined["SCHEDULE-STATUS"] == "4.0"
+    assert third.strftime("%Y-%m-%d %H:%M") in declined["X-TMSCAL-REASON"]
+    assert "Town hall" in declined["X-TMSCAL-REASON"]
+
+
+def test_recurrence_tms_cannot_store_declines_the_room_and_keeps_the_meeting(bridge, admin):
+    uid = str(uuid.uuid4())
+    response = put(bridge, uid, meeting(uid, slot(3), "Forever", (101,),
+                                        extra="RRULE:FREQ=DAILY\r\n"))
+    assert response.status_code == 201
+    params = room_params(read_back(bridge, uid))[address(101)]
+    assert params["PARTSTAT"] == "DECLINED" and params["SCHEDULE-STATUS"] == "3.1"
+    assert params["X-TMSCAL-REASON"]
+    with pytest.raises(TmsError):
+        admin.get_conference_id_by_external_id(SOURCE, uid)
+
+
+def test_tms_down_keeps_the_meeting_and_leaves_the_room_open(bridge, tms, admin):
+    uid = str(uuid.uuid4())
+    tms.faults.down = True
+    try:
+        response = put(bridge, uid, meeting(uid, slot(3), "While down", (101,)))
+    finally:
+        tms.faults.down = False
+    assert response.status_code == 201
+    params = room_params(read_back(bridge, uid))[address(101)]
+    assert params["PARTSTAT"] == "NEEDS-ACTION" and params["SCHEDULE-STATUS"] == "5.1"
+    # saving it again once TMS is back books the room
+    assert put(bridge, uid, meeting(uid, slot(3), "While down", (101,))).status_code == 204
+    assert tms_conference(admin, uid).system_ids == [101]
+
+
+def test_room_without_licence_is_declined(simulator_factory, tmp_path):
+    from tmscal.simulator.engine import Tms
+
+    tms = simulator_factory(engine=Tms.seeded("empty", licence_pool=1))
+    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
+    bridge = start_bridge(config)
+    try:
+        wait_until(lambda: bridge.runtime.store.get_cursor() is not None)
+        uid = str(uuid.uuid4())
+        assert put(bridge, uid, meeting(uid, slot(3), "Two", (101, 102))).status_code == 201
+        params = room_params(read_back(bridge, uid))
+        assert params[address(101)]["PARTSTAT"] == "ACCEPTED"
+        declined = params[address(102)]
+        assert declined["PARTSTAT"] == "DECLINED" and declined["SCHEDULE-STATUS"] == "5.3"
+        assert "Allow Remote Bookings" in declined["X-TMSCAL-REASON"]
+        with TmsClient(tms.url, "admin", "admin") as admin:
+            assert tms_conference(admin, uid).system_ids == [101]
+    finally:
+        bridge.stop()
+
+
+def test_room_invited_by_name_and_cutype_is_booked(bridge, admin):
+    uid = str(uuid.uuid4())
+    text = meeting(uid, slot(13), "By name", extra=(
+        "ATTENDEE;CUTYPE=ROOM;CN=Oslo Munch;PARTSTAT=NEEDS-ACTION:mailto:munch@example.org\r\n"))
+    assert put(bridge, uid, text).status_code == 201
+    assert tms_conference(admin, uid).system_ids == [104]
+    assert room_params(read_back(bridge, uid))["mailto:munch@example.org"]["PARTSTAT"] \
+        == "ACCEPTED"

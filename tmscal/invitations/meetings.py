@@ -25,6 +25,7 @@ from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
 from tmscal.invitations.addresses import InvitationRooms, room_address
+from tmscal.invitations.conflicts import blocked_occurrence
 from tmscal.invitations.settings import InvitationSettings, invitation_settings
 from tmscal.invitations.writeback import user_text, write_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
@@ -48,7 +49,7 @@ class MeetingResult:
 class MeetingCalendars:
     """Every user's meetings calendar of one bridge runtime (one instance per process)."""
 
-    def __init__(self, runtime: "BridgeRuntime", settings: InvitationSettings) -> None:
+    def __init__(self, runtime: BridgeRuntime, settings: InvitationSettings) -> None:
         self._runtime = runtime
         self.settings = settings
         self.calendars: PersonalCalendars = personal_calendars(runtime.store)
@@ -157,7 +158,8 @@ class MeetingCalendars:
         except (refusal.BridgeRefusal, refusal.TmsDown) as error:
             if len(wanted) == 1 or not answer.is_per_room(error):
                 for room in wanted:
-                    decisions[room.system_id] = answer.refused(room.system_id, room.name, error)
+                    decisions[room.system_id] = answer.refused(
+                        room.system_id, room.name, self._explained(error, text, rooms, room))
                 return _ordered(decisions, invited), None
         else:
             for room in wanted:
@@ -169,7 +171,8 @@ class MeetingCalendars:
             try:
                 conference = attempt([room.system_id, *kept])
             except (refusal.BridgeRefusal, refusal.TmsDown) as error:
-                decisions[room.system_id] = answer.refused(room.system_id, room.name, error)
+                decisions[room.system_id] = answer.refused(
+                    room.system_id, room.name, self._explained(error, text, rooms, room))
                 if not answer.is_per_room(error):  # concerns every room not yet booked
                     for other in wanted[index + 1:]:
                         decisions[other.system_id] = answer.refused(other.system_id,
@@ -181,6 +184,19 @@ class MeetingCalendars:
         log.info("meeting rooms for %s: %s", user,
                  ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
         return _ordered(decisions, invited), conference
+
+    def _explained(self, error: BaseException, text: str, rooms: InvitationRooms,
+                   room: RoomInfo) -> BaseException:
+        """``error``, or for a busy room in a recurring meeting a conflict naming the blocked
+        occurrence (from the mirror)."""
+        if not isinstance(error, refusal.BookingConflict):
+            return error
+        parsed = self._parse(text, rooms)
+        if parsed.conference.recurrence is None:
+            return error
+        reason = blocked_occurrence(self._runtime.store, parsed, rooms, room.system_id,
+                                    room.name, self._runtime.settings.default_zone)
+        return refusal.BookingConflict(reason) if reason else error
 
     def _cancel_if_declined(self, user: str, uid: str,
                             decisions: dict[int, answer.RoomDecision]) -> None:
@@ -233,12 +249,12 @@ def _invalid(error) -> refusal.InvalidCalendar:
     return refusal.InvalidCalendar(reason, "supported-calendar-component")
 
 
-_SERVICES: "weakref.WeakKeyDictionary[BridgeRuntime, MeetingCalendars]" = \
+_SERVICES: weakref.WeakKeyDictionary[BridgeRuntime, MeetingCalendars] = \
     weakref.WeakKeyDictionary()
 _SERVICES_LOCK = threading.Lock()
 
 
-def meetings_for(runtime: "BridgeRuntime") -> MeetingCalendars:
+def meetings_for(runtime: BridgeRuntime) -> MeetingCalendars:
     """The process-wide :class:`MeetingCalendars` of ``runtime``."""
     with _SERVICES_LOCK:
         service = _SERVICES.get(runtime)

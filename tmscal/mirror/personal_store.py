@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.store import (
-    PERSONAL_PREFIX, CalendarState, StoredObject, UnknownCalendar, etag_for_text,
+    PERSONAL_PREFIX,
+    CalendarState,
+    StoredObject,
+    UnknownCalendar,
+    etag_for_text,
 )
 
-UTC = timezone.utc
+#: Bounds of a stored range (an endless series ends at the last representable day).
+_FIRST = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+_LAST = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 
 SCHEMA = """
 -- The text of each live object of a personal calendar (membership is in entries).
@@ -129,7 +135,8 @@ class PersonalCalendars:
         self._check(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
-        start, end = int(time_range[0]), int(time_range[1])
+        start = min(max(int(time_range[0]), _FIRST), _LAST)
+        end = min(max(int(time_range[1]), start), _LAST)
         now = time.time()
         with self.store._write() as db:
             old = db.execute("SELECT etag, deleted FROM entries WHERE calendar_id=? AND href=?",

@@ -1,0 +1,31 @@
+"""Which occurrence of a recurring meeting a busy room blocks, told from the mirror.
+
+TMS refuses a whole series when one occurrence double-books a room, and names the time of the
+series (or nothing useful). The mirror's occurrence index answers which occurrence collides and
+with what, without a TMS call.
+"""
+
+from __future__ import annotations
+
+from tmscal.booking import _when as span_text
+from tmscal.booking import summary_of
+from tmscal.ical.rooms import RoomDirectory
+from tmscal.ical.series import conference_zone, lay_out
+from tmscal.mirror.store import MirrorStore, room_calendar_id
+
+
+def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_id: int,
+                       room_name: str, default_zone: str) -> str:
+    """``Room X is already booked on the occurrence of … by 'Title' (…)``, or '' when the
+    mirror knows no booking colliding with an occurrence of ``parsed``."""
+    conference = parsed.conference
+    layout = lay_out(conference, conference_zone(conference, rooms, default_zone))
+    for start, end in layout.occurrences:
+        for other in store.objects_in_range(room_calendar_id(system_id), start, end):
+            if other.uid == parsed.uid:
+                continue
+            title = summary_of(other.ical)
+            by = f" by '{title}'" if title else ""
+            return (f"Room {room_name} is already booked on the occurrence of "
+                    f"{span_text(start, end)}{by} ({span_text(other.start_utc, other.end_utc)}).")
+    return ""
