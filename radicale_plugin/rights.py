@@ -31,6 +31,7 @@ class Rights(BaseRights):
         if not user:
             return ""
         runtime = runtime_for(self._config_path)
+        runtime.access.note_groups(user, user_groups)
         location = namespace.parse_path(path, personal_segments(runtime))
         if isinstance(location, namespace.Root):
             return "R"
@@ -41,7 +42,7 @@ class Rights(BaseRights):
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             if location.user != user:
                 return ""
-            access = runtime_for(self._config_path).access.access(user, location.system_id)
+            access = runtime.access.access(user, location.system_id, user_groups)
             if access is None:
                 return ""
             room, bookable = access

@@ -69,7 +69,7 @@ class Storage(BaseStorage):
         if isinstance(location, namespace.Home):
             yield HomeCollection(location.user)
             if depth != "0":
-                for room, bookable in self.runtime.access.rooms_for(location.user):
+                for room, bookable in self.runtime.access.rooms_for(location.user, user_groups):
                     yield RoomCalendar(self.runtime, location.user, room, bookable)
                 yield MeetingsCalendar(self.runtime, location.user)
             return
@@ -77,7 +77,8 @@ class Storage(BaseStorage):
             yield from discover_meetings(self.runtime, location, depth)
             return
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
-            access = self.runtime.access.access(location.user, location.system_id)
+            access = self.runtime.access.access(location.user, location.system_id,
+                                                  user_groups)
             if access is None:
                 return
             calendar = RoomCalendar(self.runtime, location.user, *access)

@@ -168,3 +168,21 @@ def test_read_only_room_announces_read_privileges_only(bridge):
                                 auth=("alice", "alice"), headers={"Depth": "0"}, data=body)
     assert "<read />" in read_only.text and "write" not in read_only.text
     assert "<write />" in writable.text
+
+
+def test_group_grants_from_the_configuration(tmp_path):
+    config = write_bridge_config(
+        tmp_path, users=("dave",), rights={"@facilities": "book=4 see=1"},
+        extra="[room_groups]\nfacilities = dave, erin\n")
+    store = open_store(str(tmp_path / "mirror.sqlite3"))
+    store.replace_rooms([Room(1, "Fjord"), Room(4, "Cellar"), Room(5, "Attic")])
+    store.set_cursor(1)
+    running = start_bridge(config, syncer=False)
+    try:
+        assert sorted(_calendars(running.client("dave"))) == ["room-1", "room-4"]
+        uid = "ev-5"
+        response = requests.put(running.url + f"dave/room-1/{uid}.ics", auth=("dave", "dave"),
+                                data=event_record(uid, BASE, "x", [1]).ical)
+        assert response.status_code == 403 and "Fjord" in response.text
+    finally:
+        running.stop()

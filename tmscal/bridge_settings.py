@@ -8,7 +8,8 @@ Sections and options (all optional except ``[tms] url``)::
     [bridge]   external_source_id, conference_type, booking_model (service|per-user),
                owner_template (e.g. DOMAIN\\{user}), room_visibility (tms|config),
                show_unbookable (true|false), retry_after (seconds), privacy (full|busy)
-    [room_rights]  <user or *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
+    [room_rights]  <user | @group | *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
+    [room_groups]  <group> = user, user, …   (groups may also come from Radicale's [auth]/LDAP)
     [server]   host, port, threads
     [auth]     passed to Radicale's [auth] unchanged
                (type = htpasswd | ldap | radicale_plugin.auth …)
@@ -23,6 +24,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +52,13 @@ class RoomGrant:
     def may_book(self, system_id: int) -> bool:
         return self.book is None or system_id in self.book
 
+    def __or__(self, other: "RoomGrant") -> "RoomGrant":
+        """Everything either grant allows."""
+        def union(a: frozenset[int] | None, b: frozenset[int] | None) -> frozenset[int] | None:
+            return None if a is None or b is None else a | b
+
+        return RoomGrant(book=union(self.book, other.book), see=union(self.see, other.see))
+
 
 @dataclass(frozen=True)
 class BridgeSettings:
@@ -72,6 +81,7 @@ class BridgeSettings:
     retry_after: int = 30
     privacy: str = "full"
     room_rights: dict[str, RoomGrant] = field(default_factory=dict)
+    room_groups: dict[str, frozenset[str]] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 5232
     threads: int = 8
@@ -79,9 +89,17 @@ class BridgeSettings:
     rights: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
 
-    def grant_for(self, user: str) -> RoomGrant:
-        """The configured grant of ``user`` (falls back to the ``*`` entry, then to nothing)."""
-        return self.room_rights.get(user) or self.room_rights.get("*") or RoomGrant()
+    def grant_for(self, user: str, groups: Iterable[str] = ()) -> RoomGrant:
+        """The configured grant of ``user``: their own entry (or the ``*`` entry) combined with
+        the entries of their groups (``[room_groups]`` and ``groups``, e.g. from LDAP)."""
+        grant = self.room_rights.get(user) or self.room_rights.get("*") or RoomGrant()
+        member_of = set(groups) | {group for group, users in self.room_groups.items()
+                                   if user in users}
+        for group in sorted(member_of):
+            extra = self.room_rights.get("@" + group)
+            if extra is not None:
+                grant = grant | extra
+        return grant
 
     @property
     def default_zone(self) -> str:
@@ -163,6 +181,9 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         raise SettingsError(f"[bridge] conference_type: {error}") from error
     rights = {user: parse_grant(value) for user, value in parser.items("room_rights")} \
         if parser.has_section("room_rights") else {}
+    groups = {group: frozenset(u.strip() for u in members.replace(",", " ").split() if u.strip())
+              for group, members in parser.items("room_groups")} \
+        if parser.has_section("room_groups") else {}
     auth = dict(parser.items("auth")) if parser.has_section("auth") else {}
     if auth.get("htpasswd_filename") and not os.path.isabs(auth["htpasswd_filename"]):
         auth["htpasswd_filename"] = str((base / auth["htpasswd_filename"]).resolve())
@@ -185,6 +206,7 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         retry_after=int(get("bridge", "retry_after", "30")),
         privacy=get("bridge", "privacy", "full"),
         room_rights=rights,
+        room_groups=groups,
         host=get("server", "host", "127.0.0.1"),
         port=int(get("server", "port", "5232")),
         threads=int(get("server", "threads", "8")),

@@ -2,8 +2,9 @@
 
 Three sources, chosen in the configuration:
 
-* ``room_visibility = config``: the ``[room_rights]`` grants (``book=… see=…`` per user, ``*``
-  for everybody else);
+* ``room_visibility = config``: the ``[room_rights]`` grants (``book=… see=…`` per user, per
+  ``@group`` — from ``[room_groups]`` or Radicale's groups, e.g. LDAP — and ``*`` for everybody
+  else);
 * ``room_visibility = tms`` with ``booking_model = service``: every room the service user may
   book (TMS ignores per-user rights in that model), bookable by everyone;
 * ``room_visibility = tms`` with ``booking_model = per-user``: the rooms GetSystemsForUser
@@ -14,6 +15,8 @@ Answers come from memory and the mirror; nothing here calls TMS while a client w
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from tmscal.bridge_settings import BridgeSettings
 from tmscal.mirror.store import MirrorStore, Room
@@ -28,45 +31,59 @@ class RoomAccess:
         self._settings = settings
         self._store = store
         self._credentials = credentials
+        self._groups: dict[str, frozenset[str]] = {}
 
-    def _bookable_ids(self, user: str) -> frozenset[int] | None:
+    def note_groups(self, user: str, groups: Iterable[str]) -> None:
+        """Remember ``user``'s groups as the authentication layer reported them (Radicale passes
+        them to the rights check of every request, but not to most storage look-ups)."""
+        if user:
+            self._groups[user] = frozenset(groups)
+
+    def _groups_of(self, user: str, groups: Iterable[str]) -> frozenset[str]:
+        given = frozenset(groups)
+        return given or self._groups.get(user, frozenset())
+
+    def _bookable_ids(self, user: str, groups: Iterable[str] = ()) -> frozenset[int] | None:
         """SystemIds ``user`` may book (None = every room)."""
         if self._settings.room_visibility == "config":
-            return self._settings.grant_for(user).book
+            return self._settings.grant_for(user, self._groups_of(user, groups)).book
         if self._settings.booking_model == "service":
             return None
         return self._credentials.bookable_systems(user) or frozenset()
 
-    def rooms_for(self, user: str) -> list[tuple[Room, bool]]:
-        """``(room, bookable)`` for every room ``user`` sees, ordered by SystemId."""
+    def rooms_for(self, user: str, groups: Iterable[str] = ()) -> list[tuple[Room, bool]]:
+        """``(room, bookable)`` for every room ``user`` (member of ``groups``) sees, ordered by
+        SystemId."""
         if not user:
             return []
         rooms = self._store.list_rooms()
-        bookable = self._bookable_ids(user)
+        bookable = self._bookable_ids(user, groups)
         result = []
         for room in rooms:
             may_book = bookable is None or room.system_id in bookable
-            if may_book or self._sees_unbookable(user, room.system_id):
+            if may_book or self._sees_unbookable(user, room.system_id, groups):
                 result.append((room, may_book))
         return result
 
-    def _sees_unbookable(self, user: str, system_id: int) -> bool:
+    def _sees_unbookable(self, user: str, system_id: int, groups: Iterable[str] = ()) -> bool:
         if self._settings.room_visibility == "config":
-            return self._settings.grant_for(user).may_see(system_id)
+            return self._settings.grant_for(user, self._groups_of(user, groups)).may_see(
+                system_id)
         return self._settings.show_unbookable
 
-    def access(self, user: str, system_id: int) -> tuple[Room, bool] | None:
+    def access(self, user: str, system_id: int,
+               groups: Iterable[str] = ()) -> tuple[Room, bool] | None:
         """``(room, bookable)`` if ``user`` sees room ``system_id``, else None."""
         if not user:
             return None
         room = self._store.get_room(system_id)
         if room is None:
             return None
-        bookable = self._bookable_ids(user)
+        bookable = self._bookable_ids(user, groups)
         may_book = bookable is None or system_id in bookable
-        if may_book or self._sees_unbookable(user, system_id):
+        if may_book or self._sees_unbookable(user, system_id, groups):
             return room, may_book
         return None
 
-    def may_see(self, user: str, system_id: int) -> bool:
-        return self.access(user, system_id) is not None
+    def may_see(self, user: str, system_id: int, groups: Iterable[str] = ()) -> bool:
+        return self.access(user, system_id, groups) is not None
