@@ -1,7 +1,9 @@
-"""Conversion between zeep's objects for TMS messages and :mod:`tmscal.model`.
+"""Conversion between TMS messages and :mod:`tmscal.model`: the one field mapping.
 
-Reading (``*_from_wire``) is lenient: zeep runs non-strict, so any element may be missing and
-reads as ``None``; missing strings become ``''``, missing numbers ``0``, missing enums their
+Reading (``*_from_wire``) takes any object whose attributes are the message's child elements:
+zeep's objects, or the :class:`tmscal.tms.answers.ElementView` of an answer read without zeep
+(values are then text; the primitives below convert text and typed values alike). Reading is
+lenient: zeep runs non-strict, so any element may be missing and reads as ``None``; missing strings become ``''``, missing numbers ``0``, missing enums their
 ``Default`` (or the field's model default), unknown enum strings from a newer TMS likewise.
 Writing (``*_to_wire``) produces plain dicts in the 15.x element names for
 :func:`tmscal.tms.schema.compose`: empty strings are left out (``None``), value-typed elements
@@ -45,6 +47,7 @@ from tmscal.model import (
     format_tms_time,
     parse_tms_time,
 )
+from tmscal.tms.answers import ElementView
 
 E = TypeVar("E", bound=WireEnum)
 
@@ -101,6 +104,8 @@ def array_items(array: Any, item_name: str) -> list[Any]:
     """The (non-nil) items of an ``ArrayOfX`` result object (``None`` → ``[]``)."""
     if array is None:
         return []
+    if isinstance(array, ElementView):
+        return array.items(item_name)
     items = array if isinstance(array, list) else (_get(array, item_name) or [])
     return [item for item in items if item is not None]
 

@@ -1,0 +1,128 @@
+"""Lean reading of the hot SOAP answers: one hardened lxml parse, elements read by local name.
+
+zeep's deserialisation builds a typed object tree for every answer; for the answers the sync
+engine reads by the thousand (a Conference, ArrayOfConference, ArrayOfTransaction) that costs
+more than the HTTP round trip. :func:`read_answer` parses the envelope once and hands back
+:class:`ElementView` objects that answer attribute access the way zeep's objects do, so the one
+field mapping in :mod:`tmscal.tms.convert` reads both:
+
+* ``view.Name`` is the first child ``{namespace}Name``: ``None`` when absent or ``xsi:nil``, its
+  text (``''`` when empty) when it has no child elements, otherwise an :class:`ElementView`;
+* :meth:`ElementView.items` lists every child of a name (the items of an ``ArrayOfX``);
+* children in other namespaces, comments and unknown elements are ignored (a newer TMS adds
+  elements; the schema order is not checked).
+
+Values stay text; the converters turn them into ints, booleans, enums and times. Parsing is
+hardened as zeep's is configured: no DTD, no entity expansion, no network, no huge trees.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+
+
+class UnreadableAnswer(ValueError):
+    """The answer is not a SOAP 1.1 envelope this reader accepts."""
+
+
+class ElementView:
+    """Read-only view of one element's children in ``namespace`` (see the module docstring)."""
+
+    __slots__ = ("_children", "_element", "_prefix")
+
+    def __init__(self, element: etree._Element, namespace: str) -> None:
+        self._element = element
+        self._prefix = f"{{{namespace}}}"
+        self._children: dict[str, etree._Element] | None = None
+
+    def __repr__(self) -> str:
+        return f"ElementView({etree.QName(self._element).localname})"
+
+    def _first_children(self) -> dict[str, etree._Element]:
+        children: dict[str, etree._Element] = {}
+        prefix, cut = self._prefix, len(self._prefix)
+        for child in self._element:
+            tag = child.tag
+            if isinstance(tag, str) and tag.startswith(prefix):
+                children.setdefault(tag[cut:], child)
+        self._children = children
+        return children
+
+    def _value(self, element: etree._Element) -> Any:
+        if element.get(XSI_NIL) in ("true", "1"):
+            return None
+        if len(element):
+            return ElementView(element, self._prefix[1:-1])
+        return element.text or ""
+
+    def __getattr__(self, name: str) -> Any:
+        children = self._children
+        if children is None:
+            children = self._first_children()
+        element = children.get(name)
+        if element is None:
+            raise AttributeError(name)
+        return self._value(element)
+
+    def items(self, name: str) -> list[Any]:
+        """The non-nil values of every child called ``name``, in document order."""
+        tag = self._prefix + name
+        values = (self._value(child) for child in self._element if child.tag == tag)
+        return [value for value in values if value is not None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: the SOAP Header and the ``<Operation>Response`` element as views
+    (the shape zeep gives a response with output headers: ``header`` and ``body``)."""
+
+    header: ElementView | None
+    body: ElementView
+
+
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:  # lxml parsers must not be shared between threads
+        parser = _parsers.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+            remove_comments=True, remove_pis=True)
+    return parser
+
+
+def parse_envelope(content: bytes) -> etree._Element:
+    """The root of a SOAP 1.1 envelope; :class:`UnreadableAnswer` for anything else
+    (malformed XML, a DTD, another root element)."""
+    try:
+        root = etree.fromstring(content, _parser())
+    except etree.XMLSyntaxError as error:
+        raise UnreadableAnswer(f"malformed XML: {error}") from None
+    if root.getroottree().docinfo.doctype:
+        raise UnreadableAnswer("a DTD in a SOAP answer is forbidden")
+    if root.tag != f"{{{SOAP11_NS}}}Envelope":
+        raise UnreadableAnswer(f"not a SOAP 1.1 envelope: {root.tag}")
+    return root
+
+
+def fault_in(root: etree._Element) -> bool:
+    """Whether the envelope's Body holds a soap:Fault."""
+    return root.find(f"{{{SOAP11_NS}}}Body/{{{SOAP11_NS}}}Fault") is not None
+
+
+def read_answer(root: etree._Element, namespace: str, operation: str) -> Answer:
+    """The :class:`Answer` in a (fault-free) envelope for ``operation`` of ``namespace``."""
+    body = root.find(f"{{{SOAP11_NS}}}Body/{{{namespace}}}{operation}Response")
+    if body is None:
+        raise UnreadableAnswer(f"the answer has no {operation}Response")
+    header = root.find(f"{{{SOAP11_NS}}}Header")
+    return Answer(header=None if header is None else ElementView(header, namespace),
+                  body=ElementView(body, namespace))
