@@ -367,3 +367,19 @@ def test_whole_calendar_get_and_server_side_expansion(bridge):
         expand=True, post_filter=False)
     assert sorted(str(e.icalendar_component["SUMMARY"]) for e in expanded) == \
         ["Daily", "Daily", "Daily", "Single"]
+
+
+def test_client_refetches_tms_version_and_updates_with_its_etag(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(17)
+    created = put(bridge, "alice", 101, uid, event_text(uid, start, "Etag flow"),
+                  **{"If-None-Match": "*"})
+    assert created.status_code == 201 and "ETag" not in created.headers
+    fetched = requests.get(f"{bridge.url}alice/room-101/{uid}.ics", auth=("alice", "alice"))
+    assert "X-TMS-CONFERENCE-ID" in fetched.text
+    again = put(bridge, "alice", 101, uid, fetched.text.replace("Etag flow", "Etag flow 2"),
+                **{"If-Match": fetched.headers["ETag"]})
+    assert again.status_code == 204
+    assert tms_conference(admin, uid).title == "Etag flow 2"
+    stale = put(bridge, "alice", 101, uid, fetched.text, **{"If-Match": fetched.headers["ETag"]})
+    assert stale.status_code == 412
