@@ -377,3 +377,28 @@ def test_room_invited_by_name_and_cutype_is_booked(bridge, admin):
     assert tms_conference(admin, uid).system_ids == [104]
     assert room_params(read_back(bridge, uid))["mailto:munch@example.org"]["PARTSTAT"] \
         == "ACCEPTED"
+
+
+def test_meetings_survive_a_restart_and_sync_tokens_report_changes(bridge, admin):
+    calendar = meetings_calendar(bridge)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    assert put(bridge, first, meeting(first, slot(14), "Kept", (101,))).status_code == 201
+    token = calendar.objects_by_sync_token(load_objects=False, disable_fallback=True).sync_token
+    assert put(bridge, second, meeting(second, slot(15), "No rooms")).status_code == 201
+    changed = calendar.objects_by_sync_token(token, load_objects=False, disable_fallback=True)
+    assert [str(o.url).rsplit("/", 1)[-1] for o in changed] == [f"{second}.ics"]
+    before = requests.get(f"{bridge.url}alice/meetings/{first}.ics", auth=("alice", "alice"))
+
+    bridge.stop()
+    again = start_bridge(bridge.config)
+    try:
+        after = requests.get(f"{again.url}alice/meetings/{first}.ics", auth=("alice", "alice"))
+        assert after.status_code == 200 and after.text == before.text
+        assert after.headers["ETag"] == before.headers["ETag"]
+        calendar = again.client("alice").calendar(url=f"{again.url}alice/meetings/")
+        unchanged = calendar.objects_by_sync_token(changed.sync_token, load_objects=False,
+                                                   disable_fallback=True)
+        assert list(unchanged) == []
+        assert tms_conference(admin, first).system_ids == [101]
+    finally:
+        again.stop()
