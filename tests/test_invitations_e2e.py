@@ -402,3 +402,33 @@ def test_meetings_survive_a_restart_and_sync_tokens_report_changes(bridge, admin
         assert tms_conference(admin, first).system_ids == [101]
     finally:
         again.stop()
+
+
+def test_adding_a_busy_room_keeps_the_booked_ones(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(16)
+    assert put(bridge, uid, meeting(uid, start, "Grow", (101, 103))).status_code == 201
+    conference_id = tms_conference(admin, uid).conference_id
+    book_directly(admin, 104, start, "Taken")
+    wait_until(lambda: bridge.runtime.store.objects_in_range("104", start,
+                                                             start + timedelta(hours=1)))
+    assert put(bridge, uid, meeting(uid, start, "Grow", (101, 103, 104))).status_code == 204
+    after = tms_conference(admin, uid)
+    assert after.conference_id == conference_id and sorted(after.system_ids) == [101, 103]
+    params = room_params(read_back(bridge, uid))
+    assert [params[address(r)]["PARTSTAT"] for r in (101, 103, 104)] == \
+        ["ACCEPTED", "ACCEPTED", "DECLINED"]
+
+
+def test_moving_onto_a_busy_slot_declines_and_releases_the_old_booking(bridge, admin):
+    uid = str(uuid.uuid4())
+    start, busy = slot(17), slot(17, hour=14)
+    assert put(bridge, uid, meeting(uid, start, "Move me", (105,))).status_code == 201
+    conference_id = tms_conference(admin, uid).conference_id
+    book_directly(admin, 105, busy, "Already there")
+    wait_until(lambda: bridge.runtime.store.objects_in_range("105", busy,
+                                                             busy + timedelta(hours=1)))
+    assert put(bridge, uid, meeting(uid, busy, "Move me", (105,))).status_code == 204
+    assert is_gone(admin, conference_id)
+    params = room_params(read_back(bridge, uid))[address(105)]
+    assert params["PARTSTAT"] == "DECLINED" and "Already there" in params["X-TMSCAL-REASON"]

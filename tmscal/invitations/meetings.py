@@ -88,7 +88,7 @@ class MeetingCalendars:
                          for room in invited}
             self._cancel_if_declined(user, uid, decisions)
         else:
-            decisions, conference = self._book(user, text, rooms, invited)
+            decisions, conference = self._book(user, uid, text, rooms, invited)
             self._cancel_if_declined(user, uid, decisions)
         stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
         stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range)
@@ -132,7 +132,8 @@ class MeetingCalendars:
                     exception.modified.user_message_text)
         return parsed
 
-    def _book(self, user: str, text: str, rooms: InvitationRooms, invited: list[RoomInfo]
+    def _book(self, user: str, uid: str, text: str, rooms: InvitationRooms,
+              invited: list[RoomInfo]
               ) -> tuple[dict[int, answer.RoomDecision], Conference | None]:
         """Decide every invited room: all at once, else room by room on top of those booked."""
         decisions: dict[int, answer.RoomDecision] = {}
@@ -167,20 +168,31 @@ class MeetingCalendars:
             return _ordered(decisions, invited), conference
         conference = None
         kept: list[int] = []
-        for index, room in enumerate(wanted):
+        # rooms booked before go first, together (so no booked room is let go meanwhile)
+        before = self._booked_rooms(uid)
+        held = [room for room in wanted if room.system_id in before]
+        steps = ([held] if len(held) > 1 else [[room] for room in held]) + \
+            [[room] for room in wanted if room.system_id not in before]
+        while steps:
+            step = steps.pop(0)
             try:
-                conference = attempt([room.system_id, *kept])
+                conference = attempt([*(r.system_id for r in step), *kept])
             except (refusal.BridgeRefusal, refusal.TmsDown) as error:
-                decisions[room.system_id] = answer.refused(
-                    room.system_id, room.name, self._explained(error, text, rooms, room))
+                if len(step) > 1 and answer.is_per_room(error):
+                    steps[:0] = [[room] for room in step]  # find out which one
+                    continue
+                for room in step:
+                    decisions[room.system_id] = answer.refused(
+                        room.system_id, room.name, self._explained(error, text, rooms, room))
                 if not answer.is_per_room(error):  # concerns every room not yet booked
-                    for other in wanted[index + 1:]:
-                        decisions[other.system_id] = answer.refused(other.system_id,
-                                                                    other.name, error)
+                    for room in (r for later in steps for r in later):
+                        decisions[room.system_id] = answer.refused(room.system_id, room.name,
+                                                                   error)
                     break
             else:
-                kept.append(room.system_id)
-                decisions[room.system_id] = answer.accepted(room.system_id, room.name)
+                for room in step:
+                    kept.append(room.system_id)
+                    decisions[room.system_id] = answer.accepted(room.system_id, room.name)
         log.info("meeting rooms for %s: %s", user,
                  ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
         return _ordered(decisions, invited), conference
@@ -197,6 +209,11 @@ class MeetingCalendars:
         reason = blocked_occurrence(self._runtime.store, parsed, rooms, room.system_id,
                                     room.name, self._runtime.settings.default_zone)
         return refusal.BookingConflict(reason) if reason else error
+
+    def _booked_rooms(self, uid: str) -> set[int]:
+        """The rooms of the conference already booked for ``uid`` (from the mirror)."""
+        existing = self._runtime.store.find_by_uid(uid)
+        return set(existing.room_ids) if existing is not None else set()
 
     def _cancel_if_declined(self, user: str, uid: str,
                             decisions: dict[int, answer.RoomDecision]) -> None:
