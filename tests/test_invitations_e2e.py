@@ -432,3 +432,20 @@ def test_moving_onto_a_busy_slot_declines_and_releases_the_old_booking(bridge, a
     assert is_gone(admin, conference_id)
     params = room_params(read_back(bridge, uid))[address(105)]
     assert params["PARTSTAT"] == "DECLINED" and "Already there" in params["X-TMSCAL-REASON"]
+
+
+def test_another_users_copy_of_the_meeting_books_nothing(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(18)
+    assert put(bridge, uid, meeting(uid, start, "Alice's", (101,))).status_code == 201
+    conference = tms_conference(admin, uid)
+    copy = requests.get(f"{bridge.url}alice/meetings/{uid}.ics", auth=("alice", "alice")).text
+    calls = bridge.runtime.booking.counters["tms_calls"]
+    response = put(bridge, uid, copy.replace("Alice's", "Alice's (Bob's copy)"), user="bob")
+    assert response.status_code == 201 and response.headers.get("ETag")
+    assert requests.delete(f"{bridge.url}bob/meetings/{uid}.ics",
+                           auth=("bob", "bob")).status_code == 200
+    assert bridge.runtime.booking.counters["tms_calls"] == calls
+    after = tms_conference(admin, uid)
+    assert (after.title, after.owner_user_name, after.version) == \
+        ("Alice's", conference.owner_user_name, conference.version)

@@ -75,33 +75,43 @@ class MeetingCalendars:
         """Store the meeting at ``href`` and book (change, cancel) its rooms in TMS."""
         calendar_id = self.calendar_id(user)
         rooms = self.rooms()
-        previous = self.calendars.get_objects(calendar_id, [href])
+        if self.calendars.booked_elsewhere(calendar_id, uid):
+            # a copy of a meeting another user booked (their invitation): stored, nothing else
+            stored = self.calendars.put(calendar_id, href, uid, text, time_range)
+            return MeetingResult(stored=stored, differs=False)
+        was_booked = self.calendars.booked(calendar_id, href)
         invited, cancelled = _invited_rooms(text, rooms)
         decisions: dict[int, answer.RoomDecision] = {}
         conference: Conference | None = None
         parse_error = self._check(text, rooms) if invited and not cancelled else None
         if cancelled or not invited:
-            if previous or cancelled:
+            if was_booked:
                 self._cancel(user, uid)
         elif parse_error is not None:
             decisions = {room.system_id: answer.refused(room.system_id, room.name, parse_error)
                          for room in invited}
-            self._cancel_if_declined(user, uid, decisions)
+            if was_booked:
+                self._cancel_if_declined(user, uid, decisions)
         else:
             decisions, conference = self._book(user, uid, text, rooms, invited)
-            self._cancel_if_declined(user, uid, decisions)
+            if was_booked:
+                self._cancel_if_declined(user, uid, decisions)
         stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
-        stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range)
+        booked = bool(invited) and not cancelled and \
+            self._runtime.store.find_by_uid(uid) is not None
+        stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, booked)
         return MeetingResult(stored=stored, differs=stored_text != text)
 
     def delete(self, *, user: str, href: str) -> bool:
         """Delete the meeting at ``href`` and cancel its conference; False when none is there.
-        When TMS does not answer, nothing is deleted (:class:`~tmscal.bridge_errors.TmsDown`)."""
+        Another user's copy is just deleted. When TMS does not answer, nothing is deleted
+        (:class:`~tmscal.bridge_errors.TmsDown`)."""
         calendar_id = self.calendar_id(user)
         previous = self.calendars.get_objects(calendar_id, [href])
         if not previous:
             return False
-        self._runtime.booking.cancel_meeting(user=user, uid=previous[0].uid)
+        if self.calendars.booked(calendar_id, href):
+            self._runtime.booking.cancel_meeting(user=user, uid=previous[0].uid)
         return self.calendars.delete(calendar_id, href)
 
     # ---- steps -------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ the mirror's own tables (``calendars``, ``entries``, ``occurrences``): the ctag,
 store answer for personal calendars exactly as for room calendars. This module adds only the
 table holding the texts and the writes that keep both in one transaction.
 
+``booked`` marks the object whose rooms the bridge booked in TMS (the organizer's copy);
+another user's copy of the same meeting (same UID) is a plain object.
+
 Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
 time-range query returns a superset that the caller re-filters.
 """
@@ -39,8 +42,10 @@ CREATE TABLE IF NOT EXISTS personal_objects (
     ical        TEXT NOT NULL,
     start_ts    INTEGER NOT NULL,
     end_ts      INTEGER NOT NULL,
+    booked      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (calendar_id, href)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
 """
 
 _COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.end_ts, "
@@ -63,7 +68,12 @@ class PersonalCalendars:
     def __init__(self, store: SqliteMirrorStore) -> None:
         self.store = store
         with store._write_lock:
-            store._db().executescript(SCHEMA)
+            db = store._db()
+            db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(personal_objects)")}
+            if "booked" not in columns:  # a database from before the column existed
+                db.execute("ALTER TABLE personal_objects ADD COLUMN booked INTEGER NOT NULL "
+                           "DEFAULT 0")
 
     @staticmethod
     def _check(calendar_id: str) -> None:
@@ -127,11 +137,25 @@ class PersonalCalendars:
 
     # ---- writes ------------------------------------------------------------------------------
 
+    def booked(self, calendar_id: str, href: str) -> bool:
+        """Whether the live object at ``href`` booked its rooms in TMS."""
+        row = self.store._db().execute(
+            "SELECT booked FROM personal_objects WHERE calendar_id=? AND href=?",
+            (calendar_id, href)).fetchone()
+        return bool(row and row[0])
+
+    def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
+        """The other personal calendar whose object with ``uid`` booked rooms, or None."""
+        row = self.store._db().execute(
+            "SELECT calendar_id FROM personal_objects WHERE uid=? AND booked=1 "
+            "AND calendar_id<>? LIMIT 1", (uid, calendar_id)).fetchone()
+        return row[0] if row else None
+
     def put(self, calendar_id: str, href: str, uid: str, ical: str,
-            time_range: tuple[int, int]) -> StoredObject:
+            time_range: tuple[int, int], booked: bool = False) -> StoredObject:
         """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
         storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
-        seconds)."""
+        seconds); ``booked`` marks an object whose rooms are booked in TMS."""
         self._check(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
@@ -149,11 +173,11 @@ class PersonalCalendars:
                     "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
                     "etag=excluded.etag, seq=excluded.seq, deleted=0, modified=excluded.modified",
                     (calendar_id, href, uid, etag, seq, now))
-                db.execute(
-                    "INSERT INTO personal_objects VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
-                    "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
-                    (calendar_id, href, uid, ical, start, end))
+            db.execute(
+                "INSERT INTO personal_objects VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
+                "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
+                "booked=excluded.booked", (calendar_id, href, uid, ical, start, end, int(booked)))
         return self.get_objects(calendar_id, [href])[0]
 
     def delete(self, calendar_id: str, href: str) -> bool:
