@@ -7,7 +7,8 @@ updates): all rooms at once first; when TMS refuses one room (busy, licence, rig
 is tried alone on top of the ones already booked, so the others stay booked (Strict saves never
 change anything when they fail). TMS's answer is written back into the meeting
 (:mod:`.writeback`). Removing every room, STATUS:CANCELLED or deleting the meeting cancels the
-conference. Nothing here sends e-mail.
+conference. Only the meeting that booked acts on TMS: another user's copy of it (same UID, an
+accepted invitation) is only stored. Nothing here sends e-mail.
 """
 
 from __future__ import annotations

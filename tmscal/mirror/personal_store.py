@@ -16,6 +16,7 @@ time-range query returns a superset that the caller re-filters.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -194,12 +195,14 @@ class PersonalCalendars:
         return True
 
 
-def personal_calendars(store) -> PersonalCalendars:
+def personal_calendars(store: SqliteMirrorStore) -> PersonalCalendars:
     """The process-wide :class:`PersonalCalendars` of ``store`` (a SQLite mirror)."""
-    found = _OPEN.get(id(store))
-    if found is None or found.store is not store:
-        found = _OPEN[id(store)] = PersonalCalendars(store)
-    return found
+    with _OPEN_LOCK:
+        found = _OPEN.get(id(store))
+        if found is None or found.store is not store:
+            found = _OPEN[id(store)] = PersonalCalendars(store)
+        return found
 
 
 _OPEN: dict[int, PersonalCalendars] = {}
+_OPEN_LOCK = threading.Lock()
