@@ -13,6 +13,7 @@ occurrences by new ones with new ConferenceIds; started occurrences are left alo
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -50,11 +51,17 @@ def _real_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _clone_rule(rule: TimeZoneRule) -> TimeZoneRule:
+    """A deep copy of a time-zone rule (its transitions are its only mutable parts)."""
+    return dataclasses.replace(rule, daylight=copy.copy(rule.daylight),
+                               standard=copy.copy(rule.standard))
+
+
 def _clone(conference: Conference) -> Conference:
     """A copy the caller may change without touching the store (faster than deepcopy)."""
     clone = copy.copy(conference)
     clone.participants = [copy.copy(p) for p in conference.participants]
-    clone.time_zone_rules = [copy.deepcopy(r) for r in conference.time_zone_rules]
+    clone.time_zone_rules = [_clone_rule(r) for r in conference.time_zone_rules]
     if conference.recurrence is not None:
         clone.recurrence = copy.deepcopy(conference.recurrence)
     return clone
@@ -641,7 +648,7 @@ class Tms:
             view = copy.copy(conference)
             view.status = effective
             view.participants = []
-            view.time_zone_rules = [copy.deepcopy(r) for r in conference.time_zone_rules]
+            view.time_zone_rules = [_clone_rule(r) for r in conference.time_zone_rules]
             view.conference_info_text = view.conference_info_html = ""
             result.append(view)
         result.sort(key=lambda c: (c.start_utc, c.conference_id))

@@ -10,7 +10,11 @@ us before any SOAP is parsed:
   SOAP fault into ``zeep.exceptions.Fault``.
 
 Threads: with Basic auth every thread shares one ``requests.Session`` (urllib3's pool is
-thread-safe; credentials are stateless). NTLM authenticates a TCP connection with a handshake
+thread-safe; credentials are stateless), and a POST goes straight to the urllib3 connection pool
+requests would choose (same TLS settings, pool and timeouts) with the Authorization header
+computed once: requests' per-request machinery (settings merge, hooks, cookies, response
+wrapping) costs more than the HTTP exchange itself. The answer is an :class:`HttpAnswer`, which
+has the parts of ``requests.Response`` zeep and the client read. NTLM authenticates a TCP connection with a handshake
 whose state ``requests_ntlm`` keeps on the auth object, so with NTLM each thread gets its own
 session (and connection pool). Messages never contain the password or an Authorization header.
 """
@@ -18,10 +22,14 @@ session (and connection pool). Messages never contain the password or an Authori
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from zeep.transports import Transport
 
 from tmscal.model import TmsAuthenticationError, TmsUnavailable
@@ -43,6 +51,21 @@ def _auth_for(scheme: str, username: str, password: str) -> AuthBase:
 
         return HttpNtlmAuth(username, password)
     raise ValueError(f"unknown auth scheme {scheme!r}; use one of {AUTH_SCHEMES}")
+
+
+@dataclass
+class HttpAnswer:
+    """An HTTP answer: what zeep and the client read of a ``requests.Response``."""
+
+    status_code: int
+    reason: str
+    headers: CaseInsensitiveDict
+    content: bytes
+    url: str
+
+    @property
+    def encoding(self) -> str | None:
+        return get_encoding_from_headers(self.headers)
 
 
 class TmsTransport(Transport):
@@ -73,6 +96,7 @@ class TmsTransport(Transport):
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
+        self._targets: dict[str, tuple[requests.PreparedRequest, dict[str, str]]] = {}
         if auth == "basic":
             self._shared = self._new_session()
 
@@ -121,15 +145,52 @@ class TmsTransport(Transport):
 
     def post(self, address: str, message: bytes | str, headers: dict) -> requests.Response:
         """POST one SOAP envelope; raise the typed errors listed in the module docstring."""
-        try:
-            response = self.session.post(address, data=message, headers=headers,
-                                         timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
-        except requests.RequestException as exc:
-            raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
+        if self._shared is not None:
+            response = self._post_basic(address, message, headers)
+        else:
+            try:
+                response = self.session.post(address, data=message, headers=headers,
+                                             timeout=self.timeout)
+            except requests.Timeout as exc:
+                raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
+            except requests.RequestException as exc:
+                raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
         self._check_status(response)
         return response
+
+    def _post_basic(self, address: str, message: bytes | str,
+                    headers: dict) -> HttpAnswer:
+        """POST through the pool requests would use for ``address`` (no redirects, no
+        retries, as requests' defaults), with the request head requests prepared for it."""
+        session = self._shared
+        target, head = self._target(address)
+        adapter = session.get_adapter(address)
+        connect, read = self.timeout
+        all_headers = {**head, **headers}
+        try:
+            pool = adapter.get_connection_with_tls_context(target, self.verify)
+            answer = pool.urlopen("POST", target.path_url, body=message, headers=all_headers,
+                                  redirect=False, assert_same_host=False, retries=False,
+                                  preload_content=True, decode_content=True,
+                                  timeout=urllib3.Timeout(connect=connect, read=read))
+        except urllib3.exceptions.TimeoutError as exc:
+            raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
+        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+            raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
+        return HttpAnswer(status_code=answer.status, reason=answer.reason or "",
+                          headers=CaseInsensitiveDict(answer.headers), content=answer.data,
+                          url=address)
+
+    def _target(self, address: str) -> tuple[requests.PreparedRequest, dict[str, str]]:
+        """``address`` prepared once by the shared session, and the headers it gave the
+        request (session headers, Basic Authorization) minus the body's Content-Length."""
+        found = self._targets.get(address)
+        if found is None:
+            target = self._shared.prepare_request(requests.Request("POST", address))
+            head = {name: value for name, value in target.headers.items()
+                    if name.lower() != "content-length"}
+            found = self._targets[address] = (target, head)
+        return found
 
     def get(self, address: str, params: dict, headers: dict) -> requests.Response:
         raise NotImplementedError("the TMS client only POSTs SOAP envelopes")
@@ -137,7 +198,7 @@ class TmsTransport(Transport):
     def load(self, url: str) -> bytes:
         raise NotImplementedError("WSDL files are loaded from package data, not over HTTP")
 
-    def _check_status(self, response: requests.Response) -> None:
+    def _check_status(self, response: requests.Response | HttpAnswer) -> None:
         status = response.status_code
         if status in (401, 403):
             raise TmsAuthenticationError(
@@ -153,8 +214,8 @@ class TmsTransport(Transport):
                              + " without a SOAP response")
 
 
-def _describe(exc: requests.RequestException) -> str:
-    """A short description of a requests error: its type and text (which names host, port and
+def _describe(exc: Exception) -> str:
+    """A short description of an HTTP error: its type and text (which names host, port and
     path but never credentials, since URLs with user info are refused by the client)."""
     text = str(exc)
     if len(text) > 300:
