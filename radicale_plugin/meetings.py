@@ -11,6 +11,7 @@ stock Radicale gets the client text's ETag), so the client fetches the changed e
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from tmscal.invitations.meetings import MeetingCalendars, meetings_for
 if TYPE_CHECKING:
     from tmscal.bridge_runtime import BridgeRuntime
 
+log = logging.getLogger(__name__)
+
 
 def personal_segments(runtime: BridgeRuntime) -> tuple[str, ...]:
     """The path segments of personal calendars (for :func:`namespace.parse_path`)."""
@@ -45,6 +48,10 @@ class MeetingsCalendar(BaseCollection):
         settings = self._meetings.settings
         self._calendar_id = self._meetings.calendar_id(user)
         self._meetings.calendars.ensure(self._calendar_id)
+        try:  # meetings follow changes TMS made to their bookings (rate-limited per user)
+            self._meetings.reconciler.follow(user)
+        except Exception:  # a read must never fail for it
+            log.exception("could not reconcile the meetings of %s", user)
         self._path = f"{user}/{settings.calendar}"
         self._meta = {
             "tag": "VCALENDAR",

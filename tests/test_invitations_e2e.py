@@ -449,3 +449,41 @@ def test_another_users_copy_of_the_meeting_books_nothing(bridge, admin):
     after = tms_conference(admin, uid)
     assert (after.title, after.owner_user_name, after.version) == \
         ("Alice's", conference.owner_user_name, conference.version)
+
+
+def test_meeting_follows_its_booking_changed_and_cancelled_in_tms(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(19)
+    calendar = meetings_calendar(bridge)
+    assert put(bridge, uid, meeting(uid, start, "Followed", (101, 103))).status_code == 201
+    token = calendar.objects_by_sync_token(load_objects=False, disable_fallback=True).sync_token
+    conference = tms_conference(admin, uid)
+    conference.participants = [p for p in conference.participants
+                               if p.participant_id != 103 or not p.call_type.is_system]
+    admin.save_conference(conference)  # someone takes room 103 out in TMS
+    wait_until(lambda: bridge.runtime.store.find_by_uid(uid).room_ids == [101])
+
+    def changed():
+        return list(calendar.objects_by_sync_token(token, load_objects=False,
+                                                   disable_fallback=True))
+
+    assert [str(o.url).rsplit("/", 1)[-1] for o in wait_until(changed)] == [f"{uid}.ics"]
+    params = room_params(read_back(bridge, uid))
+    assert params[address(101)]["PARTSTAT"] == "ACCEPTED"
+    assert params[address(103)]["PARTSTAT"] == "DECLINED"
+    assert params[address(103)]["SCHEDULE-STATUS"] == "5.1"
+    assert "taken out of the booking in TMS" in params[address(103)]["X-TMSCAL-REASON"]
+
+    admin.delete_conference_by_id(conference.conference_id)  # and then cancels it in TMS
+    wait_until(lambda: bridge.runtime.store.find_by_uid(uid) is None)
+    wait_until(lambda: room_params(read_back(bridge, uid))[address(101)]["PARTSTAT"]
+               == "DECLINED")
+    assert "cancelled in TMS" in room_params(read_back(bridge, uid))[address(101)][
+        "X-TMSCAL-REASON"]
+
+    # saving the meeting again books the rooms again
+    text = requests.get(f"{bridge.url}alice/meetings/{uid}.ics", auth=("alice", "alice")).text
+    assert put(bridge, uid, text).status_code == 204
+    assert sorted(tms_conference(admin, uid).system_ids) == [101, 103]
+    params = room_params(read_back(bridge, uid))
+    assert [params[address(r)]["PARTSTAT"] for r in (101, 103)] == ["ACCEPTED", "ACCEPTED"]

@@ -13,7 +13,7 @@ from tmscal import bridge_errors as refusal
 from tmscal.invitations import decisions as answer
 from tmscal.invitations.addresses import InvitationRooms, room_address
 from tmscal.invitations.settings import invitation_settings
-from tmscal.invitations.writeback import BLOCK_MARKER, user_text, write_answer
+from tmscal.invitations.writeback import BLOCK_MARKER, user_text, write_answer, written_answer
 from tmscal.mirror.personal_store import PersonalCalendars
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.store import ConferenceRecord, Room, UnknownSyncToken, personal_calendar_id
@@ -137,6 +137,9 @@ def test_answer_written_back_is_idempotent_and_keeps_the_users_text():
         in description
     assert user_text(description) == "Bring slides"
     assert str(vevent["LOCATION"]) == "Oslo Fjord · 800001@video.example.org"
+    assert written_answer(once, rooms) == decisions | {102: answer.RoomDecision(
+        102, "Oslo – Holmenkollen", "DECLINED", "4.0",
+        "Room Oslo – Holmenkollen is already booked by 'Board'; sorry, 09:00–10:00")}
 
 
 def test_decisions_map_refusals_to_schedule_status():

@@ -6,6 +6,7 @@ the booking changed in TMS meanwhile). SCHEDULE-STATUS carries an RFC 5546 statu
 
 ====  ===========================================================
 2.0   booked
+5.1   (DECLINED) the booking or the room was removed in TMS afterwards; saving books again
 3.1   the time or recurrence cannot be stored in TMS (or past / outside the booking window)
 3.8   no right to book the room
 4.0   the room is busy then
@@ -60,6 +61,11 @@ class RoomDecision:
 
 def accepted(system_id: int, name: str) -> RoomDecision:
     return RoomDecision(system_id, name, ACCEPTED, "2.0")
+
+
+def withdrawn(system_id: int, name: str, reason: str) -> RoomDecision:
+    """A room TMS no longer holds for the meeting (changed or cancelled in TMS afterwards)."""
+    return RoomDecision(system_id, name, DECLINED, "5.1", reason)
 
 
 def refused(system_id: int, name: str, error: BaseException) -> RoomDecision:

@@ -27,6 +27,7 @@ from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
 from tmscal.invitations.addresses import InvitationRooms, room_address
 from tmscal.invitations.conflicts import blocked_occurrence
+from tmscal.invitations.reconciliation import MeetingReconciler
 from tmscal.invitations.settings import InvitationSettings, invitation_settings
 from tmscal.invitations.writeback import user_text, write_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
@@ -54,6 +55,7 @@ class MeetingCalendars:
         self._runtime = runtime
         self.settings = settings
         self.calendars: PersonalCalendars = personal_calendars(runtime.store)
+        self.reconciler = MeetingReconciler(self, runtime.settings.mirror.poll_interval)
 
     # ---- identity ----------------------------------------------------------------------------
 

@@ -96,3 +96,22 @@ def _describe(event, decisions: Mapping[int, RoomDecision], info: str,
     block = "\n".join(lines)
     event.pop("DESCRIPTION", None)
     event.add("DESCRIPTION", vText(f"{own}\n\n{block}" if own else block))
+
+
+def written_answer(text: str, rooms: RoomDirectory) -> dict[int, RoomDecision]:
+    """The decisions a previous :func:`write_answer` left on the room ATTENDEEs of the master
+    VEVENT of ``text`` (rooms without SCHEDULE-STATUS are left out)."""
+    found: dict[int, RoomDecision] = {}
+    for event in Calendar.from_ical(text).walk("VEVENT"):
+        if "RECURRENCE-ID" in event:
+            continue
+        values = event.get("ATTENDEE", [])
+        for value in values if isinstance(values, list) else [values]:
+            room = read_attendee(str(value), dict(value.params), rooms).room
+            status = value.params.get("SCHEDULE-STATUS")
+            if room is None or not status or room.system_id in found:
+                continue
+            found[room.system_id] = RoomDecision(
+                room.system_id, room.name, str(value.params.get("PARTSTAT", "NEEDS-ACTION")),
+                str(status), str(value.params.get(REASON_PARAM, "")))
+    return found

@@ -181,6 +181,30 @@ class PersonalCalendars:
                 "booked=excluded.booked", (calendar_id, href, uid, ical, start, end, int(booked)))
         return self.get_objects(calendar_id, [href])[0]
 
+    def booked_objects(self, calendar_id: str) -> list[StoredObject]:
+        """The live objects of the calendar that booked rooms in TMS."""
+        with self.store._read() as db:
+            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 AND p.booked=1 "
+                              "ORDER BY e.href", (calendar_id,)).fetchall()
+        return [_object(row) for row in rows]
+
+    def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
+                             booked: bool) -> bool:
+        """Replace the text of the object at ``href`` (same time range) only while its ETag is
+        still ``etag``; False when it changed meanwhile or is gone (nothing written)."""
+        now = time.time()
+        with self.store._write() as db:
+            row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
+                             "AND deleted=0", (calendar_id, href)).fetchone()
+            if row is None or row[0] != etag:
+                return False
+            seq = self.store._bump(db, calendar_id, now, 0, 0)
+            db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
+                       "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
+            db.execute("UPDATE personal_objects SET ical=?, booked=? WHERE calendar_id=? "
+                       "AND href=?", (ical, int(booked), calendar_id, href))
+        return True
+
     def delete(self, calendar_id: str, href: str) -> bool:
         """Tombstone the object at ``href``; False when there was none."""
         self._check(calendar_id)

@@ -1,0 +1,84 @@
+"""Meetings follow what happened to their booking in TMS afterwards.
+
+A booked meeting says ACCEPTED for its rooms. When the conference is later cancelled in TMS,
+or a room is taken out of it (in TMS, or through a room calendar), the mirror learns it from the
+syncer; :func:`reconcile_meetings` then writes the change into the meeting: the rooms TMS no
+longer holds become DECLINED with SCHEDULE-STATUS 5.1 and a reason (saving the meeting again
+books them again). The rewrite bumps the calendar's sync token, so clients fetch it; it only
+happens while the meeting is unchanged since it was read (a concurrent PUT wins).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from icalendar import Calendar
+
+from tmscal.invitations import decisions as answer
+from tmscal.invitations.writeback import write_answer, written_answer
+from tmscal.mirror.store import room_calendar_id
+from tmscal.model import Conference
+
+if TYPE_CHECKING:
+    from tmscal.invitations.meetings import MeetingCalendars
+
+CANCELLED = "The booking was cancelled in TMS; save the meeting again to book the room again."
+REMOVED = "Room {name} was taken out of the booking in TMS; save the meeting again to book it."
+
+
+class MeetingReconciler:
+    """Runs :func:`reconcile_meetings` for a user at most once per ``interval`` seconds."""
+
+    def __init__(self, meetings: MeetingCalendars, interval: float) -> None:
+        self._meetings = meetings
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def follow(self, user: str) -> int:
+        """Reconcile ``user``'s meetings unless done recently; the number rewritten."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(user, -1e18) < self._interval:
+                return 0
+            self._last[user] = now
+        return reconcile_meetings(self._meetings, user)
+
+
+def reconcile_meetings(meetings: MeetingCalendars, user: str) -> int:
+    """Write into ``user``'s booked meetings the rooms TMS no longer holds; the number of
+    meetings rewritten."""
+    calendar_id = meetings.calendar_id(user)
+    store = meetings.calendars.store
+    rooms = meetings.rooms()
+    rewritten = 0
+    for meeting in meetings.calendars.booked_objects(calendar_id):
+        ref = store.find_by_uid(meeting.uid)
+        held = set(ref.room_ids) if ref is not None else set()
+        decisions = written_answer(meeting.ical, rooms)
+        lost = [d for d in decisions.values() if d.accepted and d.system_id not in held]
+        if not lost:
+            continue
+        for decision in lost:
+            reason = CANCELLED if ref is None else REMOVED.format(name=decision.name)
+            decisions[decision.system_id] = answer.withdrawn(decision.system_id,
+                                                             decision.name, reason)
+        conference = _dial_in(store, ref) if ref is not None else None
+        text = write_answer(meeting.ical, rooms, decisions, conference)
+        if meetings.calendars.replace_if_unchanged(calendar_id, meeting.href, meeting.etag,
+                                                   text, booked=ref is not None):
+            rewritten += 1
+    return rewritten
+
+
+def _dial_in(store, ref) -> Conference | None:
+    """TMS's dial-in text of the conference, from its rendering in a room calendar."""
+    for system_id in ref.room_ids:
+        found = store.get_objects(room_calendar_id(system_id), [ref.href])
+        if found:
+            events = Calendar.from_ical(found[0].ical).walk("VEVENT")
+            info = str(events[0].get("DESCRIPTION", "")) if events else ""
+            return Conference(conference_info_text=info)
+    return None
