@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 
 from tmscal import bridge_errors as refusal
 from tmscal.bridge_settings import BridgeSettings
-from tmscal.mirror.records import MirrorRoomDirectory, record_for
+from tmscal.mirror.records import MirrorRoomDirectory
+from tmscal.mirror.sync import store_saved_conference
 from tmscal.mirror.store import (
     MirrorStore,
     Room,
@@ -150,7 +151,7 @@ class RoomBooking:
                 saved = self._call(user, room, conference,
                                    lambda: client.get_recurrent_conference_by_id(
                                        saved.conference_id))
-        stored = self._remember(saved, rooms, room, href, existing)
+        stored = self._remember(saved, room)
         return BookingResult(stored=stored, differs=stored.ical != text,
                              created=existing is None)
 
@@ -200,7 +201,7 @@ class RoomBooking:
                 saved = self._call(user, room, conference,
                                    lambda: client.get_recurrent_conference_by_id(
                                        saved.conference_id))
-        self._remember(saved, rooms, room, href_for_uid(parsed.uid), existing)
+        self._remember(saved, room)
         return saved
 
     def cancel_meeting(self, *, user: str, uid: str) -> bool:
@@ -323,16 +324,15 @@ class RoomBooking:
         except refusal.PreconditionFailed:
             pass  # already gone in TMS: the mirror follows
 
-    def _remember(self, saved: Conference, rooms: MirrorRoomDirectory, room: Room, href: str,
-                  existing) -> StoredObject:
-        record = record_for(saved, rooms, default_zone=self._settings.default_zone,
-                            privacy=self._settings.privacy,
-                            conference_ids=existing.conference_ids if existing else ())
+    def _remember(self, saved: Conference, room: Room) -> StoredObject:
+        """Store TMS's answer (read-your-writes) and return the object now in ``room``."""
+        record = store_saved_conference(self._store, saved,
+                                        default_zone=self._settings.default_zone,
+                                        privacy=self._settings.privacy)
         if record is None or room.system_id not in record.room_ids:
             raise refusal.TmsDown(
                 f"TMS saved the booking of room {room.name} without the room; try again.",
                 self._settings.retry_after)
-        self._store.store_conference(record)
         self.counters["saved"] += 1
         stored = self._store.get_objects(room_calendar_id(room.system_id), [record.href])
         if not stored:
