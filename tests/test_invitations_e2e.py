@@ -6,13 +6,14 @@ the client reads back."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 from icalendar import Calendar
 
 from tests.bridge_harness import start_bridge, write_bridge_config
+from tests.test_caldav_e2e import SOURCE, slot, tms_conference, wait_until
 from tmscal.model import (
     ConferenceNotFound,
     ConferenceStatus,
@@ -23,26 +24,7 @@ from tmscal.model import (
 from tmscal.tms import TmsClient
 
 RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110", "bob": "book=101,106"}
-SOURCE = "tmscal-test"
 STAMP = "%Y%m%dT%H%M%SZ"
-ROOMS = {101: "Oslo Fjord", 102: "Oslo Holmenkollen", 103: None, 110: None}
-
-
-def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
-
-
-def slot(days: int = 2, hour: int = 9) -> datetime:
-    day = datetime.now(UTC) + timedelta(days=days)
-    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def room_attendee(system_id: int) -> str:
@@ -111,10 +93,6 @@ def bridge(tms, tmp_path):
     wait_until(lambda: running.runtime.store.get_cursor() is not None)
     yield running
     running.stop()
-
-
-def tms_conference(admin: TmsClient, uid: str):
-    return admin.get_conference_by_id(admin.get_conference_id_by_external_id(SOURCE, uid))
 
 
 def is_gone(admin: TmsClient, conference_id: int) -> bool:
