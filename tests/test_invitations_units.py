@@ -156,3 +156,31 @@ def test_decisions_map_refusals_to_schedule_status():
             (status, partstat, "x")
     assert answer.is_per_room(refusal.BookingConflict("x"))
     assert not answer.is_per_room(refusal.InvalidCalendar("x"))
+
+
+def test_drift_between_a_meeting_and_its_conference(store):
+    calendars = PersonalCalendars(store)
+    calendars.put(MEETINGS, "m1.ics", "m1", event(), RANGE, rooms=[101])
+    assert calendars.booked(MEETINGS, "m1.ics")
+
+    def conference(rooms):
+        store.store_conference(ConferenceRecord(
+            uid="m1", ical=f"BEGIN:VCALENDAR\r\nX:{rooms}\r\nEND:VCALENDAR\r\n", start_utc=T0,
+            end_utc=T0 + timedelta(hours=1), occurrences=[(T0, T0 + timedelta(hours=1))],
+            room_ids=rooms, series_id=7))
+
+    conference([101])
+    assert calendars.drifted_objects(MEETINGS) == []
+    conference([101, 102])
+    [(meeting, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (meeting.href, holds, held) == ("m1.ics", [101], [101, 102])
+    token = store.calendar_state(MEETINGS).sync_token
+    assert calendars.replace_if_unchanged(MEETINGS, "m1.ics", meeting.etag, meeting.ical,
+                                          held)
+    assert store.calendar_state(MEETINGS).sync_token == token  # same text: no change
+    assert calendars.drifted_objects(MEETINGS) == []
+    store.remove_conference("m1")
+    [(meeting, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (holds, held) == ([101, 102], None)
+    assert not calendars.replace_if_unchanged(MEETINGS, "m1.ics", '"stale"', "x", [])
+    assert calendars.booked_elsewhere(personal_calendar_id("bob", "meetings"), "m1") == MEETINGS

@@ -100,9 +100,8 @@ class MeetingCalendars:
             if was_booked:
                 self._cancel_if_declined(user, uid, decisions)
         stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
-        booked = bool(invited) and not cancelled and \
-            self._runtime.store.find_by_uid(uid) is not None
-        stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, booked)
+        held = self._booked_rooms(uid) if invited and not cancelled else set()
+        stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, held)
         return MeetingResult(stored=stored, differs=stored_text != text)
 
     def delete(self, *, user: str, href: str) -> bool:

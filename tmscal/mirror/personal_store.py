@@ -7,8 +7,10 @@ the mirror's own tables (``calendars``, ``entries``, ``occurrences``): the ctag,
 store answer for personal calendars exactly as for room calendars. This module adds only the
 table holding the texts and the writes that keep both in one transaction.
 
-``booked`` marks the object whose rooms the bridge booked in TMS (the organizer's copy);
-another user's copy of the same meeting (same UID) is a plain object.
+``rooms`` lists the rooms (SystemIds, a JSON array like the mirror's ``conferences.room_ids``)
+the object holds booked in TMS: non-empty only for the meeting that booked them (the
+organizer's copy; another user's copy of it, same UID, is a plain object). Comparing it with the
+mirrored conference tells when TMS changed the booking afterwards (:meth:`drifted_objects`).
 
 Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
 time-range query returns a superset that the caller re-filters.
@@ -16,6 +18,7 @@ time-range query returns a superset that the caller re-filters.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -43,7 +46,7 @@ CREATE TABLE IF NOT EXISTS personal_objects (
     ical        TEXT NOT NULL,
     start_ts    INTEGER NOT NULL,
     end_ts      INTEGER NOT NULL,
-    booked      INTEGER NOT NULL DEFAULT 0,
+    rooms       TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (calendar_id, href)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
@@ -72,9 +75,9 @@ class PersonalCalendars:
             db = store._db()
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(personal_objects)")}
-            if "booked" not in columns:  # a database from before the column existed
-                db.execute("ALTER TABLE personal_objects ADD COLUMN booked INTEGER NOT NULL "
-                           "DEFAULT 0")
+            if "rooms" not in columns:  # a database from before the column existed
+                db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL "
+                           "DEFAULT '[]'")
 
     @staticmethod
     def _check(calendar_id: str) -> None:
@@ -139,24 +142,24 @@ class PersonalCalendars:
     # ---- writes ------------------------------------------------------------------------------
 
     def booked(self, calendar_id: str, href: str) -> bool:
-        """Whether the live object at ``href`` booked its rooms in TMS."""
+        """Whether the live object at ``href`` holds rooms booked in TMS."""
         row = self.store._db().execute(
-            "SELECT booked FROM personal_objects WHERE calendar_id=? AND href=?",
+            "SELECT rooms FROM personal_objects WHERE calendar_id=? AND href=?",
             (calendar_id, href)).fetchone()
-        return bool(row and row[0])
+        return bool(row and json.loads(row[0]))
 
     def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
         """The other personal calendar whose object with ``uid`` booked rooms, or None."""
         row = self.store._db().execute(
-            "SELECT calendar_id FROM personal_objects WHERE uid=? AND booked=1 "
+            "SELECT calendar_id FROM personal_objects WHERE uid=? AND rooms<>'[]' "
             "AND calendar_id<>? LIMIT 1", (uid, calendar_id)).fetchone()
         return row[0] if row else None
 
     def put(self, calendar_id: str, href: str, uid: str, ical: str,
-            time_range: tuple[int, int], booked: bool = False) -> StoredObject:
+            time_range: tuple[int, int], rooms: Iterable[int] = ()) -> StoredObject:
         """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
         storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
-        seconds); ``booked`` marks an object whose rooms are booked in TMS."""
+        seconds); ``rooms`` are the rooms it holds booked in TMS."""
         self._check(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
@@ -175,34 +178,45 @@ class PersonalCalendars:
                     "etag=excluded.etag, seq=excluded.seq, deleted=0, modified=excluded.modified",
                     (calendar_id, href, uid, etag, seq, now))
             db.execute(
-                "INSERT INTO personal_objects VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO personal_objects (calendar_id, href, uid, ical, start_ts, end_ts, "
+                "rooms) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
                 "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
-                "booked=excluded.booked", (calendar_id, href, uid, ical, start, end, int(booked)))
+                "rooms=excluded.rooms", (calendar_id, href, uid, ical, start, end,
+                                         room_list(rooms)))
         return self.get_objects(calendar_id, [href])[0]
 
-    def booked_objects(self, calendar_id: str) -> list[StoredObject]:
-        """The live objects of the calendar that booked rooms in TMS."""
+    def drifted_objects(self, calendar_id: str
+                        ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
+        """``(object, rooms it holds, rooms of the mirrored conference or None when it is
+        gone)`` for every object holding rooms that the mirror's conference no longer matches
+        (one indexed query; usually empty)."""
         with self.store._read() as db:
-            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 AND p.booked=1 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        return [_object(row) for row in rows]
+            rows = db.execute(
+                _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
+                + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=? "
+                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms) "
+                "ORDER BY e.href", (calendar_id,)).fetchall()
+        return [(_object(row[:8]), json.loads(row[8]),
+                 None if row[9] is None else json.loads(row[9])) for row in rows]
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
-                             booked: bool) -> bool:
-        """Replace the text of the object at ``href`` (same time range) only while its ETag is
-        still ``etag``; False when it changed meanwhile or is gone (nothing written)."""
+                             rooms: Iterable[int]) -> bool:
+        """Replace the text and rooms of the object at ``href`` (same time range) only while
+        its ETag is still ``etag``; False when it changed meanwhile or is gone (nothing
+        written). The same text changes no ETag and no sync token."""
         now = time.time()
         with self.store._write() as db:
             row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
                              "AND deleted=0", (calendar_id, href)).fetchone()
             if row is None or row[0] != etag:
                 return False
-            seq = self.store._bump(db, calendar_id, now, 0, 0)
-            db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
-                       "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
-            db.execute("UPDATE personal_objects SET ical=?, booked=? WHERE calendar_id=? "
-                       "AND href=?", (ical, int(booked), calendar_id, href))
+            if etag_for_text(ical) != etag:
+                seq = self.store._bump(db, calendar_id, now, 0, 0)
+                db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
+                           "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
+            db.execute("UPDATE personal_objects SET ical=?, rooms=? WHERE calendar_id=? "
+                       "AND href=?", (ical, room_list(rooms), calendar_id, href))
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
@@ -217,6 +231,11 @@ class PersonalCalendars:
             db.execute("DELETE FROM personal_objects WHERE calendar_id=? AND href=?",
                        (calendar_id, href))
         return True
+
+
+def room_list(rooms: Iterable[int]) -> str:
+    """The stored form of a set of rooms, as the mirror stores a conference's ``room_ids``."""
+    return json.dumps(sorted({int(r) for r in rooms}))
 
 
 def personal_calendars(store: SqliteMirrorStore) -> PersonalCalendars:
