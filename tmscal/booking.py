@@ -441,9 +441,15 @@ def _same_series(old: Conference, new: Conference) -> bool:
 
 
 def _ical_refusal(error, room: Room) -> refusal.InvalidCalendar:
+    return ical_refusal(error, f"Room {room.name}")
+
+
+def ical_refusal(error, subject: str) -> refusal.InvalidCalendar:
+    """The refusal of a :class:`tmscal.ical.IcalError` about ``subject`` (``Room X``,
+    ``Meeting``), with the RFC 4791 precondition its kind calls for."""
     from tmscal import ical
 
-    reason = f"Room {room.name}: {error.reason}"
+    reason = f"{subject}: {error.reason}"
     if isinstance(error, ical.MalformedCalendar):
         return refusal.InvalidCalendar(reason, "valid-calendar-data")
     if isinstance(error, ical.CalendarTooLarge):

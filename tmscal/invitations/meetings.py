@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar
 
 from tmscal import bridge_errors as refusal
+from tmscal.booking import ical_refusal
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
@@ -126,7 +127,7 @@ class MeetingCalendars:
         try:
             self._parse(text, rooms)
         except (ical.MalformedCalendar, ical.CalendarTooLarge, ical.UnsupportedEvent) as error:
-            raise _invalid(error) from error
+            raise ical_refusal(error, "Meeting") from error
         except ical.IcalError as error:
             return refusal.InvalidCalendar(f"TMS cannot store this meeting: {error.reason}")
         return None
@@ -265,17 +266,6 @@ def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], b
             if room is not None:
                 found.setdefault(room.system_id, room)
     return list(found.values()), cancelled
-
-
-def _invalid(error) -> refusal.InvalidCalendar:
-    from tmscal import ical
-
-    reason = f"Meeting: {error.reason}"
-    if isinstance(error, ical.MalformedCalendar):
-        return refusal.InvalidCalendar(reason, "valid-calendar-data")
-    if isinstance(error, ical.CalendarTooLarge):
-        return refusal.InvalidCalendar(reason, "max-resource-size")
-    return refusal.InvalidCalendar(reason, "supported-calendar-component")
 
 
 _SERVICES: weakref.WeakKeyDictionary[BridgeRuntime, MeetingCalendars] = \

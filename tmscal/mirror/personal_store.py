@@ -57,13 +57,7 @@ _COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.
             "ON p.calendar_id = e.calendar_id AND p.href = e.href ")
 
 
-def _dt(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _object(row: tuple) -> StoredObject:
-    calendar_id, href, uid, etag, ical, start, end, modified = row
-    return StoredObject(calendar_id, href, uid, etag, ical, _dt(start), _dt(end), _dt(modified))
+_object = SqliteMirrorStore._object  # the same row shape as the store's own objects
 
 
 class PersonalCalendars:
