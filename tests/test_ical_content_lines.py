@@ -39,3 +39,14 @@ def test_calendar_text_splices_tails_before_each_end():
                     "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nX-B:2\r\nX-C:3\r\nEND:VEVENT\r\n"
                     "END:VCALENDAR\r\n")
     assert calendar_text(calendar) == calendar.to_ical(sorted=False).decode()
+
+
+def test_folded_matches_icalendar_on_random_ascii_with_escapes():
+    import random
+
+    from icalendar.parser import Contentline
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        line = "".join(rng.choice("ab\\^;,: ") for _ in range(rng.randint(0, 400)))
+        assert folded(line) == Contentline(line).to_ical().decode(), line

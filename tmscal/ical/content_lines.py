@@ -20,15 +20,29 @@ from collections.abc import Sequence
 from icalendar import Calendar
 from icalendar.parser import Contentline
 
-#: icalendar starts a new line before the character that would make a line 75 octets long.
-_FOLD_AT = 75
+#: icalendar writes at most this many octets per physical line (before the CRLF + space).
+_WIDTH = 74
+#: icalendar never ends a folded piece with one of these (it would split an escape).
+_ESCAPES = "\\^"
 
 
 def folded(line: str) -> str:
-    """``line`` folded (CRLF + space) exactly as ``icalendar.Contentline.to_ical`` folds it."""
-    if len(line) < _FOLD_AT and line.isascii():
+    r"""``line`` folded (CRLF + space) exactly as ``icalendar.Contentline.to_ical`` folds it:
+    pieces of 74 octets, where a piece that would end in ``\`` or ``^`` leaves that character
+    to the next. ASCII lines are cut here by position; others are folded by icalendar."""
+    if not line.isascii():
+        return Contentline(line).to_ical().decode("utf-8")
+    if len(line) <= _WIDTH:
         return line
-    return Contentline(line).to_ical().decode("utf-8")
+    pieces, start = [], 0
+    while len(line) - start > _WIDTH:
+        end = start + _WIDTH
+        if line[end - 1] in _ESCAPES:
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
 
 
 def escaped_text(text: str) -> str:
