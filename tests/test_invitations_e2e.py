@@ -465,3 +465,27 @@ def test_meeting_follows_its_booking_changed_and_cancelled_in_tms(bridge, admin)
     assert sorted(tms_conference(admin, uid).system_ids) == [101, 103]
     params = room_params(read_back(bridge, uid))
     assert [params[address(r)]["PARTSTAT"] for r in (101, 103)] == ["ACCEPTED", "ACCEPTED"]
+
+
+def test_saving_without_a_booking_change_calls_no_tms(bridge, admin):
+    uid = str(uuid.uuid4())
+    assert put(bridge, uid, meeting(uid, slot(20), "Alarmed", (101, 102))).status_code == 201
+    version = tms_conference(admin, uid).version
+    stored = requests.get(f"{bridge.url}alice/meetings/{uid}.ics", auth=("alice", "alice")).text
+    calls = bridge.runtime.booking.counters["tms_calls"]
+    alarm = ("BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Soon\r\nTRIGGER:-PT10M\r\n"
+             "END:VALARM\r\n")
+    with_alarm = stored.replace("END:VEVENT", alarm + "END:VEVENT")
+    response = put(bridge, uid, with_alarm)
+    assert response.status_code == 204
+    assert bridge.runtime.booking.counters["tms_calls"] == calls
+    assert tms_conference(admin, uid).version == version
+    again = requests.get(f"{bridge.url}alice/meetings/{uid}.ics", auth=("alice", "alice")).text
+    event = Calendar.from_ical(again).walk("VEVENT")[0]
+    assert event.walk("VALARM") and str(event["DESCRIPTION"]) == str(
+        Calendar.from_ical(stored).walk("VEVENT")[0]["DESCRIPTION"])
+    assert [p["PARTSTAT"] for p in room_params(event).values()] == ["ACCEPTED", "ACCEPTED"]
+    # a real change (the title) goes to TMS again
+    assert put(bridge, uid, again.replace("SUMMARY:Alarmed", "SUMMARY:Renamed")).status_code \
+        == 204
+    assert tms_conference(admin, uid).title == "Renamed"

@@ -28,9 +28,10 @@ from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
 from tmscal.invitations.addresses import InvitationRooms, room_address
 from tmscal.invitations.conflicts import blocked_occurrence
+from tmscal.invitations.dial_in_text import mirrored_dial_in
 from tmscal.invitations.reconciliation import MeetingReconciler
 from tmscal.invitations.settings import InvitationSettings, invitation_settings
-from tmscal.invitations.writeback import user_text, write_answer
+from tmscal.invitations.writeback import user_text, write_answer, written_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
@@ -97,9 +98,14 @@ class MeetingCalendars:
             if was_booked:
                 self._cancel_if_declined(user, uid, decisions)
         else:
-            decisions, conference = self._book(user, uid, text, rooms, invited)
-            if was_booked:
-                self._cancel_if_declined(user, uid, decisions)
+            kept = self._kept_answer(calendar_id, href, uid, text, rooms, invited) \
+                if was_booked else None
+            if kept is not None:  # nothing TMS stores changed (an alarm, a category …)
+                decisions, conference = kept
+            else:
+                decisions, conference = self._book(user, uid, text, rooms, invited)
+                if was_booked:
+                    self._cancel_if_declined(user, uid, decisions)
         stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
         held = self._booked_rooms(uid) if invited and not cancelled else set()
         stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, held)
@@ -209,6 +215,32 @@ class MeetingCalendars:
         log.info("meeting rooms for %s: %s", user,
                  ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
         return _ordered(decisions, invited), conference
+
+    def _kept_answer(self, calendar_id: str, href: str, uid: str, text: str,
+                     rooms: InvitationRooms, invited: list[RoomInfo]
+                     ) -> tuple[dict[int, answer.RoomDecision], Conference | None] | None:
+        """The previous answer, when every invited room was booked, TMS still holds them, and
+        the new text asks TMS for exactly the same conference as the stored one; else None."""
+        from tmscal import ical
+        from tmscal.ical.privacy import Privacy
+
+        previous = self.calendars.get_objects(calendar_id, [href])
+        if not previous:
+            return None
+        decisions = written_answer(previous[0].ical, rooms)
+        if set(decisions) != {room.system_id for room in invited} or \
+                not all(d.accepted for d in decisions.values()) or \
+                self._booked_rooms(uid) != set(decisions):
+            return None
+        try:
+            same = self._parse(previous[0].ical, rooms).conference == \
+                self._parse(text, rooms).conference
+        except ical.IcalError:
+            return None
+        ref = self._runtime.store.find_by_uid(uid)
+        if not same or ref is None or not Privacy.of(self._runtime.settings.privacy).shows_details:
+            return None  # (without details the mirror has no dial-in text to write back)
+        return _ordered(decisions, invited), mirrored_dial_in(self._runtime.store, ref)
 
     def _explained(self, error: BaseException, text: str, rooms: InvitationRooms,
                    room: RoomInfo) -> BaseException:

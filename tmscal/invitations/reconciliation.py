@@ -14,12 +14,9 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar
-
 from tmscal.invitations import decisions as answer
+from tmscal.invitations.dial_in_text import mirrored_dial_in
 from tmscal.invitations.writeback import write_answer, written_answer
-from tmscal.mirror.store import room_calendar_id
-from tmscal.model import Conference
 
 if TYPE_CHECKING:
     from tmscal.invitations.meetings import MeetingCalendars
@@ -69,20 +66,9 @@ def reconcile_meetings(meetings: MeetingCalendars, user: str) -> int:
         if lost:
             ref = store.find_by_uid(meeting.uid)
             text = write_answer(meeting.ical, rooms, decisions,
-                                _dial_in(store, ref) if ref is not None else None)
+                                mirrored_dial_in(store, ref) if ref is not None else None)
         # also when nothing was lost (TMS added a room): remember what TMS holds now
         if meetings.calendars.replace_if_unchanged(calendar_id, meeting.href, meeting.etag,
                                                    text, held) and lost:
             rewritten += 1
     return rewritten
-
-
-def _dial_in(store, ref) -> Conference | None:
-    """TMS's dial-in text of the conference, from its rendering in a room calendar."""
-    for system_id in ref.room_ids:
-        found = store.get_objects(room_calendar_id(system_id), [ref.href])
-        if found:
-            events = Calendar.from_ical(found[0].ical).walk("VEVENT")
-            info = str(events[0].get("DESCRIPTION", "")) if events else ""
-            return Conference(conference_info_text=info)
-    return None
