@@ -7,6 +7,8 @@ meeting: PARTSTAT and SCHEDULE-STATUS per room, the dial-in details in DESCRIPTI
 
 Modules: :mod:`.settings` (the ``[invitations]`` section), :mod:`.addresses` (room calendar-user
 addresses and attendee resolution), :mod:`.decisions` (TMS's answer per room),
-:mod:`.writeback` (the answer written into the event), :mod:`.meetings` (the write path of a
-personal calendar).
+:mod:`.conflicts` (which occurrence a busy room blocks), :mod:`.writeback` (the answer written
+into the event, and read back), :mod:`.dial_in_text` (TMS's dial-in text from the mirror),
+:mod:`.meetings` (the write path of a personal calendar), :mod:`.reconciliation` (meetings follow
+later changes of their booking in TMS).
 """
