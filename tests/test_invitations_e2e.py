@@ -489,3 +489,19 @@ def test_saving_without_a_booking_change_calls_no_tms(bridge, admin):
     assert put(bridge, uid, again.replace("SUMMARY:Alarmed", "SUMMARY:Renamed")).status_code \
         == 204
     assert tms_conference(admin, uid).title == "Renamed"
+
+
+def test_room_calendar_shows_its_calendar_user_address(bridge):
+    from xml.etree import ElementTree
+
+    body = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-user-address-set/>'
+            '<D:displayname/></D:prop></D:propfind>')
+    response = requests.request("PROPFIND", f"{bridge.url}alice/room-102/", data=body,
+                                auth=("alice", "alice"), headers={"Depth": "0"})
+    assert response.status_code == 207
+    tree = ElementTree.fromstring(response.content)
+    prop = next(tree.iter("{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"))
+    hrefs = [e.text for e in prop.iter("{DAV:}href")]
+    assert hrefs == [address(102)]
+    assert [e.text for e in tree.iter("{DAV:}displayname")] == ["Oslo Holmenkollen"]

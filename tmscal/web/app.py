@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from tmscal.bridge_runtime import BridgeRuntime
 from tmscal.feeds.app import mount as mount_feeds
+from tmscal.invitations.address_property import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.router import Router
@@ -18,7 +19,7 @@ class BridgeApplication:
     def __init__(self, runtime: BridgeRuntime, radicale_app: Callable) -> None:
         self.runtime = runtime
         self.radicale = radicale_app
-        self.router = Router(RefusalTranslation(radicale_app))
+        self.router = Router(AddressHrefs(RefusalTranslation(radicale_app)))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
 
