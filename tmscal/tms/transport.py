@@ -10,29 +10,27 @@ us before any SOAP is parsed:
   SOAP fault into ``zeep.exceptions.Fault``.
 
 Threads: with Basic auth every thread shares one ``requests.Session`` (urllib3's pool is
-thread-safe; credentials are stateless), and a POST goes straight to the urllib3 connection pool
-requests would choose (same TLS settings, pool and timeouts) with the Authorization header
-computed once: requests' per-request machinery (settings merge, hooks, cookies, response
-wrapping) costs more than the HTTP exchange itself. The answer is an :class:`HttpAnswer`, which
-has the parts of ``requests.Response`` zeep and the client read. NTLM authenticates a TCP connection with a handshake
+thread-safe; credentials are stateless) to prepare the request head (User-Agent, Authorization)
+once per address, and POSTs go through a :class:`~tmscal.tms.connections.ConnectionPool`:
+requests' per-request machinery costs more than the HTTP exchange itself. Its answer, an
+:class:`~tmscal.tms.connections.HttpAnswer`, has the parts of ``requests.Response`` zeep and the
+client read. NTLM authenticates a TCP connection with a handshake
 whose state ``requests_ntlm`` keeps on the auth object, so with NTLM each thread gets its own
 session (and connection pool). Messages never contain the password or an Authorization header.
 """
 
 from __future__ import annotations
 
+import http.client
 import threading
-from dataclasses import dataclass
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
-from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
 from zeep.transports import Transport
 
 from tmscal.model import TmsAuthenticationError, TmsUnavailable
+from tmscal.tms.connections import ConnectionPool, HttpAnswer
 
 AUTH_SCHEMES = ("basic", "ntlm")
 
@@ -51,21 +49,6 @@ def _auth_for(scheme: str, username: str, password: str) -> AuthBase:
 
         return HttpNtlmAuth(username, password)
     raise ValueError(f"unknown auth scheme {scheme!r}; use one of {AUTH_SCHEMES}")
-
-
-@dataclass
-class HttpAnswer:
-    """An HTTP answer: what zeep and the client read of a ``requests.Response``."""
-
-    status_code: int
-    reason: str
-    headers: CaseInsensitiveDict
-    content: bytes
-    url: str
-
-    @property
-    def encoding(self) -> str | None:
-        return get_encoding_from_headers(self.headers)
 
 
 class TmsTransport(Transport):
@@ -96,7 +79,8 @@ class TmsTransport(Transport):
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
-        self._targets: dict[str, tuple[requests.PreparedRequest, dict[str, str]]] = {}
+        self._targets: dict[str, tuple[ConnectionPool, dict[str, str]]] = {}
+        self._pools: dict[str, ConnectionPool] = {}
         if auth == "basic":
             self._shared = self._new_session()
 
@@ -135,8 +119,11 @@ class TmsTransport(Transport):
         """Close every session (and its pooled connections)."""
         with self._sessions_lock:
             sessions, self._sessions = self._sessions, []
+            pools, self._pools, self._targets = list(self._pools.values()), {}, {}
         for session in sessions:
             session.close()
+        for pool in pools:
+            pool.close()
 
     def __del__(self) -> None:  # zeep's Transport.__del__ would touch self.session
         pass
@@ -160,36 +147,33 @@ class TmsTransport(Transport):
 
     def _post_basic(self, address: str, message: bytes | str,
                     headers: dict) -> HttpAnswer:
-        """POST through the pool requests would use for ``address`` (no redirects, no
+        """POST over the pooled connections to ``address``'s server (no redirects, no
         retries, as requests' defaults), with the request head requests prepared for it."""
-        session = self._shared
-        target, head = self._target(address)
-        adapter = session.get_adapter(address)
-        connect, read = self.timeout
-        all_headers = {**head, **headers}
+        pool, head = self._target(address)
+        body = message.encode("utf-8") if isinstance(message, str) else message
         try:
-            pool = adapter.get_connection_with_tls_context(target, self.verify)
-            answer = pool.urlopen("POST", target.path_url, body=message, headers=all_headers,
-                                  redirect=False, assert_same_host=False, retries=False,
-                                  preload_content=True, decode_content=True,
-                                  timeout=urllib3.Timeout(connect=connect, read=read))
-        except urllib3.exceptions.TimeoutError as exc:
+            return pool.post(address, body, {**head, **headers})
+        except TimeoutError as exc:
             raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
-        return HttpAnswer(status_code=answer.status, reason=answer.reason or "",
-                          headers=CaseInsensitiveDict(answer.headers), content=answer.data,
-                          url=address)
 
-    def _target(self, address: str) -> tuple[requests.PreparedRequest, dict[str, str]]:
-        """``address`` prepared once by the shared session, and the headers it gave the
-        request (session headers, Basic Authorization) minus the body's Content-Length."""
+    def _target(self, address: str) -> tuple[ConnectionPool, dict[str, str]]:
+        """The connection pool for ``address``'s server, and the headers the shared session
+        gives a request to it (session headers, Basic Authorization; no Content-Length)."""
         found = self._targets.get(address)
         if found is None:
-            target = self._shared.prepare_request(requests.Request("POST", address))
-            head = {name: value for name, value in target.headers.items()
+            prepared = self._shared.prepare_request(requests.Request("POST", address))
+            head = {name: value for name, value in prepared.headers.items()
                     if name.lower() != "content-length"}
-            found = self._targets[address] = (target, head)
+            server = address.split("/", 3)[:3]
+            key = "/".join(server).lower()
+            with self._sessions_lock:
+                pool = self._pools.get(key)
+                if pool is None:
+                    pool = self._pools[key] = ConnectionPool(
+                        key, verify=self.verify, timeout=self.timeout, size=POOL_SIZE)
+            found = self._targets[address] = (pool, head)
         return found
 
     def get(self, address: str, params: dict, headers: dict) -> requests.Response:

@@ -1,0 +1,74 @@
+"""The Basic-auth connection pool: keep-alive reuse, a connection the server dropped is
+replaced, compressed answers are decoded, time-outs and refusals are errors."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tmscal.tms.connections import ConnectionPool
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/slow":
+            time.sleep(1.0)
+        answer = b"%d:%s" % (self.client_address[1], body)
+        self.send_response(200)
+        if self.path == "/gzip":
+            answer = gzip.compress(answer)
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+        if self.path == "/drop":  # close silently, as an idle keep-alive timeout does
+            self.close_connection = True
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.handle_error = lambda request, address: None  # the slow answer's client has gone
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_keep_alive_reuse_and_dropped_connection_replaced(server):
+    pool = ConnectionPool(server)
+    first = pool.post(server + "/a", b"one", {}).content
+    second = pool.post(server + "/drop", b"two", {}).content
+    assert first.split(b":")[0] == second.split(b":")[0]  # same client port: reused
+    time.sleep(0.2)
+    third = pool.post(server + "/a", b"three", {})
+    assert third.status_code == 200 and third.content.endswith(b":three")
+    assert third.content.split(b":")[0] != second.split(b":")[0]
+    pool.close()
+
+
+def test_gzip_answer_is_decoded(server):
+    answer = ConnectionPool(server).post(server + "/gzip", b"zipped", {})
+    assert answer.content.endswith(b":zipped")
+
+
+def test_read_timeout_and_refused_connection(server):
+    with pytest.raises(TimeoutError):
+        ConnectionPool(server, timeout=(1.0, 0.3)).post(server + "/slow", b"x", {})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(OSError):
+        ConnectionPool(f"http://127.0.0.1:{port}").post(f"http://127.0.0.1:{port}/", b"", {})
