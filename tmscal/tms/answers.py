@@ -62,14 +62,21 @@ class ElementView:
             return ElementView(element, self._prefix[1:-1])
         return element.text or ""
 
-    def __getattr__(self, name: str) -> Any:
+    def get(self, name: str) -> Any:
+        """``view.name``, or None when there is no such child (no AttributeError to catch)."""
         children = self._children
         if children is None:
             children = self._first_children()
         element = children.get(name)
-        if element is None:
+        return None if element is None else self._value(element)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
             raise AttributeError(name)
-        return self._value(element)
+        value = self.get(name)
+        if value is None and name not in (self._children or {}):
+            raise AttributeError(name)
+        return value
 
     def items(self, name: str) -> list[Any]:
         """The non-nil values of every child called ``name``, in document order."""

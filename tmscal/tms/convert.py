@@ -58,6 +58,8 @@ E = TypeVar("E", bound=WireEnum)
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
         return None
+    if type(obj) is ElementView:
+        return obj.get(name)
     return getattr(obj, name, None)
 
 
