@@ -9,12 +9,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tmscal.mirror.sqlite_schema import SCHEMA_VERSION
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.store import (
     ConferenceRecord,
     Room,
     UnknownCalendar,
     UnknownSyncToken,
+    client_href_allowed,
+    hashed_href,
     href_for_uid,
     personal_calendar_id,
     room_calendar_id,
@@ -234,3 +237,68 @@ def test_threads_share_one_store(store):
         thread.join()
     assert not errors
     assert store.calendar_state("1").object_count == 80
+
+
+def test_client_href_is_kept_in_its_calendar_only(store):
+    store.remember_href("1", "u1", "Outlook-7.ics")
+    store.store_conference(record(rooms=(1, 2)))
+    assert store.list_hrefs("1")[0][0] == "Outlook-7.ics"
+    assert store.list_hrefs("2")[0][0] == "u1.ics"
+    assert store.has_uid("1", "u1") and store.object_for_uid("1", "u1").href == "Outlook-7.ics"
+    token = store.calendar_state("1").sync_token
+    store.store_conference(record(rooms=(1, 2), text="B"))  # the syncer keeps the choice
+    assert store.changes_since("1", token).changed == ["Outlook-7.ics"]
+    store.drop_unused_href("1", "u1")  # live: kept
+    store.store_conference(record(rooms=(1, 2), text="C"))
+    assert [h for h, _ in store.list_hrefs("1")] == ["Outlook-7.ics"]
+    store.remove_conference("u1")
+    assert store.changes_since("1", token).deleted == ["Outlook-7.ics"]
+    store.store_conference(record(rooms=(1,), text="D"))  # the choice went with the object
+    assert [h for h, _ in store.list_hrefs("1")] == ["u1.ics"]
+
+
+def test_live_object_moves_to_a_newly_chosen_href(store):
+    store.store_conference(record(rooms=(1,)))
+    token = store.calendar_state("1").sync_token
+    store.remember_href("1", "u1", "mine.ics")
+    store.store_conference(record(rooms=(1,), text="B"))
+    changes = store.changes_since("1", token)
+    assert (changes.changed, changes.deleted) == (["mine.ics"], ["u1.ics"])
+    assert store.calendar_state("1").object_count == 1
+    store.remember_href("2", "u9", "never.ics")
+    store.drop_unused_href("2", "u9")  # nothing filed there: forgotten
+    store.store_conference(record(uid="u9", rooms=(2,), series_id=9))
+    assert [h for h, _ in store.list_hrefs("2")] == ["u9.ics"]
+
+
+def test_deterministic_href_held_by_another_uid_falls_back_to_the_hashed_one(store):
+    store.remember_href("1", "u1", "u2.ics")  # a client named u1's event after u2
+    store.store_conference(record(rooms=(1, 2)))
+    store.store_conference(record(uid="u2", rooms=(1, 2), series_id=200))
+    hrefs = {uid: store.object_for_uid("1", uid).href for uid in ("u1", "u2")}
+    assert hrefs == {"u1": "u2.ics", "u2": hashed_href("u2")}
+    assert [h for h, _ in store.list_hrefs("2")] == ["u1.ics", "u2.ics"]
+
+
+def test_client_hrefs_allowed():
+    assert client_href_allowed("Outlook Item {7}.ics", "u1")
+    assert client_href_allowed(href_for_uid("a/b"), "a/b")  # its own hashed href
+    for bad in ("", ".", "..", "a/b.ics", "tab\there.ics", "tmscal~x.ics", "x" * 256):
+        assert not client_href_allowed(bad, "u1")
+
+
+def test_a_version_1_database_is_migrated(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    first = SqliteMirrorStore(path)
+    first.replace_rooms([Room(1, "Oslo")])
+    first.store_conference(record())
+    with first._write() as db:
+        db.execute("DROP TABLE client_hrefs")
+        db.execute("UPDATE mirror_meta SET value='1' WHERE key='schema_version'")
+    first.close()
+    store = SqliteMirrorStore(path)
+    assert store._meta("schema_version") == str(SCHEMA_VERSION)
+    store.remember_href("1", "u1", "kept.ics")
+    store.store_conference(record(text="B"))
+    assert [h for h, _ in store.list_hrefs("1")] == ["kept.ics"]
+    store.close()

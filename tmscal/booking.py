@@ -28,6 +28,7 @@ from tmscal.mirror.store import (
     MirrorStore,
     Room,
     StoredObject,
+    client_href_allowed,
     etag_for_text,
     href_for_uid,
     room_calendar_id,
@@ -119,7 +120,11 @@ class RoomBooking:
 
     def put(self, *, user: str, system_id: int, href: str, text: str,
             bookable: bool = True) -> BookingResult:
-        """Create or change the booking the object at ``href`` of room ``system_id`` stands for."""
+        """Create or change the booking the object at ``href`` of room ``system_id`` stands for.
+
+        ``href`` is the client's choice (RFC 4791 5.3.2): the room calendar serves the booking
+        under it from then on; the booking's other rooms show it under the deterministic href.
+        """
         room = self._room(system_id)
         if not bookable:
             raise refusal.NotAllowed(
@@ -127,10 +132,18 @@ class RoomBooking:
                 "for booking rights.")
         rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
         parsed = self._parse(text, rooms, room)
-        if href != href_for_uid(parsed.uid):
-            raise refusal.InvalidCalendar(
-                f"Room {room.name}: this server files each event under its UID; save it as "
-                f"{href_for_uid(parsed.uid)} instead of {href}.")
+        calendar_id = room_calendar_id(system_id)
+        check_client_href(href, parsed.uid, f"Room {room.name}",
+                          at_href=next(iter(self._store.get_objects(calendar_id, [href])), None),
+                          with_uid=self._store.object_for_uid(calendar_id, parsed.uid))
+        self._store.remember_href(calendar_id, parsed.uid, href)
+        try:
+            return self._put(user, room, href, text, parsed)
+        finally:  # a refused or cancelled write leaves no choice behind
+            if href != href_for_uid(parsed.uid):
+                self._store.drop_unused_href(calendar_id, parsed.uid)
+
+    def _put(self, user: str, room: Room, href: str, text: str, parsed) -> BookingResult:
         existing = self._store.find_by_uid(parsed.uid)
         client = self._client(user)
         if parsed.cancelled:
@@ -276,13 +289,13 @@ class RoomBooking:
                                existing):
         """When the new text only adds overridden/excluded occurrences to the mirrored series,
         send just those occurrences; None when the series itself changed."""
-        previous = self._store.get_objects(room_calendar_id(room.system_id), [existing.href])
-        if not previous or conference.recurrence is None:
+        previous = self._store.object_for_uid(room_calendar_id(room.system_id), existing.uid)
+        if previous is None or conference.recurrence is None:
             return None
         from tmscal import ical
 
         try:
-            old = ical.parse_event(previous[0].ical,
+            old = ical.parse_event(previous.ical,
                                    MirrorRoomDirectory.of_store(self._store,
                                                                 self._settings.default_zone),
                                    default_zone=self._settings.default_zone,
@@ -334,11 +347,11 @@ class RoomBooking:
                 f"TMS saved the booking of room {room.name} without the room; try again.",
                 self._settings.retry_after)
         self.counters["saved"] += 1
-        stored = self._store.get_objects(room_calendar_id(room.system_id), [record.href])
-        if not stored:
+        stored = self._store.object_for_uid(room_calendar_id(room.system_id), record.uid)
+        if stored is None:
             raise refusal.TmsDown(f"The booking of room {room.name} could not be stored; "
                                   "try again.", self._settings.retry_after)
-        return stored[0]
+        return stored
 
     # ---- TMS calls and their refusals --------------------------------------------------------
 
@@ -416,6 +429,26 @@ class RoomBooking:
                 span = _when(other.start_utc, other.end_utc)
                 return f" by '{title}'{where} ({span})" if title else f"{where} ({span})"
         return ""
+
+
+def check_client_href(href: str, uid: str, subject: str, *, at_href: StoredObject | None = None,
+                      with_uid: StoredObject | None = None) -> None:
+    """Refuse filing the object ``uid`` under ``href`` when the name is not allowed
+    (:func:`~tmscal.mirror.store.client_href_allowed`), or when the calendar holds ``uid``
+    under another href (``with_uid``, its live object with that UID) or another UID under
+    ``href`` (``at_href``, its live object there): RFC 4791 ``no-uid-conflict``."""
+    if not client_href_allowed(href, uid):
+        raise refusal.InvalidCalendar(
+            f"{subject}: '{href}' cannot name an event here (1 to 255 characters, no '/' or "
+            "control characters, not starting with 'tmscal~').")
+    if with_uid is not None and with_uid.href != href:
+        raise refusal.InvalidCalendar(
+            f"{subject}: this calendar already holds the event {uid} as {with_uid.href}.",
+            "no-uid-conflict")
+    if at_href is not None and at_href.uid != uid:
+        raise refusal.InvalidCalendar(
+            f"{subject}: {href} holds another event ({at_href.uid}); an event keeps its UID.",
+            "no-uid-conflict")
 
 
 def _unstored(room: Room, href: str, parsed, text: str) -> StoredObject:

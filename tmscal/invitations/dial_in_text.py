@@ -15,9 +15,9 @@ from tmscal.model import Conference
 def mirrored_dial_in(store: MirrorStore, ref: ConferenceRef) -> Conference | None:
     """A Conference carrying only the mirrored ConferenceInfoText of ``ref``, or None."""
     for system_id in ref.room_ids:
-        found = store.get_objects(room_calendar_id(system_id), [ref.href])
-        if found:
-            events = Calendar.from_ical(found[0].ical).walk("VEVENT")
+        found = store.object_for_uid(room_calendar_id(system_id), ref.uid)
+        if found is not None:
+            events = Calendar.from_ical(found.ical).walk("VEVENT")
             info = str(events[0].get("DESCRIPTION", "")) if events else ""
             return Conference(conference_info_text=info)
     return None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar
 
 from tmscal import bridge_errors as refusal
-from tmscal.booking import ical_refusal
+from tmscal.booking import check_client_href, ical_refusal
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomInfo
 from tmscal.invitations import decisions as answer
@@ -77,7 +77,9 @@ class MeetingCalendars:
 
     def put(self, *, user: str, href: str, uid: str, text: str,
             time_range: tuple[int, int]) -> MeetingResult:
-        """Store the meeting at ``href`` and book (change, cancel) its rooms in TMS."""
+        """Store the meeting at ``href`` (any name :func:`~tmscal.booking.check_client_href`
+        allows) and book (change, cancel) its rooms in TMS."""
+        check_client_href(href, uid, "Meeting")
         calendar_id = self.calendar_id(user)
         rooms = self.rooms()
         if self.calendars.booked_elsewhere(calendar_id, uid):

@@ -129,9 +129,7 @@ class PersonalCalendars:
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
         """Whether a live object with this UID is in the calendar (at any href)."""
-        return self.store._db().execute(
-            "SELECT 1 FROM entries WHERE uid=? AND calendar_id=? AND deleted=0",
-            (uid, calendar_id)).fetchone() is not None
+        return self.store.has_uid(calendar_id, uid)
 
     # ---- writes ------------------------------------------------------------------------------
 

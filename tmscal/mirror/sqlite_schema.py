@@ -1,9 +1,29 @@
-"""The SQLite mirror schema (version 1), applied idempotently when a store opens."""
+"""The SQLite mirror schema and its migrations, applied idempotently when a store opens.
 
-SCHEMA_VERSION = 1
+``SCHEMA`` creates the current version in an empty database; ``MIGRATIONS[n]`` brings a database
+of version ``n - 1`` to ``n``. :func:`apply_schema` does whichever is needed and records the
+version in ``mirror_meta``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA_VERSION = 2
+
+_CLIENT_HREFS = """
+-- The href a calendar client chose for an object of a room calendar (RFC 4791 5.3.2); an
+-- object without a row here lives under its deterministic href.
+CREATE TABLE IF NOT EXISTS client_hrefs (
+    uid         TEXT NOT NULL,
+    calendar_id TEXT NOT NULL,
+    href        TEXT NOT NULL,
+    PRIMARY KEY (uid, calendar_id)
+) WITHOUT ROWID;
+"""
 
 SCHEMA = """
--- The SQLite mirror schema (version 1). Times are POSIX seconds (UTC).
+-- The SQLite mirror schema. Times are POSIX seconds (UTC).
 -- mirror_meta: epoch, schema version, TMS cursor, sync status and counters.
 CREATE TABLE IF NOT EXISTS mirror_meta (
     key   TEXT PRIMARY KEY,
@@ -83,4 +103,19 @@ CREATE TABLE IF NOT EXISTS leases (
     owner   TEXT NOT NULL,
     expires REAL NOT NULL
 );
-"""
+""" + _CLIENT_HREFS
+
+MIGRATIONS: dict[int, str] = {
+    2: _CLIENT_HREFS,
+}
+
+
+def apply_schema(db: sqlite3.Connection) -> None:
+    """Create or migrate the schema of ``db`` (in autocommit mode) to :data:`SCHEMA_VERSION`."""
+    db.executescript(SCHEMA)
+    row = db.execute("SELECT value FROM mirror_meta WHERE key='schema_version'").fetchone()
+    version = int(row[0]) if row else SCHEMA_VERSION
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        db.executescript(MIGRATIONS[step])
+    db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?) ON CONFLICT(key) "
+               "DO UPDATE SET value=excluded.value", (str(max(version, SCHEMA_VERSION)),))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tmscal.mirror.sqlite_schema import SCHEMA, SCHEMA_VERSION
+from tmscal.mirror.sqlite_schema import apply_schema
 from tmscal.mirror.store import (
     CalendarState,
     ChangeSet,
@@ -31,6 +31,7 @@ from tmscal.mirror.store import (
     UnknownCalendar,
     UnknownSyncToken,
     etag_for_text,
+    hashed_href,
     href_for_uid,
     room_calendar_id,
 )
@@ -113,14 +114,11 @@ class SqliteMirrorStore(MirrorStore):
 
     def _create_schema(self) -> None:
         with self._write_lock:
-            db = self._db()
-            db.executescript(SCHEMA)
+            apply_schema(self._db())
             with self._write() as db:
                 if db.execute("SELECT 1 FROM mirror_meta WHERE key='epoch'").fetchone() is None:
                     db.execute("INSERT INTO mirror_meta VALUES ('epoch', ?)",
                                (secrets.token_hex(4),))
-                    db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?)",
-                               (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         with self._connections_lock:
@@ -170,6 +168,7 @@ class SqliteMirrorStore(MirrorStore):
                 db.execute("DELETE FROM calendars WHERE calendar_id=?", (calendar_id,))
                 db.execute("DELETE FROM entries WHERE calendar_id=?", (calendar_id,))
                 db.execute("DELETE FROM occurrences WHERE calendar_id=?", (calendar_id,))
+                db.execute("DELETE FROM client_hrefs WHERE calendar_id=?", (calendar_id,))
             for system_id, room in wanted.items():
                 if current.get(system_id) == room:
                     continue
@@ -279,9 +278,46 @@ class SqliteMirrorStore(MirrorStore):
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
         row = self._db().execute(
-            "SELECT 1 FROM entries WHERE calendar_id=? AND href=? AND deleted=0",
-            (calendar_id, href_for_uid(uid))).fetchone()
+            "SELECT 1 FROM entries WHERE uid=? AND calendar_id=? AND deleted=0",
+            (uid, calendar_id)).fetchone()
         return row is not None
+
+    def object_for_uid(self, calendar_id: str, uid: str) -> StoredObject | None:
+        row = self._db().execute(
+            self._OBJECT_COLUMNS + "WHERE e.uid=? AND e.calendar_id=? AND e.deleted=0",
+            (uid, calendar_id)).fetchone()
+        return None if row is None else self._object(row)
+
+    def remember_href(self, calendar_id: str, uid: str, href: str) -> None:
+        with self._write() as db:
+            if href == href_for_uid(uid):
+                db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
+                           (uid, calendar_id))
+            else:
+                db.execute("INSERT INTO client_hrefs VALUES (?, ?, ?) ON CONFLICT(uid, "
+                           "calendar_id) DO UPDATE SET href=excluded.href",
+                           (uid, calendar_id, href))
+
+    def drop_unused_href(self, calendar_id: str, uid: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=? AND NOT EXISTS ("
+                       "SELECT 1 FROM entries e WHERE e.calendar_id=client_hrefs.calendar_id "
+                       "AND e.href=client_hrefs.href AND e.uid=client_hrefs.uid "
+                       "AND e.deleted=0)", (uid, calendar_id))
+
+    def _hrefs_in(self, db: sqlite3.Connection, uid: str, calendars: list[str]) -> dict[str, str]:
+        """The href of ``uid`` in each of ``calendars``: the client's choice, else the
+        deterministic href, else (held by another UID there) the hashed one."""
+        chosen = dict(db.execute("SELECT calendar_id, href FROM client_hrefs WHERE uid=?",
+                                 (uid,)).fetchall())
+        default = href_for_uid(uid)
+        plain = [c for c in calendars if c not in chosen]
+        taken = {row[0] for row in db.execute(
+            f"SELECT calendar_id FROM entries WHERE href=? AND uid<>? AND deleted=0 AND "
+            f"calendar_id IN ({','.join('?' * len(plain))})", (default, uid, *plain))} \
+            if plain else set()
+        return {c: chosen.get(c) or (hashed_href(uid) if c in taken else default)
+                for c in calendars}
 
     # ---- conferences -------------------------------------------------------------------------
 
@@ -333,7 +369,7 @@ class SqliteMirrorStore(MirrorStore):
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
                    now: float) -> StoreOutcome:
-        href, etag = record.href, etag_for_text(record.ical)
+        etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]
         existing_calendars = {row[0] for row in db.execute(
@@ -341,15 +377,19 @@ class SqliteMirrorStore(MirrorStore):
             f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
         targets = [c for c in calendars if c in existing_calendars]
         present = {row[0]: (row[1], row[2]) for row in db.execute(
-            "SELECT calendar_id, etag, deleted FROM entries WHERE uid=? "
+            "SELECT calendar_id, href, etag FROM entries WHERE uid=? AND deleted=0 "
             "AND calendar_id NOT LIKE 'user:%'", (record.uid,))}  # personal objects stay
+        hrefs = self._hrefs_in(db, record.uid, targets)
         span = max((_ts(e) - _ts(s) for s, e in record.occurrences), default=0)
         changed: list[str] = []
         for calendar_id in targets:
-            old = present.get(calendar_id)
-            if old is not None and old == (etag, 0):
+            href, old = hrefs[calendar_id], present.get(calendar_id)
+            if old == (href, etag):
                 continue
-            seq = self._bump(db, calendar_id, now, 0 if old and not old[1] else 1, span)
+            if old is not None and old[0] != href:  # filed under another href now: move it
+                self._tombstone(db, calendar_id, old[0], now)
+                old = None
+            seq = self._bump(db, calendar_id, now, 0 if old else 1, span)
             db.execute(
                 "INSERT INTO entries VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(calendar_id, href) "
                 "DO UPDATE SET uid=excluded.uid, etag=excluded.etag, seq=excluded.seq, "
@@ -360,16 +400,18 @@ class SqliteMirrorStore(MirrorStore):
             db.executemany("INSERT INTO occurrences VALUES (?, ?, ?, ?)",
                            [(calendar_id, href, _ts(s), _ts(e)) for s, e in record.occurrences])
             changed.append(calendar_id)
-        removed = [c for c, (_, deleted) in present.items() if not deleted and c not in targets]
+        removed = [c for c in present if c not in targets]
         for calendar_id in removed:
-            self._tombstone(db, calendar_id, href, now)
+            self._tombstone(db, calendar_id, present[calendar_id][0], now)
+            db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
+                       (record.uid, calendar_id))
         db.execute(
             "INSERT INTO conferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
             "version=excluded.version, room_ids=excluded.room_ids, "
             "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
             "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
-            (record.uid, href, record.series_id, record.version, json.dumps(room_ids),
+            (record.uid, record.href, record.series_id, record.version, json.dumps(room_ids),
              record.external_source_id, record.external_primary_key, record.ical, etag,
              _ts(record.start_utc), _ts(record.end_utc)))
         ids = {record.series_id, *record.conference_ids} - {0}
@@ -403,6 +445,7 @@ class SqliteMirrorStore(MirrorStore):
                 self._tombstone(db, calendar_id, href, now)
             db.execute("DELETE FROM conferences WHERE uid=?", (uid,))
             db.execute("DELETE FROM conference_ids WHERE uid=?", (uid,))
+            db.execute("DELETE FROM client_hrefs WHERE uid=?", (uid,))
         return StoreOutcome([], [calendar_id for calendar_id, _ in rows])
 
     def forget_conference_id(self, conference_id: int) -> None:

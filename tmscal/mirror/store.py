@@ -13,10 +13,15 @@ Calendar ids
     builds them. Both kinds share the object, change-sequence and tombstone machinery.
 
 Hrefs
-    An object's href is ``<uid>.ics`` when the UID is a safe path segment (letters, digits and
-    ``. _ - @ +``, not starting with ``.``, at most 200 characters); otherwise it is
-    ``tmscal~<sha256(uid)[:40]>.ics``. ``~`` never occurs in a safe UID, so the two forms never
-    collide. :func:`href_for_uid` is the one place that decides.
+    An object's deterministic href is ``<uid>.ics`` when the UID is a safe path segment
+    (letters, digits and ``. _ - @ +``, not starting with ``.``, at most 200 characters);
+    otherwise it is ``tmscal~<sha256(uid)[:40]>.ics`` (:func:`hashed_href`). ``~`` never occurs
+    in a safe UID, so the two forms never collide. :func:`href_for_uid` is the one place that
+    decides. A calendar client may file an object under a name of its own (RFC 4791 §5.3.2;
+    :func:`client_href_allowed` says which): :meth:`MirrorStore.remember_href` records that
+    choice per calendar and UID, and the object is served under it in that calendar from then
+    on; every other calendar of the conference keeps the deterministic href. Within one
+    calendar a UID has at most one live href.
 
 Sync tokens
     Opaque strings ``<epoch>-<seq>``: ``epoch`` identifies this mirror database (a rebuilt
@@ -44,7 +49,9 @@ from datetime import datetime
 # Identifiers
 
 PERSONAL_PREFIX = "user:"
+RESERVED_HREF_PREFIX = "tmscal~"
 _SAFE_UID = re.compile(r"[A-Za-z0-9_@+\-][A-Za-z0-9._@+\-]{0,199}")
+_CLIENT_HREF = re.compile(r"[^/\\\x00-\x1f\x7f]{1,255}")
 
 
 def room_calendar_id(system_id: int) -> str:
@@ -68,8 +75,22 @@ def href_for_uid(uid: str) -> str:
     """The deterministic href of the object with this UID (see the module docstring)."""
     if _SAFE_UID.fullmatch(uid):
         return f"{uid}.ics"
+    return hashed_href(uid)
+
+
+def hashed_href(uid: str) -> str:
+    """``tmscal~<sha256(uid)[:40]>.ics``: no safe UID's href, and no client may choose it."""
     digest = hashlib.sha256(uid.encode("utf-8")).hexdigest()[:40]
-    return f"tmscal~{digest}.ics"
+    return f"{RESERVED_HREF_PREFIX}{digest}.ics"
+
+
+def client_href_allowed(href: str, uid: str) -> bool:
+    """Whether a client may file the object ``uid`` under ``href``: its deterministic href, or
+    1 to 255 characters without ``/``, ``\\`` or control characters, not ``.``/``..`` and not
+    starting with ``tmscal~``."""
+    return href == href_for_uid(uid) or (
+        bool(_CLIENT_HREF.fullmatch(href)) and href not in (".", "..")
+        and not href.startswith(RESERVED_HREF_PREFIX))
 
 
 def etag_for_text(ical: str) -> str:
@@ -162,6 +183,7 @@ class ConferenceRecord:
 
     @property
     def href(self) -> str:
+        """The deterministic href (a room calendar may file it under a client's href)."""
         return href_for_uid(self.uid)
 
     @property
@@ -171,7 +193,8 @@ class ConferenceRecord:
 
 @dataclass(frozen=True)
 class ConferenceRef:
-    """What the write path needs to know about a mirrored conference (no text)."""
+    """What the write path needs to know about a mirrored conference (no text). ``href`` is
+    the deterministic one; :meth:`MirrorStore.object_for_uid` finds it in a given calendar."""
 
     uid: str
     href: str
@@ -237,10 +260,11 @@ class MirrorStore(ABC):
 
     Readers: :meth:`list_rooms`, :meth:`get_room`, :meth:`calendar_state`, :meth:`list_hrefs`,
     :meth:`get_objects`, :meth:`objects_in_range`, :meth:`iter_objects`, :meth:`changes_since`,
-    :meth:`has_uid`, :meth:`find_by_uid`, :meth:`find_by_conference_id`, :meth:`sync_status`.
-    Writers (the syncer and the write path): :meth:`replace_rooms`, :meth:`store_conference`,
-    :meth:`store_conferences`, :meth:`remove_conference`, :meth:`set_cursor`, the status and
-    lease methods.
+    :meth:`has_uid`, :meth:`object_for_uid`, :meth:`find_by_uid`, :meth:`find_by_conference_id`,
+    :meth:`sync_status`. Writers (the syncer and the write path): :meth:`replace_rooms`,
+    :meth:`store_conference`, :meth:`store_conferences`, :meth:`remove_conference`,
+    :meth:`remember_href`, :meth:`drop_unused_href`, :meth:`set_cursor`, the status and lease
+    methods.
     """
 
     # ---- rooms -------------------------------------------------------------------------------
@@ -296,7 +320,22 @@ class MirrorStore(ABC):
 
     @abstractmethod
     def has_uid(self, calendar_id: str, uid: str) -> bool:
-        """Whether a live object with this UID is in the calendar."""
+        """Whether a live object with this UID is in the calendar (under any href)."""
+
+    @abstractmethod
+    def object_for_uid(self, calendar_id: str, uid: str) -> StoredObject | None:
+        """The live object with this UID in a room calendar (under whichever href), or None."""
+
+    @abstractmethod
+    def remember_href(self, calendar_id: str, uid: str, href: str) -> None:
+        """File the object ``uid`` of room calendar ``calendar_id`` under the client's ``href``
+        from its next store on (a live object under another href moves: tombstone + new);
+        the deterministic href forgets the choice. The other calendars are not affected."""
+
+    @abstractmethod
+    def drop_unused_href(self, calendar_id: str, uid: str) -> None:
+        """Forget the client's href of ``uid`` in ``calendar_id`` unless a live object is
+        filed under it (a write TMS refused, or one that stored nothing)."""
 
     # ---- conferences -------------------------------------------------------------------------
 
@@ -316,8 +355,10 @@ class MirrorStore(ABC):
     def store_conference(self, record: ConferenceRecord) -> StoreOutcome:
         """Insert or replace the conference with ``record.uid``, in one transaction.
 
-        The object is written to every room calendar in ``record.room_ids`` that exists and
-        tombstoned in calendars that held it but are no longer listed. Calendars whose object
+        The object is written to every room calendar in ``record.room_ids`` that exists (under
+        the href a client chose there, else the deterministic one; when another UID holds that
+        href, under :func:`hashed_href`) and tombstoned in calendars that held it but are no
+        longer listed. Calendars whose object
         text is unchanged are left alone (no sequence bump). Used by the syncer and by the write
         path right after TMS answered a save (read-your-writes).
         """
