@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from icalendar import Calendar, Event, vText
+from icalendar import Event, vText
 
-from tmscal.ical.content_lines import calendar_text, folded, text_line
+from tmscal.ical.content_lines import folded, property_lines, text_line
 
 TEXTS = ["plain", "a;b,c\\d", "line\r\none\rtwo\nthree", "\\N new", "x" * 73, "x" * 74,
          "x" * 75, "x" * 200, "Ø" * 30, "ab" * 36 + "\\;" + "cd" * 20, "é" * 37 + "^x"]
@@ -27,18 +27,14 @@ def test_folded_matches_icalendar(length):
     assert folded("SUMMARY:" + "s" * length) == "\r\n".join(lines[1:-2])
 
 
-def test_calendar_text_splices_tails_before_each_end():
-    calendar = Calendar()
-    calendar.add("VERSION", "2.0")
-    for uid in ("a", "b"):
-        event = Event()
-        event.add("UID", uid)
-        calendar.add_component(event)
-    text = calendar_text(calendar, [["X-A:1"], ["X-B:2", "X-C:3"]])
-    assert text == ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nX-A:1\r\n"
-                    "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nX-B:2\r\nX-C:3\r\nEND:VEVENT\r\n"
-                    "END:VCALENDAR\r\n")
-    assert calendar_text(calendar) == calendar.to_ical(sorted=False).decode()
+def test_property_lines_are_icalendars_lines_of_the_properties():
+    event = Event()
+    event.add("UID", "a")
+    event.add("ATTENDEE", "mailto:" + "r" * 80, parameters={"CN": "Room, big", "CUTYPE": "ROOM"})
+    event.add("ATTENDEE", "mailto:s@example.org")
+    lines = event.to_ical(sorted=False).decode().split("\r\n")
+    assert len(property_lines(event)) == 3
+    assert "\r\n".join(property_lines(event)) == "\r\n".join(lines[1:-2])
 
 
 def test_folded_matches_icalendar_on_random_ascii_with_escapes():

@@ -9,15 +9,13 @@ the same text directly:
   others by icalendar itself);
 * :func:`text_line` — ``NAME:value`` for a TEXT value without parameters, escaped as
   ``icalendar.vText`` escapes;
-* :func:`calendar_text` — ``calendar.to_ical(sorted=False)`` as text, with pre-written lines
-  spliced in before each ``END:VEVENT``.
+* :func:`property_lines` — the folded lines of a component's own properties, written by
+  icalendar (for the properties whose value types and parameters it knows best).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from icalendar import Calendar
+from icalendar import Component
 from icalendar.parser import Contentline
 
 #: icalendar writes at most this many octets per physical line (before the CRLF + space).
@@ -57,16 +55,9 @@ def text_line(name: str, text: str) -> str:
     return folded(f"{name}:{escaped_text(text)}")
 
 
-def calendar_text(calendar: Calendar, event_tails: Sequence[Sequence[str]] = ()) -> str:
-    """The calendar's text (properties unsorted), each line ending in CRLF; the lines in
-    ``event_tails[i]`` (already folded) close the i-th VEVENT, before its ``END:VEVENT``."""
-    out: list[str] = []
-    event = 0
-    for line in calendar.content_lines(sorted=False):
-        if not line:
-            continue
-        if line == "END:VEVENT" and event < len(event_tails):
-            out.extend(tail + "\r\n" for tail in event_tails[event])
-            event += 1
-        out.append(folded(line) + "\r\n")
-    return "".join(out)
+def property_lines(component: Component) -> list[str]:
+    """The folded content lines of ``component``'s properties (unsorted, without its BEGIN
+    and END lines), as icalendar writes them."""
+    return [folded(component.content_line(name, value, sorted=False))
+            for name, value in component.property_items(recursive=False, sorted=False)
+            if name not in ("BEGIN", "END")]

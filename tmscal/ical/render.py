@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from icalendar import Calendar, Event, vText
+from icalendar import Event
 
 from tmscal.model import UTC, Conference, ConferenceStatus
 
-from .content_lines import calendar_text, text_line
+from .content_lines import property_lines, text_line
 from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
@@ -32,6 +32,7 @@ from .tms_fields import event_status, tms_properties
 from .zones import is_utc, vtimezone_text
 
 PRODID = "-//tmscal//tmscal//EN"
+_HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n"
 
 
 @dataclass
@@ -55,7 +56,12 @@ def sequence_of(conference: Conference) -> int:
 
 
 class _Writer:
-    """Writes the VEVENTs of one conference at one privacy level."""
+    """Writes the VEVENTs of one conference at one privacy level, as folded content lines.
+
+    Properties of plain TEXT, UTC time or integer value are written as text
+    (:mod:`.content_lines`); the others (times with TZID, RRULE, EXDATE, ORGANIZER, ATTENDEE,
+    CONFERENCE) go through icalendar, a run of them at a time. The bytes are icalendar's.
+    """
 
     def __init__(self, conference: Conference, layout: SeriesLayout, rooms: RoomDirectory,
                  level: Privacy, stamp: datetime) -> None:
@@ -63,10 +69,10 @@ class _Writer:
         self.layout = layout
         self.rooms = rooms
         self.level = level
-        self.stamp = stamp
+        self.stamp = _utc_text(stamp)
         self.local_times: list[datetime] = []
-        #: per event written, the (folded) content lines that close it
-        self.tails: list[list[str]] = []
+        #: whether any DTSTART, DTEND or RECURRENCE-ID is a date-time (then a VTIMEZONE is due)
+        self.timed = False
 
     def when(self, instant: datetime, all_day: bool) -> date | datetime:
         local = instant.astimezone(self.layout.zone)
@@ -77,61 +83,77 @@ class _Writer:
             return instant.astimezone(UTC)
         return local
 
-    def event(self, conference: Conference, original: datetime | None) -> Event:
+    def _moment(self, instant: datetime, all_day: bool) -> date | datetime:
+        value = self.when(instant, all_day)
+        self.timed = self.timed or isinstance(value, datetime)
+        return value
+
+    def event(self, conference: Conference, original: datetime | None) -> list[str]:
         series, level = self.series, self.level
-        event = Event()
-        tail: list[str] = []
-        self.tails.append(tail)
-        event.add("UID", event_uid(series))
-        event.add("DTSTAMP", self.stamp)
+        lines = ["BEGIN:VEVENT", text_line("UID", event_uid(series)),
+                 f"DTSTAMP:{self.stamp}"]
         if level.shows_title:
-            event.add("LAST-MODIFIED", self.stamp)
-            event.add("SEQUENCE", max(sequence_of(series), sequence_of(conference)))
+            lines.append(f"LAST-MODIFIED:{self.stamp}")
+            lines.append(f"SEQUENCE:{max(sequence_of(series), sequence_of(conference))}")
+        times = Event()
         if original is not None:
-            event.add("RECURRENCE-ID", self.when(original, self.layout.all_day))
+            times.add("RECURRENCE-ID", self._moment(original, self.layout.all_day))
         start, end = conference.start_utc, conference.end_utc
         all_day = is_all_day(start.astimezone(self.layout.zone), end.astimezone(self.layout.zone))
-        event.add("DTSTART", self.when(start, all_day))
-        event.add("DTEND", self.when(end, all_day))
+        times.add("DTSTART", self._moment(start, all_day))
+        times.add("DTEND", self._moment(end, all_day))
         if original is None and self.layout.rule is not None:
-            event.add("RRULE", rrule_for_local_rule(self.layout.rule, self.layout.all_day,
+            times.add("RRULE", rrule_for_local_rule(self.layout.rule, self.layout.all_day,
                                                     self.layout.zone))
             if self.layout.rule.until_utc is not None:
                 self.local_times.append(self.layout.rule.until_utc.astimezone(self.layout.zone))
             if self.layout.deleted:
-                event.add("EXDATE", [self.when(d, self.layout.all_day)
+                times.add("EXDATE", [self.when(d, self.layout.all_day)
                                      for d in self.layout.deleted])
+        lines += property_lines(times)
         if not level.shows_title:
-            event.add("SUMMARY", BUSY_SUMMARY)
-            return event
-        event.add("SUMMARY", conference.title or series.title)
-        event.add("STATUS", event_status(conference.status) or "CONFIRMED")
+            lines += [text_line("SUMMARY", BUSY_SUMMARY), "END:VEVENT"]
+            return lines
+        lines.append(text_line("SUMMARY", conference.title or series.title))
+        lines.append(text_line("STATUS", event_status(conference.status) or "CONFIRMED"))
+        people = Event()
         owner = organizer(series, with_address=level.shows_details)
         if owner is not None:
-            event.add("ORGANIZER", owner)
+            people.add("ORGANIZER", owner)
         participants = conference.participants or series.participants
         for participant in participants:
             value = attendee(participant, self.rooms, with_details=level.shows_details)
             if value is not None:
-                event.add("ATTENDEE", value)
+                people.add("ATTENDEE", value)
+        lines += property_lines(people)
         if level.shows_details:
-            self._details(event, conference, tail)
-        return event
+            lines += self._details(conference)
+        lines.append("END:VEVENT")
+        return lines
 
-    def _details(self, event: Event, conference: Conference, tail: list[str]) -> None:
+    def _details(self, conference: Conference) -> list[str]:
+        lines = []
         info = conference.conference_info_text or self.series.conference_info_text
         alias = dial_in_alias(info)
         if alias:
-            event.add("LOCATION", alias)
+            lines.append(text_line("LOCATION", alias))
             pin = conference.password or self.series.password
             label = f"Video dial-in, PIN {pin}" if pin else "Video dial-in"
-            event.add("CONFERENCE", conference_uri(alias),
-                      parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": label})
+            dial_in = Event()
+            dial_in.add("CONFERENCE", conference_uri(alias),
+                        parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": label})
+            lines += property_lines(dial_in)
         if info:
-            event.add("DESCRIPTION", vText(info))
-        # the X-TMS properties close the event; written as text (same bytes, a third of the
-        # cost of going through icalendar)
-        tail.extend(text_line(name, text) for name, text in tms_properties(conference, info))
+            lines.append(text_line("DESCRIPTION", info))
+        lines += [text_line(name, text) for name, text in tms_properties(conference, info)]
+        return lines
+
+
+def _utc_text(instant: datetime) -> str:
+    """A UTC DATE-TIME value (seconds precision), as icalendar writes it."""
+    instant = instant.astimezone(UTC)
+    return (f"{instant.year:04d}{instant.month:02d}{instant.day:02d}T"
+            f"{instant.hour:02d}{instant.minute:02d}{instant.second:02d}Z")
 
 
 def render_conference(conference: Conference, rooms: RoomDirectory, *,
@@ -153,26 +175,17 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
     # shallow copies: the writer only reads the conferences it is given
     master = replace(conference, start_utc=series_start,
                      end_utc=series_start + (conference.end_utc - conference.start_utc))
-    events = [writer.event(master, None)]
+    events = writer.event(master, None)
     for original, modified in sorted(layout.modified, key=lambda item: item[0]):
         occurrence = replace(modified, start_utc=modified.start_utc or original,
                              end_utc=modified.end_utc or original + (
                                  conference.end_utc - conference.start_utc))
-        events.append(writer.event(occurrence, original))
-    calendar = Calendar()
-    calendar.add("VERSION", "2.0")
-    calendar.add("PRODID", PRODID)
-    calendar.add("CALSCALE", "GREGORIAN")
+        events += writer.event(occurrence, original)
     zone_text = ""
-    if not is_utc(zone_name) and not _all_dates(events):
+    if not is_utc(zone_name) and writer.timed:
         years = [t.year for t in writer.local_times]
         zone_text = vtimezone_text(zone_name, min(years), max(years))
-    for event in events:
-        calendar.add_component(event)
-    text = calendar_text(calendar, writer.tails)
-    if zone_text:  # spliced in from the cache: parsing and re-serializing it costs a third
-        head, marker, tail = text.partition("BEGIN:VEVENT\r\n")
-        text = head + zone_text + marker + tail
+    text = "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n"))
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)
@@ -181,13 +194,3 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
     return RenderedEvent(uid=event_uid(conference),
                          ical=text,
                          start_utc=first, end_utc=last, occurrences=list(occurrences))
-
-
-def _all_dates(events: list[Event]) -> bool:
-    """Whether every time in the events is a DATE (then no VTIMEZONE is needed)."""
-    for event in events:
-        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-            if name in event and isinstance(event.decoded(name), datetime):
-                return False
-    return True
-
