@@ -222,6 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive
     # response would wait ~40 ms for the client's delayed ACK (Nagle).
     disable_nagle_algorithm = True
+    # Buffered: the status line, headers and body of an answer leave in one write (one packet,
+    # one system call) when handle_one_request flushes after each request.
+    wbufsize = 64 * 1024
 
     server: _HttpServer
 
@@ -230,6 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def simulator(self) -> SimulatorServer:
         return self.server.simulator
+
+    def handle_expect_100(self) -> bool:
+        answer = super().handle_expect_100()
+        self.wfile.flush()  # the interim 100 Continue must leave before the body is read
+        return answer
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
         log.debug("%s - %s", self.address_string(), format % args)

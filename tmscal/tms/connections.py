@@ -32,6 +32,28 @@ class ConnectTimeout(TimeoutError):
     """The TCP (or TLS) connection was not established in time."""
 
 
+class _OneWrite:
+    """http.client sends a request's head and body in two writes (two packets, two system
+    calls); this collects them and :meth:`flush_request` sends them in one."""
+
+    _outgoing: list[bytes]  # set by the pool when it creates the connection
+
+    def send(self, data) -> None:
+        self._outgoing.append(bytes(data))
+
+    def flush_request(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        super().send(data)
+
+
+class _Connection(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _TlsConnection(_OneWrite, http.client.HTTPSConnection):
+    pass
+
+
 @dataclass
 class HttpAnswer:
     """An HTTP answer: what zeep and the client read of a ``requests.Response``."""
@@ -85,18 +107,19 @@ class ConnectionPool:
         self.port = parts.port or (443 if self.scheme == "https" else 80)
         self.timeout = timeout
         self._context = tls_context(verify) if self.scheme == "https" else None
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection | _TlsConnection] = []
         self._closed = False
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(size)
 
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self) -> _Connection | _TlsConnection:
         connect, read = self.timeout
         if self._context is not None:
-            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            connection: _Connection | _TlsConnection = _TlsConnection(
                 self.host, self.port, timeout=connect, context=self._context)
         else:
-            connection = http.client.HTTPConnection(self.host, self.port, timeout=connect)
+            connection = _Connection(self.host, self.port, timeout=connect)
+        connection._outgoing = []
         try:
             connection.connect()
         except TimeoutError as exc:
@@ -108,7 +131,7 @@ class ConnectionPool:
         connection.sock.settimeout(read)
         return connection
 
-    def _checkout(self) -> http.client.HTTPConnection:
+    def _checkout(self) -> _Connection | _TlsConnection:
         while True:
             with self._lock:
                 connection = self._idle.pop() if self._idle else None
@@ -125,6 +148,7 @@ class ConnectionPool:
             connection = self._checkout()
             try:
                 connection.request("POST", path, body=body, headers=headers)
+                connection.flush_request()
                 response = connection.getresponse()
                 content = response.read()
             except BaseException:
