@@ -270,11 +270,15 @@ class SqliteMirrorStore(MirrorStore):
             old = int(number)
             if old > seq or old < purged:
                 raise UnknownSyncToken(f"sync token {token!r} is unknown or expired")
-            rows = db.execute("SELECT href, deleted FROM entries WHERE calendar_id=? AND seq > ? "
-                              "ORDER BY href", (calendar_id, old)).fetchall()
+            rows = sorted(db.execute(self.CHANGES_SINCE, (calendar_id, old)))
         changed = [href for href, deleted in rows if not deleted]
         deleted = [href for href, deleted in rows if deleted]
         return ChangeSet(self._token(seq), changed, deleted)
+
+    #: The hrefs changed after a sequence number, from the ``entries_seq`` index: O(changes).
+    #: Sorted in Python: an ``ORDER BY href`` makes SQLite walk the whole calendar in primary
+    #: key order instead (to skip the sort), O(objects) even when nothing changed.
+    CHANGES_SINCE = "SELECT href, deleted FROM entries WHERE calendar_id=? AND seq > ?"
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
         row = self._db().execute(
