@@ -39,10 +39,7 @@ UTC = timezone.utc
 
 _CHILD = """
 import sys, time
-from tmscal.simulator import server
 from tmscal.simulator.server import SimulatorServer
-# small SOAP answers otherwise wait 40 ms for a delayed ACK (headers and body written apart)
-server._Handler.disable_nagle_algorithm = True
 t = time.monotonic()
 sim = SimulatorServer(seed=sys.argv[1]).start()
 user, password, _ = sim.engine.demo_accounts()[0]
@@ -73,6 +70,25 @@ class CountingClients:
     @property
     def calls(self) -> int:
         return sum(c.call_count for c in self.clients)
+
+
+class PhaseClock:
+    """A ``progress`` callback that remembers when each import phase ended (seconds since
+    :meth:`start`)."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.ended: dict[str, float] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        self.ended[phase] = time.perf_counter() - self.started
+
+    def summary(self) -> str:
+        parts, previous = [], 0.0
+        for phase, ended in self.ended.items():
+            parts.append(f"{phase} {ended - previous:.1f} s")
+            previous = ended
+        return ", ".join(parts)
 
 
 def make_change(client: TmsClient, rng: random.Random, rooms: list[int]) -> int:
@@ -119,15 +135,20 @@ def main() -> int:
         clients = CountingClients(url, user, password)
         syncer = Syncer(store, clients, settings)
         rss_before = peak_rss_mb()
+        cpu_before = time.process_time()
+        clock = PhaseClock()
         started = time.perf_counter()
-        report = syncer.full_import()
+        report = syncer.full_import(progress=clock)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
         objects = sum(store.calendar_state(r.calendar_id).object_count for r in store.list_rooms())
         print(f"full import: {seconds:.1f} s ({seconds / baseline:.0f}× baseline), "
               f"{report.listed} conferences listed, {report.stored} stored, "
               f"{objects} room objects, {clients.calls} SOAP calls, "
               f"peak RSS {peak_rss_mb():.0f} MB (before import {rss_before:.0f} MB), "
               f"db {database.stat().st_size / 1e6:.0f} MB")
+        print(f"  phases: log head + {clock.summary()}; bridge CPU {cpu:.1f} s "
+              f"({cpu / max(1, report.fetched) * 1000:.2f} ms per conference fetched)")
 
         for _ in range(args.changes):
             make_change(writer, rng, rooms)
