@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Optional, overload
+from typing import TYPE_CHECKING, Optional
 
 from radicale.item import Item
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
@@ -21,16 +20,15 @@ from radicale.storage import BaseCollection, ComponentNotFoundError
 
 from radicale_plugin import outcome
 from radicale_plugin.feed_text import CalendarTextCache, render_calendar
-from radicale_plugin.items import EPOCH_HTTP_DATE, http_date, item_from_object
+from radicale_plugin.items import EPOCH_HTTP_DATE, item_from_object, uploaded_item
+from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
 from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.invitations.meetings import meetings_for
-from tmscal.mirror.store import Room, UnknownCalendar, UnknownSyncToken, room_calendar_id
+from tmscal.mirror.store import Room, room_calendar_id
 
 if TYPE_CHECKING:
     from tmscal.bridge_runtime import BridgeRuntime
-
-SYNC_TOKEN_PREFIX = "http://radicale.org/ns/sync/"
 
 #: Colours per site, picked by a stable hash of the site name.
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
@@ -51,7 +49,7 @@ def room_description(room: Room) -> str:
     return " — ".join(parts) or room.name
 
 
-class _StaticCollection(BaseCollection):
+class _StaticCollection(FixedProperties, BaseCollection):
     """A collection without items or properties of its own (the root, a home)."""
 
     def __init__(self, path: str, meta: Mapping[str, str] | None = None) -> None:
@@ -92,17 +90,6 @@ class _StaticCollection(BaseCollection):
     def delete(self, href: str | None = None) -> None:
         raise RefusedOperation("This collection cannot be deleted.")
 
-    @overload
-    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
-
-    @overload
-    def get_meta(self, key: str) -> Optional[str]: ...
-
-    def get_meta(self, key: Optional[str] = None):
-        if key is None:
-            return dict(self._meta)
-        return self._meta.get(key)
-
     def set_meta(self, props: Mapping[str, str]) -> None:
         raise RefusedOperation("The properties of this collection cannot be changed.")
 
@@ -128,7 +115,7 @@ class HomeCollection(_StaticCollection):
         super().__init__(user, {"D:displayname": user})
 
 
-class RoomCalendar(BaseCollection):
+class RoomCalendar(MirroredCalendar):
     """A room as a calendar collection of one user's home.
 
     ``bookable`` False makes every write a :class:`~tmscal.bridge_errors.NotAllowed` (the rights
@@ -141,6 +128,7 @@ class RoomCalendar(BaseCollection):
         self._room = room
         self._bookable = bookable
         self._calendar_id = room_calendar_id(room.system_id)
+        self._objects = runtime.store
         self._path = room_path(user, room.system_id)
         self._meta = {
             "tag": "VCALENDAR",
@@ -154,10 +142,6 @@ class RoomCalendar(BaseCollection):
     # ---- identity ----------------------------------------------------------------------------
 
     @property
-    def path(self) -> str:
-        return self._path
-
-    @property
     def room(self) -> Room:
         return self._room
 
@@ -165,65 +149,7 @@ class RoomCalendar(BaseCollection):
     def bookable(self) -> bool:
         return self._bookable
 
-    def _state(self):
-        try:
-            return self._runtime.store.calendar_state(self._calendar_id)
-        except UnknownCalendar:
-            return None
-
-    @property
-    def etag(self) -> str:
-        """The ctag: the mirror's per-calendar ctag combined with the properties."""
-        state = self._state()
-        ctag = state.ctag if state else ""
-        digest = hashlib.sha256(
-            (ctag + json.dumps(self._meta, sort_keys=True)).encode()).hexdigest()
-        return f'"{digest}"'
-
-    @property
-    def last_modified(self) -> str:
-        state = self._state()
-        return http_date(state.last_modified if state else None)
-
     # ---- reads -------------------------------------------------------------------------------
-
-    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
-        """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence."""
-        if not old_token:
-            # PROPFIND asks for the token only: list the hrefs lazily, if at all (a change
-            # between the two reads is reported again from this token, which is harmless)
-            state = self._state()
-            if state is None:
-                raise ValueError("unknown calendar")
-            return SYNC_TOKEN_PREFIX + state.sync_token, self._live_hrefs()
-        if not old_token.startswith(SYNC_TOKEN_PREFIX):
-            raise ValueError("unknown sync token")
-        old_token = old_token[len(SYNC_TOKEN_PREFIX):]
-        try:
-            changes = self._runtime.store.changes_since(self._calendar_id, old_token)
-        except UnknownSyncToken:
-            raise
-        except UnknownCalendar as error:
-            raise ValueError("unknown calendar") from error
-        return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed) + list(changes.deleted)
-
-    def _live_hrefs(self) -> Iterator[str]:
-        for href, _etag in self._runtime.store.list_hrefs(self._calendar_id):
-            yield href
-
-    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
-        wanted = list(dict.fromkeys(hrefs))
-        if not wanted:
-            return
-        found = {stored.href: stored
-                 for stored in self._runtime.store.get_objects(self._calendar_id, wanted)}
-        for href in wanted:
-            stored = found.get(href)
-            yield href, item_from_object(self, stored) if stored else None
-
-    def get_all(self) -> Iterator[Item]:
-        for stored in self._runtime.store.iter_objects(self._calendar_id):
-            yield item_from_object(self, stored)
 
     def get_filtered(self, filters: Iterable) -> Iterator[tuple[Item, bool]]:
         """Objects whose occurrences may match; ``True`` when the filter is exactly a VEVENT
@@ -240,9 +166,6 @@ class RoomCalendar(BaseCollection):
         for stored in self._runtime.store.objects_in_range(self._calendar_id, start_utc, end_utc):
             yield item_from_object(self, stored), simple
 
-    def has_uid(self, uid: str) -> bool:
-        return self._runtime.store.has_uid(self._calendar_id, uid)
-
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
         state = self._state()
         name = self._meta["D:displayname"]
@@ -258,19 +181,8 @@ class RoomCalendar(BaseCollection):
 
     # ---- properties --------------------------------------------------------------------------
 
-    @overload
-    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
-
-    @overload
-    def get_meta(self, key: str) -> Optional[str]: ...
-
-    def get_meta(self, key: Optional[str] = None):
-        if key is None:
-            return dict(self._meta)
-        return self._meta.get(key)
-
     def set_meta(self, props: Mapping[str, str]) -> None:
-        self._refuse(RefusedOperation(
+        outcome.refuse(RefusedOperation(
             f"The properties of room {self._room.name} come from TMS and cannot be changed "
             "from a calendar client."))
 
@@ -279,34 +191,23 @@ class RoomCalendar(BaseCollection):
     def upload(self, href: str, item: Item) -> tuple[Item, Optional[Item]]:
         """Book (or change) the room in TMS, then answer from the mirror.
 
-        Returns ``(stored item, previous item)``. When TMS changed what the client sent, the
-        outcome is marked ``stored_differs`` and the returned item carries the ETag of the
-        client's own text, so even a stock Radicale makes the client fetch TMS's version.
+        Returns ``(stored item, previous item)``; when TMS changed what the client sent, the
+        client is made to fetch TMS's version (:func:`~radicale_plugin.items.uploaded_item`).
         """
         previous = next(iter(self.get_multi([href])))[1]
+        text = item.serialize()
         try:
             result = self._runtime.booking.put(
-                user=self._user, system_id=self._room.system_id, href=href,
-                text=item.serialize(), bookable=self._bookable)
+                user=self._user, system_id=self._room.system_id, href=href, text=text,
+                bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
-            self._refuse(error)
-        stored = item_from_object(self, result.stored)
-        if result.differs:
-            outcome.current().stored_differs = True
-            client_etag = '"%s"' % hashlib.sha256(item.serialize().encode()).hexdigest()
-            if client_etag == stored.etag:
-                client_etag = '"%s-client"' % client_etag.strip('"')
-            stored = Item(collection=self, href=stored.href, last_modified=stored.last_modified,
-                          text=result.stored.ical, etag=client_etag, uid=stored.uid,
-                          name="VCALENDAR", component_name="VEVENT",
-                          time_range=(math.floor(result.stored.start_utc.timestamp()),
-                                      math.ceil(result.stored.end_utc.timestamp())))
-        return stored, previous
+            outcome.refuse(error)
+        return uploaded_item(self, result.stored, text, result.differs), previous
 
     def delete(self, href: Optional[str] = None) -> None:
         """Cancel the booking at ``href`` in TMS; deleting the room calendar is refused."""
         if href is None:
-            self._refuse(RefusedOperation(
+            outcome.refuse(RefusedOperation(
                 f"Room {self._room.name} is a TMS system; its calendar cannot be deleted."))
         stored = self._runtime.store.get_objects(self._calendar_id, [href])
         if not stored:
@@ -315,10 +216,4 @@ class RoomCalendar(BaseCollection):
             self._runtime.booking.delete(user=self._user, system_id=self._room.system_id,
                                          href=href, bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
-            self._refuse(error)
-
-    def _refuse(self, error: BaseException):
-        """Record ``error`` for the web layer and raise it for Radicale."""
-        if isinstance(error, (BridgeRefusal, TmsDown)):
-            outcome.current().refusal = error
-        raise error
+            outcome.refuse(error)

@@ -6,6 +6,8 @@ path never touches vobject (RADICALE-PLUGIN.md §1.5).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from radicale.item import Item
 
+from radicale_plugin import outcome
 from tmscal.mirror.store import StoredObject
 
 if TYPE_CHECKING:
@@ -45,3 +48,20 @@ def item_from_object(collection: "BaseCollection", stored: StoredObject) -> Item
         time_range=(math.floor(stored.start_utc.timestamp()),
                     math.ceil(stored.end_utc.timestamp())),
     )
+
+
+def uploaded_item(collection: "BaseCollection", stored: StoredObject, client_text: str,
+                  differs: bool) -> Item:
+    """What ``upload`` answers once a write left ``stored`` in the mirror.
+
+    When ``stored`` differs from what the client sent (TMS's dial-in text, a meeting's room
+    answers), the request is marked ``stored_differs`` (the web layer sends the PUT answer
+    without ETag) and the item carries the ETag ``"<sha256 of the client's text>-client"``,
+    which no served object has: even a stock Radicale thus makes the client fetch the stored
+    version (RFC 4791 §5.3.4).
+    """
+    if not differs:
+        return item_from_object(collection, stored)
+    outcome.current().stored_differs = True
+    digest = hashlib.sha256(client_text.encode("utf-8")).hexdigest()
+    return item_from_object(collection, dataclasses.replace(stored, etag=f'"{digest}-client"'))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from tmscal.bridge_errors import BridgeError
 
@@ -43,6 +44,13 @@ def current() -> RequestOutcome:
     if outcome is None:
         outcome = begin()
     return outcome
+
+
+def refuse(error: BridgeError) -> NoReturn:
+    """Record ``error`` as this request's refusal (for the web layer) and raise it (for
+    Radicale)."""
+    current().refusal = error
+    raise error
 
 
 def end() -> None:

@@ -18,12 +18,10 @@ from radicale.storage import BaseCollection, BaseStorage
 
 from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
-from radicale_plugin.items import item_from_object
-from radicale_plugin.meetings import MeetingsCalendar, discover_meetings, personal_segments
+from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge_errors import RefusedOperation
 from tmscal.bridge_runtime import BridgeRuntime, runtime_for
-from tmscal.mirror.store import room_calendar_id
 
 _room_locks: dict[int, threading.Lock] = {}
 _room_locks_guard = threading.Lock()
@@ -73,24 +71,16 @@ class Storage(BaseStorage):
                     yield RoomCalendar(self.runtime, location.user, room, bookable)
                 yield MeetingsCalendar(self.runtime, location.user)
             return
+        href = getattr(location, "href", None)  # an item path, else the calendar itself
         if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
-            yield from discover_meetings(self.runtime, location, depth)
+            yield from MeetingsCalendar(self.runtime, location.user).discover(href, depth)
             return
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             access = self.runtime.access.access(location.user, location.system_id,
                                                   user_groups)
-            if access is None:
-                return
-            calendar = RoomCalendar(self.runtime, location.user, *access)
-            if isinstance(location, namespace.RoomPath):
-                yield calendar
-                if depth != "0":
-                    yield from calendar.get_all()
-                return
-            stored = self.runtime.store.get_objects(room_calendar_id(location.system_id),
-                                                    [location.href])
-            if stored:
-                yield item_from_object(calendar, stored[0])
+            if access is not None:
+                yield from RoomCalendar(self.runtime, location.user, *access).discover(href,
+                                                                                      depth)
 
     # ---- collection management (refused) -----------------------------------------------------
 
@@ -101,18 +91,14 @@ class Storage(BaseStorage):
         location = namespace.parse_path(href)
         if isinstance(location, namespace.Home) and not props:
             return HomeCollection(location.user), {}, []
-        error = RefusedOperation(
+        outcome.refuse(RefusedOperation(
             "Calendars here are TMS rooms; new calendars cannot be created. "
-            "Book a room by creating an event in its calendar.")
-        outcome.current().refusal = error
-        raise error
+            "Book a room by creating an event in its calendar."))
 
     def move(self, item: Item, to_collection: BaseCollection, to_href: str) -> None:
-        error = RefusedOperation(
+        outcome.refuse(RefusedOperation(
             "Bookings cannot be moved between rooms; delete the event and create it in the "
-            "other room's calendar.")
-        outcome.current().refusal = error
-        raise error
+            "other room's calendar."))
 
     # ---- locking -----------------------------------------------------------------------------
 

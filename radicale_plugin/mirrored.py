@@ -1,0 +1,128 @@
+"""``MirroredCalendar``: what a room calendar and a user's meetings calendar share.
+
+Both are one calendar id of the mirror: the ctag, last-modified and sync token come from its
+change sequence and tombstones, items from its objects (a reader with ``get_objects`` and
+``iter_objects`` per calendar id: the mirror store for rooms, the personal calendars for
+meetings), and the properties are fixed (they come from TMS or the settings, not from clients).
+Subclasses set the attributes below in ``__init__`` and implement the writes and filters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Optional, overload
+
+from radicale.item import Item
+from radicale.storage import BaseCollection
+
+from radicale_plugin.items import http_date, item_from_object
+from tmscal.mirror.store import CalendarState, UnknownCalendar, UnknownSyncToken
+
+if TYPE_CHECKING:
+    from tmscal.bridge_runtime import BridgeRuntime
+
+SYNC_TOKEN_PREFIX = "http://radicale.org/ns/sync/"
+
+
+class FixedProperties:
+    """``get_meta`` over ``self._meta``, a dict of WebDAV properties clients cannot change."""
+
+    _meta: dict[str, str]
+
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> Optional[str]: ...
+
+    def get_meta(self, key: Optional[str] = None):
+        if key is None:
+            return dict(self._meta)
+        return self._meta.get(key)
+
+
+class MirroredCalendar(FixedProperties, BaseCollection):
+    """A calendar collection answered from one calendar id of the mirror (see module doc)."""
+
+    _runtime: BridgeRuntime
+    _calendar_id: str
+    _objects: Any  # get_objects(calendar_id, hrefs), iter_objects(calendar_id)
+    _path: str
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def _state(self) -> CalendarState | None:
+        try:
+            return self._runtime.store.calendar_state(self._calendar_id)
+        except UnknownCalendar:
+            return None
+
+    @property
+    def etag(self) -> str:
+        """The ctag: the mirror's per-calendar ctag combined with the properties."""
+        state = self._state()
+        ctag = state.ctag if state else ""
+        digest = hashlib.sha256(
+            (ctag + json.dumps(self._meta, sort_keys=True)).encode()).hexdigest()
+        return f'"{digest}"'
+
+    @property
+    def last_modified(self) -> str:
+        state = self._state()
+        return http_date(state.last_modified if state else None)
+
+    def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
+        """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence."""
+        if not old_token:
+            # PROPFIND asks for the token only: list the hrefs lazily, if at all (a change
+            # between the two reads is reported again from this token, which is harmless)
+            state = self._state()
+            if state is None:
+                raise ValueError("unknown calendar")
+            return SYNC_TOKEN_PREFIX + state.sync_token, self._live_hrefs()
+        if not old_token.startswith(SYNC_TOKEN_PREFIX):
+            raise ValueError("unknown sync token")
+        old_token = old_token[len(SYNC_TOKEN_PREFIX):]
+        try:
+            changes = self._runtime.store.changes_since(self._calendar_id, old_token)
+        except UnknownSyncToken:
+            raise
+        except UnknownCalendar as error:
+            raise ValueError("unknown calendar") from error
+        return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed) + list(changes.deleted)
+
+    def _live_hrefs(self) -> Iterator[str]:
+        for href, _etag in self._runtime.store.list_hrefs(self._calendar_id):
+            yield href
+
+    def discover(self, href: str | None, depth: str) -> Iterator[BaseCollection | Item]:
+        """What :meth:`Storage.discover` yields: this calendar (and, unless ``depth`` is
+        ``"0"``, its items) when ``href`` is None, else the item at ``href`` if there is one."""
+        if href is None:
+            yield self
+            if depth != "0":
+                yield from self.get_all()
+            return
+        yield from (item for _href, item in self.get_multi([href]) if item)
+
+    def get_multi(self, hrefs: Iterable[str]) -> Iterator[tuple[str, Optional[Item]]]:
+        wanted = list(dict.fromkeys(hrefs))
+        if not wanted:
+            return
+        found = {stored.href: stored
+                 for stored in self._objects.get_objects(self._calendar_id, wanted)}
+        for href in wanted:
+            stored = found.get(href)
+            yield href, item_from_object(self, stored) if stored else None
+
+    def get_all(self) -> Iterator[Item]:
+        for stored in self._objects.iter_objects(self._calendar_id):
+            yield item_from_object(self, stored)
+
+    def has_uid(self, uid: str) -> bool:
+        """Whether the calendar holds ``uid`` under any href (Radicale's no-uid-conflict)."""
+        return self._runtime.store.has_uid(self._calendar_id, uid)
