@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 from tmscal.booking import RoomBooking
 from tmscal.bridge_settings import BridgeSettings, load_settings
 from tmscal.mirror import open_store
 from tmscal.mirror.store import MirrorStore
+from tmscal.process_wide import ProcessWide, path_key
 from tmscal.room_access import RoomAccess
 from tmscal.user_credentials import UserCredentials
 
@@ -116,27 +116,24 @@ def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant else None
 
 
-_RUNTIMES: dict[str, BridgeRuntime] = {}
-_RUNTIMES_LOCK = threading.Lock()
+def _build_runtime(config_path: str) -> BridgeRuntime:
+    runtime = BridgeRuntime(load_settings(config_path))
+    log.info("bridge runtime ready: %s", runtime.settings.describe())
+    return runtime
+
+
+_RUNTIMES: ProcessWide[str, BridgeRuntime] = ProcessWide(_build_runtime)
 
 
 def runtime_for(config_path: str) -> BridgeRuntime:
     """The process's runtime for the configuration file ``config_path`` (built on first use)."""
-    key = str(Path(config_path).resolve())
-    with _RUNTIMES_LOCK:
-        runtime = _RUNTIMES.get(key)
-        if runtime is None:
-            runtime = _RUNTIMES[key] = BridgeRuntime(load_settings(key))
-            log.info("bridge runtime ready: %s", runtime.settings.describe())
-        return runtime
+    return _RUNTIMES.get(path_key(config_path))
 
 
 def register_runtime(config_path: str, runtime: BridgeRuntime) -> None:
     """Make ``runtime`` the one :func:`runtime_for` returns for ``config_path``."""
-    with _RUNTIMES_LOCK:
-        _RUNTIMES[str(Path(config_path).resolve())] = runtime
+    _RUNTIMES.install(path_key(config_path), runtime)
 
 
 def forget_runtime(config_path: str) -> None:
-    with _RUNTIMES_LOCK:
-        _RUNTIMES.pop(str(Path(config_path).resolve()), None)
+    _RUNTIMES.forget(path_key(config_path))

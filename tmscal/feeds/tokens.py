@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tmscal.ical.privacy import Privacy
+from tmscal.process_wide import ProcessWide, path_key
 
 SCOPES = ("room", "site", "all")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -203,15 +204,9 @@ class FeedTokenStore:
             self._local.db = None
 
 
-_OPEN: dict[str, FeedTokenStore] = {}
-_OPEN_LOCK = threading.Lock()
+_OPEN: ProcessWide[str, FeedTokenStore] = ProcessWide(FeedTokenStore)
 
 
 def open_token_store(path: str | Path) -> FeedTokenStore:
     """The process-wide token store of the mirror database at ``path``."""
-    key = str(Path(path).resolve())
-    with _OPEN_LOCK:
-        store = _OPEN.get(key)
-        if store is None:
-            store = _OPEN[key] = FeedTokenStore(key)
-        return store
+    return _OPEN.get(path_key(path))

@@ -14,8 +14,6 @@ accepted invitation) is only stored. Nothing here sends e-mail.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +33,7 @@ from tmscal.invitations.writeback import user_text, write_answer, written_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
+from tmscal.process_wide import ProcessWide
 
 if TYPE_CHECKING:
     from tmscal.bridge_runtime import BridgeRuntime
@@ -302,16 +301,11 @@ def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], b
     return list(found.values()), cancelled
 
 
-_SERVICES: weakref.WeakKeyDictionary[BridgeRuntime, MeetingCalendars] = \
-    weakref.WeakKeyDictionary()
-_SERVICES_LOCK = threading.Lock()
+_SERVICES: ProcessWide[BridgeRuntime, MeetingCalendars] = ProcessWide(
+    lambda runtime: MeetingCalendars(runtime, invitation_settings(runtime.settings.source)),
+    weak_keys=True)
 
 
 def meetings_for(runtime: BridgeRuntime) -> MeetingCalendars:
     """The process-wide :class:`MeetingCalendars` of ``runtime``."""
-    with _SERVICES_LOCK:
-        service = _SERVICES.get(runtime)
-        if service is None:
-            service = _SERVICES[runtime] = MeetingCalendars(
-                runtime, invitation_settings(runtime.settings.source))
-        return service
+    return _SERVICES.get(runtime)

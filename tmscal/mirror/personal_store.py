@@ -19,7 +19,6 @@ time-range query returns a superset that the caller re-filters.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from tmscal.mirror.store import (
     UnknownCalendar,
     etag_for_text,
 )
+from tmscal.process_wide import ProcessWide
 
 #: Bounds of a stored range (an endless series ends at the last representable day).
 _FIRST = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
@@ -230,14 +230,10 @@ def room_list(rooms: Iterable[int]) -> str:
     return json.dumps(sorted({int(r) for r in rooms}))
 
 
+_OPEN: ProcessWide[SqliteMirrorStore, PersonalCalendars] = \
+    ProcessWide(PersonalCalendars, weak_keys=True)
+
+
 def personal_calendars(store: SqliteMirrorStore) -> PersonalCalendars:
     """The process-wide :class:`PersonalCalendars` of ``store`` (a SQLite mirror)."""
-    with _OPEN_LOCK:
-        found = _OPEN.get(id(store))
-        if found is None or found.store is not store:
-            found = _OPEN[id(store)] = PersonalCalendars(store)
-        return found
-
-
-_OPEN: dict[int, PersonalCalendars] = {}
-_OPEN_LOCK = threading.Lock()
+    return _OPEN.get(store)

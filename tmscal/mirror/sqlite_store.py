@@ -35,6 +35,7 @@ from tmscal.mirror.store import (
     href_for_uid,
     room_calendar_id,
 )
+from tmscal.process_wide import ProcessWide, path_key
 
 UTC = timezone.utc
 _CHUNK = 400  # parameters per IN (...) list, well under SQLite's limit
@@ -546,15 +547,9 @@ class SqliteMirrorStore(MirrorStore):
         return row[0], _dt(row[1])
 
 
-_OPEN: dict[str, SqliteMirrorStore] = {}
-_OPEN_LOCK = threading.Lock()
+_OPEN: ProcessWide[str, SqliteMirrorStore] = ProcessWide(SqliteMirrorStore)
 
 
 def open_sqlite_store(path: str | Path) -> SqliteMirrorStore:
     """The process-wide store for ``path`` (opened on first use, shared afterwards)."""
-    key = str(Path(path).resolve())
-    with _OPEN_LOCK:
-        store = _OPEN.get(key)
-        if store is None:
-            store = _OPEN[key] = SqliteMirrorStore(key)
-        return store
+    return _OPEN.get(path_key(path))
