@@ -18,15 +18,13 @@ import hmac
 import re
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tmscal.ical.privacy import Privacy
+from tmscal.mirror.sqlite_file import SqliteFile
 from tmscal.process_wide import ProcessWide, path_key
 
 SCOPES = ("room", "site", "all")
@@ -95,36 +93,13 @@ def _dt(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-class FeedTokenStore:
+class FeedTokenStore(SqliteFile):
     """The ``feed_tokens`` table of one SQLite file; thread-safe (a connection per thread)."""
 
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
-        self.path = str(path)
-        self._busy_timeout = busy_timeout
-        self._local = threading.local()
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, busy_timeout)
         with self._write() as db:
             db.execute(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     _COLUMNS = ("SELECT token_id, scope, target, privacy, label, created, revoked, replaced_by "
                 "FROM feed_tokens ")
@@ -197,11 +172,6 @@ class FeedTokenStore:
             return None
         return self._record(row[1:])
 
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
 
 
 _OPEN: ProcessWide[str, FeedTokenStore] = ProcessWide(FeedTokenStore)

@@ -1,8 +1,9 @@
 """The SQLite (WAL) implementation of :class:`~tmscal.mirror.store.MirrorStore`.
 
-One connection per thread (``threading.local``); writers are serialized in-process by a lock and
-across processes by ``BEGIN IMMEDIATE`` with a busy timeout. Every write method is one
-transaction. Use :func:`open_sqlite_store` to get the process-wide instance for a path.
+Connections and transactions are :class:`~tmscal.mirror.sqlite_file.SqliteFile`'s (one
+connection per thread; writers serialized in-process by a lock and across processes by
+``BEGIN IMMEDIATE``). Every write method is one transaction. Use :func:`open_sqlite_store` to
+get the process-wide instance for a path.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tmscal.mirror.sqlite_file import SqliteFile
 from tmscal.mirror.sqlite_schema import apply_schema
 from tmscal.mirror.store import (
     CalendarState,
@@ -55,63 +55,15 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
         yield items[i:i + size]
 
 
-class SqliteMirrorStore(MirrorStore):
+class SqliteMirrorStore(SqliteFile, MirrorStore):
     """The mirror in one SQLite file (``":memory:"`` is not supported: threads need a file)."""
 
+    PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF")
+
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
-        self.path = str(path)
-        self._busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._write_lock = threading.RLock()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, busy_timeout)
         self._create_schema()
         self.epoch = self._meta("epoch") or ""
-
-    # ---- connections and transactions --------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=OFF")
-            self._local.db = db
-            with self._connections_lock:
-                self._connections.append(db)
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: serialized in-process, BEGIN IMMEDIATE across processes."""
-        with self._write_lock:
-            db = self._db()
-            if db.in_transaction:  # re-entered from within a write of this thread
-                yield db
-                return
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent snapshot for multi-statement reads."""
-        db = self._db()
-        if db.in_transaction:
-            yield db
-            return
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            db.execute("COMMIT")
 
     def _create_schema(self) -> None:
         with self._write_lock:
@@ -120,16 +72,6 @@ class SqliteMirrorStore(MirrorStore):
                 if db.execute("SELECT 1 FROM mirror_meta WHERE key='epoch'").fetchone() is None:
                     db.execute("INSERT INTO mirror_meta VALUES ('epoch', ?)",
                                (secrets.token_hex(4),))
-
-    def close(self) -> None:
-        with self._connections_lock:
-            for db in self._connections:
-                try:
-                    db.close()
-                except sqlite3.ProgrammingError:
-                    pass
-            self._connections.clear()
-        self._local = threading.local()
 
     # ---- meta ----------------------------------------------------------------------------------
 

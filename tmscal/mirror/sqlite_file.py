@@ -1,0 +1,87 @@
+"""``SqliteFile``: one SQLite database file shared by the threads of a process.
+
+One connection per thread (``threading.local``), opened with :attr:`SqliteFile.PRAGMAS` (WAL
+at least). :meth:`~SqliteFile._write` is one write transaction, serialized in-process by a
+re-entrant lock (a write inside a write of the same thread joins it) and across processes by
+``BEGIN IMMEDIATE`` with a busy timeout; :meth:`~SqliteFile._read` is a consistent snapshot
+for several statements. :meth:`~SqliteFile.close` closes every connection opened. The mirror
+store and the feed token store (same file, own tables) are built on it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class SqliteFile:
+    """Connections and transactions of the SQLite file at ``path`` (not ``":memory:"``:
+    threads need a file)."""
+
+    #: Pragmas every new connection runs.
+    PRAGMAS: tuple[str, ...] = ("journal_mode=WAL",)
+
+    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit mode: transactions are explicit)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                                 check_same_thread=False)
+            for pragma in self.PRAGMAS:
+                db.execute(f"PRAGMA {pragma}")
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: serialized in-process, BEGIN IMMEDIATE across processes."""
+        with self._write_lock:
+            db = self._db()
+            if db.in_transaction:  # re-entered from within a write of this thread
+                yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for multi-statement reads."""
+        db = self._db()
+        if db.in_transaction:
+            yield db
+            return
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this instance opened (threads reopen on next use)."""
+        with self._connections_lock:
+            for db in self._connections:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
