@@ -11,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Optional
 
 from radicale.item import Item
-from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
 from radicale.storage import BaseCollection, ComponentNotFoundError
 
 from radicale_plugin import outcome
 from radicale_plugin.feed_text import CalendarTextCache, render_calendar
-from radicale_plugin.items import EPOCH_HTTP_DATE, item_from_object, uploaded_item
+from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
 from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
@@ -151,20 +149,8 @@ class RoomCalendar(MirroredCalendar):
 
     # ---- reads -------------------------------------------------------------------------------
 
-    def get_filtered(self, filters: Iterable) -> Iterator[tuple[Item, bool]]:
-        """Objects whose occurrences may match; ``True`` when the filter is exactly a VEVENT
-        time range, which the occurrence index answers exactly."""
-        tag, start, end, simple = simplify_prefilters(filters, self.tag)
-        if tag is not None and tag != "VEVENT":
-            return
-        if start <= TIMESTAMP_MIN and end >= TIMESTAMP_MAX:
-            for stored in self._runtime.store.iter_objects(self._calendar_id):
-                yield item_from_object(self, stored), simple
-            return
-        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, timezone.utc)
-        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, timezone.utc)
-        for stored in self._runtime.store.objects_in_range(self._calendar_id, start_utc, end_utc):
-            yield item_from_object(self, stored), simple
+    #: the occurrence index answers a time range exactly
+    _exact_ranges = True
 
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
         state = self._state()

@@ -11,16 +11,14 @@ meeting, the client is made to fetch it (:func:`radicale_plugin.items.uploaded_i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from radicale.item import Item
-from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
 from radicale.storage import ComponentNotFoundError
 
 from radicale_plugin import outcome
-from radicale_plugin.items import item_from_object, uploaded_item
+from radicale_plugin.items import uploaded_item
 from radicale_plugin.mirrored import MirroredCalendar
 from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.invitations.meetings import MeetingCalendars, meetings_for
@@ -59,19 +57,6 @@ class MeetingsCalendar(MirroredCalendar):
                                       "in TMS; its answer appears in the meeting.",
             "C:supported-calendar-component-set": "VEVENT",
         }
-
-    # ---- reads -------------------------------------------------------------------------------
-
-    def get_filtered(self, filters: Iterable) -> Iterator[tuple[Item, bool]]:
-        """Meetings whose enclosing range overlaps the filter's; Radicale re-checks them."""
-        tag, start, end, _simple = simplify_prefilters(filters, self.tag)
-        if tag is not None and tag != "VEVENT":
-            return
-        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, UTC)
-        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, UTC)
-        for stored in self._meetings.calendars.objects_in_range(self._calendar_id, start_utc,
-                                                                end_utc):
-            yield item_from_object(self, stored), False
 
     # ---- properties --------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """``MirroredCalendar``: what a room calendar and a user's meetings calendar share.
 
 Both are one calendar id of the mirror: the ctag, last-modified and sync token come from its
-change sequence and tombstones, items from its objects (a reader with ``get_objects`` and
-``iter_objects`` per calendar id: the mirror store for rooms, the personal calendars for
-meetings), and the properties are fixed (they come from TMS or the settings, not from clients).
-Subclasses set the attributes below in ``__init__`` and implement the writes and filters.
+change sequence and tombstones; items, multiget and time-range queries from its objects (a
+reader with ``get_objects``, ``iter_objects`` and ``objects_in_range`` per calendar id: the
+mirror store for rooms, the personal calendars for meetings); the properties are fixed (they
+come from TMS or the settings, not from clients). Subclasses set the attributes below in
+``__init__`` and implement the writes.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Optional, overload
 
 from radicale.item import Item
+from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
 from radicale.storage import BaseCollection
 
 from radicale_plugin.items import http_date, item_from_object
@@ -48,7 +51,7 @@ class MirroredCalendar(FixedProperties, BaseCollection):
 
     _runtime: BridgeRuntime
     _calendar_id: str
-    _objects: Any  # get_objects(calendar_id, hrefs), iter_objects(calendar_id)
+    _objects: Any  # get_objects, iter_objects, objects_in_range (per calendar id)
     _path: str
 
     @property
@@ -122,6 +125,21 @@ class MirroredCalendar(FixedProperties, BaseCollection):
     def get_all(self) -> Iterator[Item]:
         for stored in self._objects.iter_objects(self._calendar_id):
             yield item_from_object(self, stored)
+
+    #: Whether ``objects_in_range`` is exact (an occurrence index: a pure VEVENT time-range
+    #: filter needs no re-check) or a superset (an enclosing range per object).
+    _exact_ranges = False
+
+    def get_filtered(self, filters: Iterable) -> Iterator[tuple[Item, bool]]:
+        """Objects that may match the REPORT's ``filters``, from the time-range index;
+        ``True`` when they are known to match (Radicale re-checks the others)."""
+        tag, start, end, simple = simplify_prefilters(filters, self.tag)
+        if tag is not None and tag != "VEVENT":
+            return
+        start_utc = None if start <= TIMESTAMP_MIN else datetime.fromtimestamp(start, UTC)
+        end_utc = None if end >= TIMESTAMP_MAX else datetime.fromtimestamp(end, UTC)
+        for stored in self._objects.objects_in_range(self._calendar_id, start_utc, end_utc):
+            yield item_from_object(self, stored), simple and self._exact_ranges
 
     def has_uid(self, uid: str) -> bool:
         """Whether the calendar holds ``uid`` under any href (Radicale's no-uid-conflict)."""
