@@ -304,25 +304,34 @@ class Syncer:
 
     def list_horizon(self, system_ids: list[int],
                      progress: Progress | None = None) -> dict[tuple, ListedConference]:
-        """Every conference TMS lists on these systems within the horizon, grouped per series."""
+        """Every conference TMS lists on these systems within the horizon, grouped per series.
+
+        The GetConferencesForSystems calls (systems batch × window) run ``detail_workers`` at
+        a time, so TMS writes one answer while the bridge reads another; they are merged in
+        call order."""
         start, end = self.horizon()
         windows = list(_windows(start, end, self.settings.window_days))
-        batches = list(_batches(system_ids, self.settings.systems_per_call))
-        total, done = len(windows) * len(batches), 0
+        calls = [(batch, window) for batch in _batches(system_ids, self.settings.systems_per_call)
+                 for window in windows]
         listed: dict[tuple, ListedConference] = {}
-        for batch in batches:
-            for window_start, window_end in windows:
-                for conference in self.client().get_conferences_for_systems(
-                        batch, window_start, window_end, ConferenceStatus.ALL_EXCEPT_DELETED):
+
+        def list_one(call: tuple[list[int], tuple[datetime, datetime]]) -> list[Conference]:
+            batch, (window_start, window_end) = call
+            return self.client().get_conferences_for_systems(
+                batch, window_start, window_end, ConferenceStatus.ALL_EXCEPT_DELETED)
+
+        workers = max(1, min(self.settings.detail_workers, len(calls)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-scan") as pool:
+            for done, conferences in enumerate(pool.map(list_one, calls), 1):
+                for conference in conferences:
                     key = _listing_key(conference)
                     entry = listed.get(key)
                     if entry is None:
                         entry = listed[key] = ListedConference(key)
                     entry.ids.add(conference.conference_id)
                     entry.version = max(entry.version, conference.version)
-                done += 1
                 if progress:
-                    progress("scan", done, total)
+                    progress("scan", done, len(calls))
                 if done % 20 == 0:
                     self.on_lease_renewal()
         return listed
