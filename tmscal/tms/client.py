@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import zeep
+from lxml import etree
 from lxml.etree import XMLSyntaxError
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
@@ -134,6 +135,7 @@ class TmsClient:
         self._conference_type = self._booking.type("Conference")
         self._lock = threading.Lock()
         self._client_session = ""
+        self._headers: dict[str, tuple[str, Any]] = {}  # address → (session, header element)
         self.call_count = 0
         #: ConfAPIVersion the server reported in GetDefaultConference (None until called).
         self.server_api_version: int | None = None
@@ -166,11 +168,22 @@ class TmsClient:
     # -- the SOAP call ----------------------------------------------------------------------
 
     def _header(self, service: _Service) -> Any:
+        """The version header element for ``service`` with the current ClientSession, rendered
+        by zeep once per session (zeep copies it into each envelope)."""
+        session = self._client_session
+        cached = self._headers.get(service.address)
+        if cached is not None and cached[0] == session:
+            return cached[1]
         values = {"ClientVersionIn": self.api_version,
                   "ClientIdentifierIn": self.client_identifier or None,
-                  "ClientSession": self._client_session or None}
-        return service.version_header(
+                  "ClientSession": session or None}
+        value = service.version_header(
             **{k: v for k, v in values.items() if v is not None and k in service.header_fields})
+        holder = etree.Element("header")
+        service.version_header.render(holder, value)
+        element = holder[0]
+        self._headers[service.address] = (session, element)
+        return element
 
     def _call(self, service: _Service, operation: str, **params: Any) -> Any:
         """Call ``operation``; return the whole response (header + body) as zeep gives it."""
