@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS client_hrefs (
     href        TEXT NOT NULL,
     PRIMARY KEY (uid, calendar_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS client_hrefs_href ON client_hrefs (href);
 """
 
 SCHEMA = """

@@ -254,15 +254,22 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
 
     def _hrefs_in(self, db: sqlite3.Connection, uid: str, calendars: list[str]) -> dict[str, str]:
         """The href of ``uid`` in each of ``calendars``: the client's choice, else the
-        deterministic href, else (held by another UID there) the hashed one."""
-        chosen = dict(db.execute("SELECT calendar_id, href FROM client_hrefs WHERE uid=?",
-                                 (uid,)).fetchall())
+        deterministic href, else (held by another UID there) the hashed one.
+
+        Only a client's choice can put another UID under this UID's deterministic href (room
+        calendars hold nothing else but deterministic and hashed hrefs), so one look-up in the
+        small ``client_hrefs`` table answers both questions.
+        """
         default = href_for_uid(uid)
-        plain = [c for c in calendars if c not in chosen]
-        taken = {row[0] for row in db.execute(
-            f"SELECT calendar_id FROM entries WHERE href=? AND uid<>? AND deleted=0 AND "
-            f"calendar_id IN ({','.join('?' * len(plain))})", (default, uid, *plain))} \
-            if plain else set()
+        chosen: dict[str, str] = {}
+        taken: set[str] = set()
+        for owner, calendar_id, href in db.execute(
+                "SELECT uid, calendar_id, href FROM client_hrefs WHERE uid=? OR href=?",
+                (uid, default)):
+            if owner == uid:
+                chosen[calendar_id] = href
+            else:
+                taken.add(calendar_id)
         return {c: chosen.get(c) or (hashed_href(uid) if c in taken else default)
                 for c in calendars}
 
@@ -315,7 +322,7 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
         return row[0]
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
-                   now: float) -> StoreOutcome:
+                   now: float, client_named: bool = True) -> StoreOutcome:
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]
@@ -326,7 +333,8 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
         present = {row[0]: (row[1], row[2]) for row in db.execute(
             "SELECT calendar_id, href, etag FROM entries WHERE uid=? AND deleted=0 "
             "AND calendar_id NOT LIKE 'user:%'", (record.uid,))}  # personal objects stay
-        hrefs = self._hrefs_in(db, record.uid, targets)
+        hrefs = self._hrefs_in(db, record.uid, targets) if client_named else \
+            dict.fromkeys(targets, record.href)
         span = max((_ts(e) - _ts(s) for s, e in record.occurrences), default=0)
         changed: list[str] = []
         for calendar_id in targets:
@@ -381,7 +389,9 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     def store_conferences(self, records: Sequence[ConferenceRecord]) -> list[StoreOutcome]:
         now = time.time()
         with self._write() as db:
-            return [self._store_one(db, record, now) for record in records]
+            # while no client named an object anywhere, a batch skips the per-record look-up
+            client_named = db.execute("SELECT 1 FROM client_hrefs LIMIT 1").fetchone() is not None
+            return [self._store_one(db, record, now, client_named) for record in records]
 
     def remove_conference(self, uid: str) -> StoreOutcome:
         now = time.time()
