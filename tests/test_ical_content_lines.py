@@ -46,3 +46,23 @@ def test_folded_matches_icalendar_on_random_ascii_with_escapes():
     for _ in range(2000):
         line = "".join(rng.choice("ab\\^;,: ") for _ in range(rng.randint(0, 400)))
         assert folded(line) == Contentline(line).to_ical().decode(), line
+
+
+def test_time_line_is_icalendars_for_every_zone_dates_and_utc():
+    from datetime import UTC, date, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo, available_timezones
+
+    from tmscal.ical.content_lines import time_line
+
+    def icalendar_line(name, value):
+        event = Event()
+        event.add(name, value)
+        return event.to_ical(sorted=False).decode().split("\r\n", 1)[1].rsplit("\r\nEND:", 1)[0]
+
+    instant = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    values = [date(2026, 3, 2), instant, instant.replace(microsecond=5),
+              instant.astimezone(timezone(timedelta(hours=2)))]
+    values += [instant.astimezone(ZoneInfo(key)) for key in sorted(available_timezones())]
+    for name in ("DTSTART", "RECURRENCE-ID"):
+        for value in values:
+            assert time_line(name, value) == icalendar_line(name, value), value

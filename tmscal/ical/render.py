@@ -21,7 +21,7 @@ from icalendar import Event
 
 from tmscal.model import UTC, Conference, ConferenceStatus
 
-from .content_lines import property_lines, text_line
+from .content_lines import property_lines, text_line, time_line
 from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
@@ -95,22 +95,22 @@ class _Writer:
         if level.shows_title:
             lines.append(f"LAST-MODIFIED:{self.stamp}")
             lines.append(f"SEQUENCE:{max(sequence_of(series), sequence_of(conference))}")
-        times = Event()
         if original is not None:
-            times.add("RECURRENCE-ID", self._moment(original, self.layout.all_day))
+            lines.append(time_line("RECURRENCE-ID", self._moment(original, self.layout.all_day)))
         start, end = conference.start_utc, conference.end_utc
         all_day = is_all_day(start.astimezone(self.layout.zone), end.astimezone(self.layout.zone))
-        times.add("DTSTART", self._moment(start, all_day))
-        times.add("DTEND", self._moment(end, all_day))
+        lines.append(time_line("DTSTART", self._moment(start, all_day)))
+        lines.append(time_line("DTEND", self._moment(end, all_day)))
         if original is None and self.layout.rule is not None:
-            times.add("RRULE", rrule_for_local_rule(self.layout.rule, self.layout.all_day,
-                                                    self.layout.zone))
+            rule = Event()
+            rule.add("RRULE", rrule_for_local_rule(self.layout.rule, self.layout.all_day,
+                                                   self.layout.zone))
             if self.layout.rule.until_utc is not None:
                 self.local_times.append(self.layout.rule.until_utc.astimezone(self.layout.zone))
             if self.layout.deleted:
-                times.add("EXDATE", [self.when(d, self.layout.all_day)
-                                     for d in self.layout.deleted])
-        lines += property_lines(times)
+                rule.add("EXDATE", [self.when(d, self.layout.all_day)
+                                    for d in self.layout.deleted])
+            lines += property_lines(rule)
         if not level.shows_title:
             lines += [text_line("SUMMARY", BUSY_SUMMARY), "END:VEVENT"]
             return lines
