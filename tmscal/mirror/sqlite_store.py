@@ -236,14 +236,17 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
         return None if row is None else self._object(row)
 
     def remember_href(self, calendar_id: str, uid: str, href: str) -> None:
-        with self._write() as db:
-            if href == href_for_uid(uid):
+        if href == href_for_uid(uid):
+            if self._db().execute("SELECT 1 FROM client_hrefs WHERE uid=? AND calendar_id=?",
+                                  (uid, calendar_id)).fetchone() is None:
+                return  # the usual case: nothing to forget, no write transaction
+            with self._write() as db:
                 db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
                            (uid, calendar_id))
-            else:
-                db.execute("INSERT INTO client_hrefs VALUES (?, ?, ?) ON CONFLICT(uid, "
-                           "calendar_id) DO UPDATE SET href=excluded.href",
-                           (uid, calendar_id, href))
+            return
+        with self._write() as db:
+            db.execute("INSERT INTO client_hrefs VALUES (?, ?, ?) ON CONFLICT(uid, calendar_id) "
+                       "DO UPDATE SET href=excluded.href", (uid, calendar_id, href))
 
     def drop_unused_href(self, calendar_id: str, uid: str) -> None:
         with self._write() as db:
