@@ -36,9 +36,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+class _Server(ThreadingHTTPServer):
+    """Sets ``closed`` each time it has closed a connection."""
+
+    closed = threading.Event()
+
+    def shutdown_request(self, request) -> None:
+        super().shutdown_request(request)
+        self.closed.set()
+
+
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    _Server.closed = threading.Event()
     httpd.handle_error = lambda request, address: None  # the slow answer's client has gone
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -52,7 +63,8 @@ def test_keep_alive_reuse_and_dropped_connection_replaced(server):
     first = pool.post(server + "/a", b"one", {}).content
     second = pool.post(server + "/drop", b"two", {}).content
     assert first.split(b":")[0] == second.split(b":")[0]  # same client port: reused
-    time.sleep(0.2)
+    assert _Server.closed.wait(10)
+    time.sleep(0.05)  # the FIN reaches the client's socket
     third = pool.post(server + "/a", b"three", {})
     assert third.status_code == 200 and third.content.endswith(b":three")
     assert third.content.split(b":")[0] != second.split(b":")[0]
