@@ -206,9 +206,13 @@ def tms_series(draw):
         pattern.end_type = RecurrenceEndType.END_BY_DATE
         pattern.end_date_utc = start + timedelta(days=draw(st.integers(0, 150)))
     pattern.first_occurrence_utc = start
-    length = timedelta(days=1) if all_day else timedelta(minutes=draw(st.sampled_from([30, 90])))
+    if all_day:  # TMS holds an all-day booking as local midnight to the next local midnight
+        next_day = day + timedelta(days=1)
+        end = datetime(next_day.year, next_day.month, next_day.day, tzinfo=tz).astimezone(UTC)
+    else:
+        end = start + timedelta(minutes=draw(st.sampled_from([30, 90])))
     conference = Conference(conference_id=9, title="TMS series", start_utc=start,
-                            end_utc=start + length, external_primary_key="tms-9",
+                            end_utc=end, external_primary_key="tms-9",
                             time_zone_rules=[time_zone_rule(zone, day.year)],
                             recurrence=pattern)
     rendered = render_conference(conference, ROOMS)
