@@ -153,3 +153,28 @@ def test_custom_zone_matching_nothing_is_refused():
     text = calendar("DTSTART;TZID=Odd:20250310T090000", "DTEND;TZID=Odd:20250310T100000")
     text = text.replace("BEGIN:VEVENT", zone + "BEGIN:VEVENT", 1)
     assert "matches no zone TMS knows" in refusal(text, UnsupportedTimeZone)
+
+
+@pytest.mark.parametrize("start, end", [
+    ("20250330T023000", "20250330T033000"),   # start skipped: clocks go 02:00 → 03:00
+    ("20250330T013000", "20250330T020000"),   # end skipped
+])
+def test_times_skipped_by_a_dst_change_are_refused(start, end):
+    reason = refusal(calendar(f"DTSTART;TZID=Europe/Oslo:{start}",
+                              f"DTEND;TZID=Europe/Oslo:{end}"), MalformedCalendar)
+    assert "does not exist in Europe/Oslo" in reason
+    assert "daylight-saving change" in reason
+
+
+def test_an_override_of_an_occurrence_in_a_dst_gap_is_accepted():
+    """RECURRENCE-ID identifies an occurrence (here one the clocks skip); it books nothing."""
+    text = calendar("DTSTART;TZID=Europe/Oslo:20250316T023000",
+                    "DTEND;TZID=Europe/Oslo:20250316T033000", "RRULE:FREQ=WEEKLY;COUNT=3",
+                    extra="\r\n".join([
+                        "BEGIN:VEVENT", "UID:evt-1", "DTSTAMP:20250101T000000Z",
+                        "RECURRENCE-ID;TZID=Europe/Oslo:20250330T023000",
+                        "DTSTART;TZID=Europe/Oslo:20250330T090000",
+                        "DTEND;TZID=Europe/Oslo:20250330T100000", "END:VEVENT", ""]))
+    conference = parse_event(text, ROOMS, target_room=OSLO).conference
+    [moved] = conference.recurrence.exceptions
+    assert moved.modified.start_utc.isoformat() == "2025-03-30T07:00:00+00:00"

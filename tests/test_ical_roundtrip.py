@@ -20,18 +20,32 @@ from tmscal.model import UTC, RecurringFrequency
 ZONES = ["Europe/Oslo", "America/New_York", "Asia/Kolkata", "Australia/Adelaide", "UTC",
          "Pacific/Chatham", "America/Sao_Paulo"]
 CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-WINDOW = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+WINDOW = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2060, 1, 1, tzinfo=UTC))  # past any series
 
 
 def occurrences(text: str, zone: str) -> list[tuple[datetime, datetime]]:
-    """UTC (start, end) of every occurrence, by recurring-ical-events."""
+    """UTC (start, end) of every occurrence: starts by recurring-ical-events, timed ends by the
+    exact DTSTART–DTEND duration of the master or of the overriding component (RFC 5545
+    §3.8.5.3; the expander keeps the wall-clock end, which differs across a DST change)."""
     calendar = Calendar.from_ical(text)
+    exact = {}
+    for component in calendar.walk("VEVENT"):
+        start, end = component["DTSTART"].dt, component["DTEND"].dt
+        if isinstance(start, datetime):
+            key = component["RECURRENCE-ID"].dt.astimezone(UTC) if (
+                "RECURRENCE-ID" in component) else None
+            exact[key] = end.astimezone(UTC) - start.astimezone(UTC)
     found = []
     for event in recurring_ical_events.of(calendar).between(*WINDOW):
         start, end = event["DTSTART"].dt, event["DTEND"].dt
         if not isinstance(start, datetime):
             start = datetime.combine(start, datetime.min.time(), ZoneInfo(zone))
             end = datetime.combine(end, datetime.min.time(), ZoneInfo(zone))
+        else:  # add exact durations in UTC: aware local arithmetic would be wall-clock
+            start = start.astimezone(UTC)
+            recurrence_id = (event["RECURRENCE-ID"].dt.astimezone(UTC)
+                             if "RECURRENCE-ID" in event else None)
+            end = start + exact.get(recurrence_id, exact[None])
         found.append((start.astimezone(UTC), end.astimezone(UTC)))
     return sorted(found)
 
@@ -107,7 +121,18 @@ def series(draw):
     exdates = [p for p in picked[:cut] if p != starts[0] or len(starts) > 1]
     moves = [(p, timedelta(minutes=draw(st.sampled_from([-90, 30, 60, 24 * 60]))))
              for p in picked[cut:]]
+    written = [start + duration] + [o + m + d for o, m in moves for d in (timedelta(0), duration)]
+    assume(all(_unambiguous(instant, tz) for instant in written))
     return zone, _calendar(zone, start, duration, ";".join(parts), exdates, moves)
+
+
+def _unambiguous(instant: datetime, tz) -> bool:
+    """Whether ``instant`` written as local wall-clock time in ``tz`` reads back as itself: the
+    time exists and is not repeated by a DST change (clients write such times only by
+    mistake; the parser refuses skipped ones, and repeated ones mean the first)."""
+    local = instant.astimezone(tz).replace(tzinfo=None)
+    readings = {local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    return readings == {instant.astimezone(UTC)}
 
 
 def _calendar(zone, start, duration, rrule, exdates, moves) -> str:

@@ -14,12 +14,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 import recurring_ical_events
 from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tmscal.ical import RoomInfo, RoomTable, parse_event, render_conference
+from tmscal.ical import MalformedCalendar, RoomInfo, RoomTable, parse_event, render_conference
 from tmscal.model import ConferenceStatus, Participant
 from tmscal.simulator.engine import Tms
 
@@ -70,9 +71,28 @@ def _event_text(zone: str, start: datetime, minutes: int, rule: str,
 
 
 def _expanded(text: str) -> set[tuple[datetime, datetime]]:
+    """Occurrence starts from recurring-ical-events, each with its component's exact duration.
+
+    RFC 5545 §3.8.5.3 gives every instance the exact duration of its DTSTART–DTEND; the
+    expander keeps the wall-clock end instead, which differs for an instance on a DST change.
+    So the starts are compared independently, and the exact durations are read from the text
+    (the series' master, or the override of a moved occurrence)."""
     calendar = icalendar.Calendar.from_ical(text)
+    length = {}
+    for component in calendar.walk("VEVENT"):
+        exact = (component["DTEND"].dt.astimezone(UTC)
+                 - component["DTSTART"].dt.astimezone(UTC))
+        length["RECURRENCE-ID" in component] = exact
     events = recurring_ical_events.of(calendar).between(date(2024, 1, 1), date(2028, 1, 1))
-    return {(e["DTSTART"].dt.astimezone(UTC), e["DTEND"].dt.astimezone(UTC)) for e in events}
+    return {(e["DTSTART"].dt.astimezone(UTC),
+             e["DTSTART"].dt.astimezone(UTC) + length[str(e.get("SUMMARY")) == "Moved"])
+            for e in events}
+
+
+def _exists(local: datetime, zone: str) -> bool:
+    """Whether the wall-clock time ``local`` happens in ``zone`` (not skipped by a DST change)."""
+    aware = local.replace(tzinfo=ZoneInfo(zone))
+    return aware.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) == local
 
 
 def _first_occurrence(day: date, at: time, rule: str) -> datetime:
@@ -103,6 +123,13 @@ def test_series_occurrences_agree_between_client_tms_and_rendering(zone, rule, d
     tms = Tms.seeded("empty", clock=lambda: CLOCK, booking_window_days=2000)
     room = tms.get_systems(tms.user("admin"))[0]
     rooms = RoomTable([RoomInfo(room.system_id, room.name, zone)])
+    written = [start, start + timedelta(minutes=minutes)]
+    if moved is not None:
+        written += [moved + timedelta(hours=1), moved + timedelta(hours=1, minutes=minutes)]
+    if not all(_exists(t, zone) for t in written):
+        with pytest.raises(MalformedCalendar, match="does not exist in"):
+            parse_event(text, rooms, target_room=rooms.room_by_id(room.system_id))
+        return  # a time skipped by the clocks moving forward is refused, not booked
     parsed = parse_event(text, rooms, target_room=rooms.room_by_id(room.system_id))
     assert [p.participant_id for p in parsed.conference.participants] == [room.system_id]
 

@@ -187,6 +187,18 @@ class _Reader:
             return value.replace(tzinfo=zone)
         return value.astimezone(zone)
 
+    @staticmethod
+    def check_exists(local: datetime, zone: tzinfo) -> None:
+        """Refuse a start or end the clocks skip (moving forward): clients do not offer one,
+        and TMS would book another hour than the one written. (A RECURRENCE-ID or EXDATE may
+        name such a time: it identifies an occurrence, it does not book one.)"""
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(
+                tzinfo=None):
+            raise MalformedCalendar(
+                f"{local.replace(tzinfo=None).isoformat(sep=' ')} does not exist in {zone} "
+                "(the clocks move forward then); choose a time outside the daylight-saving "
+                "change")
+
     def span(self, event: Component, zone: tzinfo) -> tuple[datetime, datetime, bool]:
         """Local start, end and whether the event is all-day."""
         start_value = event["DTSTART"].dt
@@ -209,6 +221,9 @@ class _Reader:
         else:
             raise MalformedCalendar(
                 "the event has neither DTEND nor DURATION; TMS bookings need an end time")
+        if not all_day:
+            self.check_exists(start, zone)
+            self.check_exists(end, zone)
         if end <= start:
             raise MalformedCalendar(
                 f"the event ends ({end.isoformat()}) before or when it starts "
