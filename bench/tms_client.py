@@ -1,4 +1,5 @@
-"""Benchmark: the TMS client over real HTTP against the simulator, versus the engine called directly.
+"""Benchmark: the TMS client over real HTTP against the simulator, versus the engine called
+directly.
 
 Loads the ``large`` seed (1,000 rooms, 100,000 conferences) and reports its load time, starts a
 simulator on 127.0.0.1 with it, and measures calls per second of GetConferenceById and

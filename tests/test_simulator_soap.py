@@ -202,7 +202,7 @@ def test_unknown_elements_are_ignored(simulator, simulator_credentials, soap_wir
     xml = soap_wire.envelope(
         f'<GetDefaultConference xmlns="{BOOKING}"><Bogus>1</Bogus><x:Other xmlns:x="urn:x"/>'
         f"</GetDefaultConference>",
-        headers=f'<Unrelated xmlns="urn:other">x</Unrelated>' + soap_wire.version_header())
+        headers='<Unrelated xmlns="urn:other">x</Unrelated>' + soap_wire.version_header())
     response = soap_wire.post(simulator.booking_url, xml, auth=simulator_credentials)
     assert response.status_code == 200
 

@@ -57,7 +57,8 @@ def defined_zones(ical: str) -> list[str]:
     if start < 0:
         return []
     end = ical.find("BEGIN:VEVENT", start)
-    return [match.strip() for match in _TZID_LINE.findall(ical, start, end if end > 0 else len(ical))]
+    stop = end if end > 0 else len(ical)
+    return [match.strip() for match in _TZID_LINE.findall(ical, start, stop)]
 
 
 def referenced_zones(lines: list[str]) -> set[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from tmscal.model import (
     UTC, BookingMode, CannotBookInPast, Conference, ConferenceActive, ConferenceDeleted,
     ConferenceNotActive, ConferenceNotFound, ConferenceStatus, ExceptionType, InstanceNotFound,
-    LicenseError, NoAccessToConference, OutsideBookingWindow, Participant, RecurrenceException,
+    LicenseError, NoAccessToConference, OutsideBookingWindow, RecurrenceException,
     RecurrenceNotSupported, StaleVersion, System, SystemAlreadyBooked, SystemNotFound,
     TimeZoneRule, Transaction, TransactionType, User, UserNotFound,
 )
@@ -720,7 +720,6 @@ class Tms:
         """(plan index, message) for each planned occurrence that double-books a system, by
         a stored conference or an earlier plan. Deleted and defective conferences and those in
         ``exclude`` do not count."""
-        st = self._state
         planned: dict[int, list[OccurrencePlan]] = {}
         found: list[tuple[int, str]] = []
         for index, plan in enumerate(plans):

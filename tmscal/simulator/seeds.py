@@ -81,7 +81,8 @@ def _room(system_id: int, name: str, seats: int, site: str, zone: str) -> System
     return System(
         system_id=system_id, name=name, description=f"{seats}-seat video room",
         location=f"{site}", site=site, time_zone=zone, system_type="Cisco Webex Room Kit",
-        network_address=f"10.{system_id // 256}.{system_id % 256}.10", sip_uri=f"{slug}@video.example.org",
+        network_address=f"10.{system_id // 256}.{system_id % 256}.10",
+        sip_uri=f"{slug}@video.example.org",
         h323_id=slug, e164_alias=f"5{system_id:05d}", contact="facilities@example.org",
         manufacturer="Cisco", category=SystemCategory.ROOM, status=SystemStatus.IDLE)
 

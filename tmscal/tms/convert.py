@@ -3,8 +3,9 @@
 Reading (``*_from_wire``) takes any object whose attributes are the message's child elements:
 zeep's objects, or the :class:`tmscal.tms.answers.ElementView` of an answer read without zeep
 (values are then text; the primitives below convert text and typed values alike). Reading is
-lenient: zeep runs non-strict, so any element may be missing and reads as ``None``; missing strings become ``''``, missing numbers ``0``, missing enums their
-``Default`` (or the field's model default), unknown enum strings from a newer TMS likewise.
+lenient: zeep runs non-strict, so any element may be missing and reads as ``None``; missing
+strings become ``''``, missing numbers ``0``, missing enums their ``Default`` (or the field's
+model default), unknown enum strings from a newer TMS likewise.
 Writing (``*_to_wire``) produces plain dicts in the 15.x element names for
 :func:`tmscal.tms.schema.compose`: empty strings are left out (``None``), value-typed elements
 are always present, times are ``yyyy-MM-dd HH:mm:ssZ`` via :func:`format_tms_time`, and
