@@ -7,11 +7,6 @@ GetTransactionsSince (one page of 100 entries) through :class:`tmscal.tms.TmsCli
 same operations called on the engine in-process. The ratio engine/client is the cost of the wire
 (zeep serialisation, HTTP, the simulator's SOAP layer, parsing, model conversion).
 
-The simulator's HTTP server writes response headers and body in two writes without TCP_NODELAY,
-which costs ~40 ms per keep-alive request (Nagle + delayed ACK); the wire is therefore measured
-twice: as the server ships, and with Nagle switched off on the handler class (a runtime setting
-of this process, not a code change).
-
 Usage: ``.venv/bin/python bench/tms_client.py [--seconds 2] [--threads 1]``
 """
 
@@ -24,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from tmscal.simulator import server as simulator_server
 from tmscal.simulator.engine import Tms
 from tmscal.simulator.server import SimulatorServer
 from tmscal.tms import TmsClient
@@ -80,28 +74,21 @@ def main() -> None:
                                      args.seconds),
     }
 
-    rows = []
-    for label, no_delay in (("as shipped", False), ("TCP_NODELAY", True)):
-        simulator_server._Handler.disable_nagle_algorithm = no_delay
-        with SimulatorServer(engine=engine) as sim:
-            client = TmsClient(sim.url, user_name, password, timeout=(5.0, 60.0))
-            client.get_transactions_since(0)  # settle the ClientSession handshake
-            wire = {
-                "GetConferenceById": rate(lambda: client.get_conference_by_id(conference_id),
-                                          args.seconds, args.threads),
-                "GetTransactionsSince": rate(lambda: client.get_transactions_since(0),
-                                             args.seconds, args.threads),
-            }
-            client.close()
-        for op, per_second in wire.items():
-            rows.append((op, label, per_second, direct[op]))
-    simulator_server._Handler.disable_nagle_algorithm = False
+    with SimulatorServer(engine=engine) as sim:
+        client = TmsClient(sim.url, user_name, password, timeout=(5.0, 60.0))
+        client.get_transactions_since(0)  # settle the ClientSession handshake
+        wire = {
+            "GetConferenceById": rate(lambda: client.get_conference_by_id(conference_id),
+                                      args.seconds, args.threads),
+            "GetTransactionsSince": rate(lambda: client.get_transactions_since(0),
+                                         args.seconds, args.threads),
+        }
+        client.close()
 
     print(f"client threads: {args.threads}; GetTransactionsSince page: {page_size} entries")
-    print(f"{'operation':<22} {'server':<12} {'client/s':>10} {'engine/s':>11} {'ratio':>8}")
-    for op, label, wire_rate, engine_rate in rows:
-        print(f"{op:<22} {label:<12} {wire_rate:>10.1f} {engine_rate:>11.1f} "
-              f"{engine_rate / wire_rate:>7.1f}x")
+    print(f"{'operation':<22} {'client/s':>10} {'engine/s':>11} {'ratio':>8}")
+    for op, wire_rate in wire.items():
+        print(f"{op:<22} {wire_rate:>10.1f} {direct[op]:>11.1f} {direct[op] / wire_rate:>7.1f}x")
 
 
 if __name__ == "__main__":
