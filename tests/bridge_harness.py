@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +89,27 @@ def start_bridge(config: Path, *, syncer: bool = True) -> RunningBridge:
     server = BridgeServer(str(config), host="127.0.0.1", port=0, threads=4, syncer=syncer)
     server.start()
     return RunningBridge(server, config)
+
+
+def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
+    """The first truthy value of ``predicate()`` within ``timeout`` seconds (AssertionError
+    otherwise)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+@contextmanager
+def serving_bridge(directory: Path, **config) -> Iterator[RunningBridge]:
+    """A bridge configured by ``write_bridge_config(directory, **config)``, handed over once its
+    syncer has completed a first import, and stopped on exit."""
+    running = start_bridge(write_bridge_config(directory, **config))
+    try:
+        wait_until(lambda: running.runtime.store.get_cursor() is not None)
+        yield running
+    finally:
+        running.stop()

@@ -13,7 +13,8 @@ import caldav
 import requests
 
 from tests import test_caldav_e2e as e2e
-from tests.test_caldav_e2e import event_text, room_calendar, slot, tms_conference, wait_until
+from tests.bridge_harness import wait_until
+from tests.test_caldav_e2e import event_text, room_calendar, slot, tms_conference
 from tests.test_invitations_e2e import is_gone, meeting
 
 tms, admin, bridge = e2e.tms, e2e.admin, e2e.bridge  # the same fixtures as the e2e tests

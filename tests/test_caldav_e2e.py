@@ -11,23 +11,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.bridge_harness import start_bridge, write_bridge_config
+from tests.bridge_harness import serving_bridge, start_bridge, wait_until, write_bridge_config
 from tmscal.model import ConferenceNotFound, ConferenceStatus, TmsError
 from tmscal.tms import TmsClient
 
 RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110",
           "bob": "book=101,106,107,108,109"}
 SOURCE = "tmscal-test"
-
-
-def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not reached in time")
 
 
 def slot(days: int = 2, hour: int = 9) -> datetime:
@@ -70,12 +60,9 @@ def admin(tms):
 
 @pytest.fixture
 def bridge(tms, tmp_path):
-    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS,
-                                 users=("alice", "bob", "carol"))
-    running = start_bridge(config)
-    wait_until(lambda: running.runtime.store.get_cursor() is not None)
-    yield running
-    running.stop()
+    with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS,
+                        users=("alice", "bob", "carol")) as running:
+        yield running
 
 
 def room_calendar(bridge, user: str, room: int):
@@ -264,10 +251,7 @@ def test_licence_exhausted_is_403_naming_the_licence(simulator_factory, tmp_path
     from tmscal.simulator.engine import Tms
 
     tms = simulator_factory(engine=Tms.seeded("empty", licence_pool=1))
-    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
-    bridge = start_bridge(config)
-    try:
-        wait_until(lambda: bridge.runtime.store.get_cursor() is not None)
+    with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",)) as bridge:
         first, second = str(uuid.uuid4()), str(uuid.uuid4())
         assert put(bridge, "alice", 101, first, event_text(first, slot(3), "A")).status_code \
             == 201
@@ -275,8 +259,6 @@ def test_licence_exhausted_is_403_naming_the_licence(simulator_factory, tmp_path
         assert response.status_code == 403
         assert "Allow Remote Bookings" in response.text and "Oslo Holmenkollen" in response.text
         assert bridge.runtime.health()["writes"].get("LicenceDenied") == 1
-    finally:
-        bridge.stop()
 
 
 def test_cancelled_status_cancels_the_booking(bridge, admin):

@@ -9,19 +9,16 @@ import uuid
 import pytest
 import requests
 
-from tests.bridge_harness import start_bridge, write_bridge_config
-from tests.test_caldav_e2e import SOURCE, event_text, put, slot, wait_until
+from tests.bridge_harness import serving_bridge
+from tests.test_caldav_e2e import SOURCE, event_text, put, slot
 from tmscal.tms import TmsClient
 
 
 @pytest.fixture
 def bridge(empty_simulator, tmp_path):
-    config = write_bridge_config(tmp_path, tms_url=empty_simulator.url,
-                                 booking_model="per-user", room_visibility="tms")
-    running = start_bridge(config)
-    wait_until(lambda: running.runtime.store.get_cursor() is not None)
-    yield running
-    running.stop()
+    with serving_bridge(tmp_path, tms_url=empty_simulator.url, booking_model="per-user",
+                        room_visibility="tms") as running:
+        yield running
 
 
 def test_login_is_checked_against_tms(bridge):

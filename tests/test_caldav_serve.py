@@ -12,7 +12,8 @@ import uuid
 import requests
 
 from tests.bridge_harness import start_bridge, write_bridge_config
-from tests.test_caldav_e2e import RIGHTS, event_text, put, slot, wait_until
+from tests.bridge_harness import wait_until
+from tests.test_caldav_e2e import RIGHTS, event_text, put, slot
 
 
 def test_serve_command_answers_and_stops_on_sigterm(empty_simulator, tmp_path, free_port):

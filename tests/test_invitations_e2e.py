@@ -12,8 +12,8 @@ import pytest
 import requests
 from icalendar import Calendar
 
-from tests.bridge_harness import start_bridge, write_bridge_config
-from tests.test_caldav_e2e import SOURCE, slot, tms_conference, wait_until
+from tests.bridge_harness import serving_bridge, start_bridge, wait_until
+from tests.test_caldav_e2e import SOURCE, slot, tms_conference
 from tmscal.model import (
     ConferenceNotFound,
     ConferenceStatus,
@@ -87,12 +87,9 @@ def admin(tms):
 
 @pytest.fixture
 def bridge(tms, tmp_path):
-    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS,
-                                 users=("alice", "bob"))
-    running = start_bridge(config)
-    wait_until(lambda: running.runtime.store.get_cursor() is not None)
-    yield running
-    running.stop()
+    with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS,
+                        users=("alice", "bob")) as running:
+        yield running
 
 
 def is_gone(admin: TmsClient, conference_id: int) -> bool:
@@ -330,10 +327,7 @@ def test_room_without_licence_is_declined(simulator_factory, tmp_path):
     from tmscal.simulator.engine import Tms
 
     tms = simulator_factory(engine=Tms.seeded("empty", licence_pool=1))
-    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
-    bridge = start_bridge(config)
-    try:
-        wait_until(lambda: bridge.runtime.store.get_cursor() is not None)
+    with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",)) as bridge:
         uid = str(uuid.uuid4())
         assert put(bridge, uid, meeting(uid, slot(3), "Two", (101, 102))).status_code == 201
         params = room_params(read_back(bridge, uid))
@@ -343,8 +337,6 @@ def test_room_without_licence_is_declined(simulator_factory, tmp_path):
         assert "Allow Remote Bookings" in declined["X-TMSCAL-REASON"]
         with TmsClient(tms.url, "admin", "admin") as admin:
             assert tms_conference(admin, uid).system_ids == [101]
-    finally:
-        bridge.stop()
 
 
 def test_room_invited_by_name_and_cutype_is_booked(bridge, admin):

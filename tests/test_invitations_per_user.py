@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.bridge_harness import start_bridge, write_bridge_config
+from tests.bridge_harness import serving_bridge
 from tests.test_invitations_e2e import (
     address,
     meeting,
@@ -17,19 +17,15 @@ from tests.test_invitations_e2e import (
     room_params,
     slot,
     tms_conference,
-    wait_until,
 )
 from tmscal.tms import TmsClient
 
 
 @pytest.fixture
 def bridge(empty_simulator, tmp_path):
-    config = write_bridge_config(tmp_path, tms_url=empty_simulator.url,
-                                 booking_model="per-user", room_visibility="tms")
-    running = start_bridge(config)
-    wait_until(lambda: running.runtime.store.get_cursor() is not None)
-    yield running
-    running.stop()
+    with serving_bridge(tmp_path, tms_url=empty_simulator.url, booking_model="per-user",
+                        room_visibility="tms") as running:
+        yield running
 
 
 def test_meeting_books_as_the_user_and_declines_rooms_they_may_not_book(bridge,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from tests.bridge_harness import start_bridge, write_bridge_config
+from tests.bridge_harness import serving_bridge, wait_until
 from tests.test_invitations_e2e import (
     RIGHTS,
     SOURCE,
@@ -27,7 +27,6 @@ from tests.test_invitations_e2e import (
     meeting,
     room_params,
     slot,
-    wait_until,
 )
 from tmscal.tms import TmsClient
 
@@ -41,12 +40,9 @@ def vdirsyncer_binary() -> str:
 
 @pytest.fixture
 def bridge(empty_simulator, tmp_path):
-    config = write_bridge_config(tmp_path / "bridge", tms_url=empty_simulator.url,
-                                 rights=RIGHTS, users=("alice",))
-    running = start_bridge(config)
-    wait_until(lambda: running.runtime.store.get_cursor() is not None)
-    yield running
-    running.stop()
+    with serving_bridge(tmp_path / "bridge", tms_url=empty_simulator.url, rights=RIGHTS,
+                        users=("alice",)) as running:
+        yield running
 
 
 class Vdir:

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.bridge_harness import start_bridge, write_bridge_config
-from tests.test_caldav_e2e import RIGHTS, event_text, put, slot, wait_until
+from tests.bridge_harness import wait_until
+from tests.test_caldav_e2e import RIGHTS, event_text, put, slot
 from tmscal.bridge_runtime import forget_runtime
 
 
