@@ -17,12 +17,10 @@ Keys (all optional)::
 from __future__ import annotations
 
 import configparser
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-
-class FeedSettingsError(ValueError):
-    """A ``[feeds]`` value is not a number where one is needed."""
+from tmscal.config_section import section_values
 
 
 @dataclass(frozen=True)
@@ -44,18 +42,4 @@ def feed_settings(config_path: str | Path | None) -> FeedSettings:
     parser = configparser.RawConfigParser()
     if config_path:
         parser.read(config_path, encoding="utf-8")
-    if not parser.has_section("feeds"):
-        return FeedSettings()
-    values: dict[str, object] = {}
-    for item in fields(FeedSettings):
-        if not parser.has_option("feeds", item.name):
-            continue
-        text = parser.get("feeds", item.name).strip()
-        if item.type == "int":
-            try:
-                values[item.name] = int(text)
-            except ValueError:
-                raise FeedSettingsError(f"[feeds] {item.name} must be a whole number") from None
-        else:
-            values[item.name] = text
-    return FeedSettings(**values)  # type: ignore[arg-type]
+    return FeedSettings(**section_values(parser, "feeds", FeedSettings))  # type: ignore[arg-type]

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import configparser
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from tmscal.config_section import section_values
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,7 @@ _ALIASES = {"database": "path", "sync_interval": "poll_interval"}
 def mirror_settings(parser: configparser.RawConfigParser,
                     base: Path | None = None) -> MirrorSettings:
     """Read ``[mirror]`` from a parsed INI file; ``base`` resolves a relative path."""
-    values: dict[str, object] = {}
-    if parser.has_section("mirror"):
-        types = {f.name: f.type for f in fields(MirrorSettings)}
-        for key, raw in parser.items("mirror"):
-            name = _ALIASES.get(key, key)
-            if name not in types:
-                continue
-            text = raw.strip()
-            kind = types[name]
-            values[name] = int(text) if kind == "int" else float(text) if kind == "float" \
-                else text
+    values = section_values(parser, "mirror", MirrorSettings, _ALIASES)
     settings = MirrorSettings(**values)  # type: ignore[arg-type]
     if base is not None and not os.path.isabs(settings.path):
         settings = replace(settings, path=str((base / settings.path).resolve()))
