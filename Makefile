@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench
+.PHONY: demo test test-at system-deps install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/tmscal demo
 
-test: $(STAMP)
+# System programs the tests drive (Chromium, Node.js, libical, faketime): installed with
+# apt-get when missing and running as root, otherwise the tests that need them skip with a reason.
+system-deps:
+	@bash .ci/system-deps
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The whole suite with the clock moved (libfaketime; every process the tests start sees it):
+#   make test-at WHEN="2027-03-27 23:30:00"   (a Saturday, the evening before a DST change)
+test-at: $(STAMP) system-deps
+	@test -n "$(WHEN)" || { echo 'usage: make test-at WHEN="YYYY-MM-DD HH:MM:SS"' >&2; exit 2; }
+	faketime "$(WHEN)" $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
