@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
@@ -635,7 +636,42 @@ _ERROR_CLASSES: dict[int, type[TmsError]] = {
 }
 
 
+#: Codes no public source documents (see :class:`ErrorCode`): a real TMS sends these refusals
+#: with some other number, so they are recognised by their message as well.
+GUESSED_CODES = frozenset({ErrorCode.START_TIME_AFTER_END_TIME, ErrorCode.RECURRENCE_NOT_SUPPORTED,
+                           ErrorCode.SAVE_DECLINED_STALE_VERSION, ErrorCode.UNSPECIFIED})
+
+#: Message wording of the refusals TMS documents without a number (TMS-API.md §4.1: "save
+#: declined" on a stale Version, "Yearly recurrence is not supported", start after end), first
+#: match wins. The patterns are deliberately narrow: a miss stays a generic refusal.
+_REFUSALS_BY_MESSAGE: tuple[tuple[re.Pattern[str], ErrorCode], ...] = (
+    (re.compile(r"save declined|\bversion\b.*\b(stale|outdated|old|mismatch|changed|modified)"
+                r"|(modified|changed) by (another|someone)", re.I),
+     ErrorCode.SAVE_DECLINED_STALE_VERSION),
+    (re.compile(r"recurrence (pattern )?is not supported|not a supported recurrence"
+                r"|never.ending recurrence|more than 100 occurrences", re.I),
+     ErrorCode.RECURRENCE_NOT_SUPPORTED),
+    (re.compile(r"start time .*(after|not before|later than) (the )?end time", re.I),
+     ErrorCode.START_TIME_AFTER_END_TIME),
+)
+
+
+def _code_by_message(message: str) -> ErrorCode | None:
+    for pattern, code in _REFUSALS_BY_MESSAGE:
+        if pattern.search(message):
+            return code
+    return None
+
+
 def error_for_code(code: int, message: str, client_session_id: str = "") -> TmsError:
-    """The typed error for a TMS fault code (plain :class:`TmsError` for unknown codes)."""
+    """The typed error for a TMS fault code (plain :class:`TmsError` for unknown codes).
+
+    A code that is unknown or one of :data:`GUESSED_CODES` is classified by ``message`` when
+    its wording names a refusal TMS documents without a number (the error then carries the
+    code the simulator uses for it)."""
+    if code not in _ERROR_CLASSES or code in GUESSED_CODES:
+        by_message = _code_by_message(message)
+        if by_message is not None:
+            code = by_message
     cls = _ERROR_CLASSES.get(code, TmsError)
     return cls(message, code=code, client_session_id=client_session_id)

@@ -1,10 +1,12 @@
-"""Lean reading of the hot SOAP answers: one hardened lxml parse, elements read by local name.
+"""Reading SOAP answers: one hardened lxml parse, elements read by local name.
 
-zeep's deserialisation builds a typed object tree for every answer; for the answers the sync
-engine reads by the thousand (a Conference, ArrayOfConference, ArrayOfTransaction) that costs
-more than the HTTP round trip. :func:`read_answer` parses the envelope once and hands back
-:class:`ElementView` objects that answer attribute access the way zeep's objects do, so the one
-field mapping in :mod:`tmscal.tms.convert` reads both:
+Every answer the client receives is read here (zeep only builds requests): SOAP 1.1 and SOAP 1.2
+envelopes alike, the version chosen by the envelope's namespace. zeep's deserialisation would
+build a typed object tree for every answer, which for the answers the sync engine reads by the
+thousand costs more than the HTTP round trip, and zeep's SOAP 1.1 binding cannot read a SOAP 1.2
+answer at all. :func:`read_answer` hands back :class:`ElementView` objects that answer attribute
+access the way zeep's objects do, so the one field mapping in :mod:`tmscal.tms.convert` reads
+both:
 
 * ``view.Name`` is the first child ``{namespace}Name``: ``None`` when absent or ``xsi:nil``, its
   text (``''`` when empty) when it has no child elements, otherwise an :class:`ElementView`;
@@ -25,11 +27,13 @@ from typing import Any
 from lxml import etree
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
+SOAP_NAMESPACES = (SOAP11_NS, SOAP12_NS)
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
 class UnreadableAnswer(ValueError):
-    """The answer is not a SOAP 1.1 envelope this reader accepts."""
+    """The answer is not a SOAP 1.1 or 1.2 envelope this reader accepts."""
 
 
 class ElementView:
@@ -107,29 +111,41 @@ def _parser() -> etree.XMLParser:
 
 
 def parse_envelope(content: bytes) -> etree._Element:
-    """The root of a SOAP 1.1 envelope; :class:`UnreadableAnswer` for anything else
-    (malformed XML, a DTD, another root element)."""
+    """The root of a SOAP 1.1 or 1.2 envelope; :class:`UnreadableAnswer` for anything else
+    (empty or malformed XML, a DTD, another root element)."""
+    if not content.strip():
+        raise UnreadableAnswer("an empty body")
     try:
         root = etree.fromstring(content, _parser())
-    except etree.XMLSyntaxError as error:
+    except (etree.XMLSyntaxError, ValueError) as error:
         raise UnreadableAnswer(f"malformed XML: {error}") from None
     if root.getroottree().docinfo.doctype:
         raise UnreadableAnswer("a DTD in a SOAP answer is forbidden")
-    if root.tag != f"{{{SOAP11_NS}}}Envelope":
-        raise UnreadableAnswer(f"not a SOAP 1.1 envelope: {root.tag}")
+    if envelope_namespace(root) is None:
+        raise UnreadableAnswer(f"not a SOAP envelope: {root.tag}")
     return root
 
 
-def fault_in(root: etree._Element) -> bool:
-    """Whether the envelope's Body holds a soap:Fault."""
-    return root.find(f"{{{SOAP11_NS}}}Body/{{{SOAP11_NS}}}Fault") is not None
+def envelope_namespace(root: etree._Element) -> str | None:
+    """The SOAP namespace of an Envelope root (1.1 or 1.2), None for any other element."""
+    qname = etree.QName(root)
+    if qname.localname == "Envelope" and qname.namespace in SOAP_NAMESPACES:
+        return qname.namespace
+    return None
+
+
+def fault_in(root: etree._Element) -> etree._Element | None:
+    """The envelope's soap:Fault, None when its Body holds none."""
+    soap = envelope_namespace(root)
+    return root.find(f"{{{soap}}}Body/{{{soap}}}Fault")
 
 
 def read_answer(root: etree._Element, namespace: str, operation: str) -> Answer:
     """The :class:`Answer` in a (fault-free) envelope for ``operation`` of ``namespace``."""
-    body = root.find(f"{{{SOAP11_NS}}}Body/{{{namespace}}}{operation}Response")
+    soap = envelope_namespace(root)
+    body = root.find(f"{{{soap}}}Body/{{{namespace}}}{operation}Response")
     if body is None:
         raise UnreadableAnswer(f"the answer has no {operation}Response")
-    header = root.find(f"{{{SOAP11_NS}}}Header")
+    header = root.find(f"{{{soap}}}Header")
     return Answer(header=None if header is None else ElementView(header, namespace),
                   body=ElementView(body, namespace))

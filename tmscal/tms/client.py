@@ -7,12 +7,20 @@ the call counter, the server's API version) is updated under a lock.
 
 Every call carries ``ExternalAPIVersionSoapHeader`` (ClientVersionIn, ClientIdentifierIn and the
 last good ClientSession). A blank/expired-session fault is answered by storing the suggested id
-from the fault's detail and retrying the call once. Errors:
+from the fault's detail and retrying the call once.
 
-* SOAP faults → the :class:`tmscal.model.TmsError` subclass for ``detail/errorcode``;
-* HTTP 401/403 → :class:`TmsAuthenticationError`;
-* unreachable, timed out, HTTP errors without a SOAP fault, unreadable answers →
-  :class:`TmsUnavailable`.
+Version: unless ``api_version`` is given, the first call asks the server its version
+(GetDefaultConference with the lowest ClientVersionIn we speak; its VersionSoapHeader says
+ConfAPIVersion) and the client sends the highest version both support from then on (TMS refuses a
+ClientVersionIn above its own). The negotiated version is logged once per server and process.
+
+Every answer, SOAP 1.1 or 1.2, becomes a result or one of these errors:
+
+* SOAP faults → the :class:`tmscal.model.TmsError` subclass for ``detail/errorcode`` (or for
+  the message's wording, for refusals TMS documents without a number);
+* HTTP 401/403, a redirect to a login page → :class:`TmsAuthenticationError`;
+* unreachable, timed out, too large, redirected, HTTP errors without a SOAP fault, anything that
+  is not a SOAP envelope → :class:`TmsUnavailable`, naming the HTTP status and an excerpt.
 """
 
 from __future__ import annotations
@@ -26,9 +34,6 @@ from typing import Any
 
 import zeep
 from lxml import etree
-from lxml.etree import XMLSyntaxError
-from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault
 
 from tmscal.model import (
     UTC,
@@ -46,8 +51,10 @@ from tmscal.model import (
     format_tms_time,
 )
 from tmscal.tms import answers, convert
+from tmscal.tms.connections import DEFAULT_MAX_BYTES
 from tmscal.tms.description import (
     BOOKING_NS,
+    MIN_API_VERSION,
     SHIPPED_API_VERSION,
     ServiceDescription,
     booking_description,
@@ -57,20 +64,26 @@ from tmscal.tms.description import (
 from tmscal.tms.endpoints import service_urls
 from tmscal.tms.faults import error_from_fault, is_session_fault
 from tmscal.tms.schema import compose
-from tmscal.tms.transport import TmsTransport
+from tmscal.tms.transport import TmsTransport, describe_answer
 
 log = logging.getLogger("tmscal.tms")
 
 #: Upper bound on ListIncomplete pages followed by one :meth:`TmsClient.iter_transactions_since`.
 MAX_TRANSACTION_PAGES = 10_000
 
-#: Reads a sync makes by the thousand: zeep builds their requests and reads their faults, and
-#: :mod:`tmscal.tms.answers` reads their successful answers (zeep's deserialisation of a
-#: Conference costs more than the HTTP round trip).
-LEAN_OPERATIONS = frozenset({
-    "GetConferenceById", "GetRecurrentConferenceById", "GetConferenceByExternalId",
-    "GetConferencesForSystems", "GetConferencesForUser", "GetTransactionsSince",
-})
+#: The version sent when the server did not say its own (what clients in the wild send to
+#: TMS 15.x servers).
+FALLBACK_API_VERSION = 15
+
+_logged_versions: set[tuple[str, int]] = set()
+_logged_lock = threading.Lock()
+
+
+def negotiated_version(server_version: int | None) -> int:
+    """The ClientVersionIn to send to a server of ``server_version`` (None: it did not say)."""
+    if server_version is None:
+        return FALLBACK_API_VERSION
+    return min(SHIPPED_API_VERSION, server_version)
 
 
 class _Service:
@@ -81,7 +94,6 @@ class _Service:
         self.client = zeep.Client(description.document, transport=transport,
                                   settings=zeep_settings())
         self.proxy = self.client.create_service(description.soap11_binding, address)
-        self.binding = self.client.wsdl.bindings[description.soap11_binding]
         self.namespace = description.namespace
         self.address = address
         self.version_header = self.client.get_element(
@@ -91,26 +103,28 @@ class _Service:
     def type(self, name: str) -> Any:
         return self.client.get_type(f"{{{BOOKING_NS}}}{name}")
 
-    def invoke(self, operation: str, params: dict[str, Any], headers: list[Any]) -> Any:
-        """Send ``operation``; the response as zeep gives it, or an :class:`answers.Answer`
-        for :data:`LEAN_OPERATIONS`. Faults raise ``zeep.exceptions.Fault`` either way."""
-        call = getattr(self.proxy, operation)
-        if operation not in LEAN_OPERATIONS:
-            return call(**params, _soapheaders=headers)
+    def invoke(self, operation: str, params: dict[str, Any],
+               headers: list[Any]) -> answers.Answer:
+        """Send ``operation`` (zeep builds the request) and read its answer, SOAP 1.1 or 1.2.
+        A fault raises its :class:`TmsError`; anything else that is not the operation's
+        response raises :class:`TmsUnavailable`."""
         with self.client.settings(raw_response=True):
-            raw = call(**params, _soapheaders=headers)
+            raw = getattr(self.proxy, operation)(**params, _soapheaders=headers)
         try:
             root = answers.parse_envelope(raw.content)
         except answers.UnreadableAnswer as error:
-            raise TmsUnavailable(f"TMS answered {operation} with something that is not a "
+            raise TmsUnavailable(f"TMS answered {operation} with {describe_answer(raw)}, not a "
                                  f"SOAP response ({error})") from None
-        if raw.status_code != 200 or answers.fault_in(root):
-            return self.binding.process_reply(self.client, self.binding.get(operation), raw)
+        fault = answers.fault_in(root)
+        if fault is not None:
+            raise error_from_fault(fault)
+        if raw.status_code != 200:
+            raise TmsUnavailable(f"TMS answered {operation} with {describe_answer(raw)}")
         try:
             return answers.read_answer(root, self.namespace, operation)
         except answers.UnreadableAnswer as error:
-            raise TmsUnavailable(f"TMS answered {operation} without its result ({error})") \
-                from None
+            raise TmsUnavailable(f"TMS answered {operation} without its result ({error}; "
+                                 f"{describe_answer(raw)})") from None
 
 
 class TmsClient:
@@ -118,26 +132,34 @@ class TmsClient:
 
     def __init__(self, base_url: str, username: str, password: str, *, auth: str = "basic",
                  verify: bool | str = True, timeout: tuple[float, float] = (5.0, 30.0),
-                 client_identifier: str = "tmscal",
-                 api_version: int = SHIPPED_API_VERSION) -> None:
+                 client_identifier: str = "tmscal", api_version: int | None = None,
+                 deadline: float | None = None, max_answer_bytes: int = DEFAULT_MAX_BYTES,
+                 ) -> None:
+        """``api_version`` None negotiates (module docstring); a number is sent as it is.
+        ``deadline`` bounds a whole call (default: connect + read timeout), ``max_answer_bytes``
+        the size of an answer, compressed or decoded."""
         self.base_url = base_url
         self.username = username
         self.booking_url, self.remotesetup_url = service_urls(base_url)
         self.client_identifier = client_identifier
-        self.api_version = api_version
+        self._api_version = api_version
         self._options = dict(auth=auth, verify=verify, timeout=timeout,
-                             client_identifier=client_identifier, api_version=api_version)
+                             client_identifier=client_identifier, deadline=deadline,
+                             max_answer_bytes=max_answer_bytes)
         self._transport = TmsTransport(username, password, auth=auth, verify=verify,
-                                       timeout=timeout, user_agent=f"tmscal ({client_identifier})")
+                                       timeout=timeout, user_agent=f"tmscal ({client_identifier})",
+                                       deadline=deadline, max_bytes=max_answer_bytes)
         self._booking = _Service(booking_description(), self.booking_url, self._transport)
         self._remotesetup = _Service(remotesetup_description(), self.remotesetup_url,
                                      self._transport)
         self._conference_type = self._booking.type("Conference")
         self._lock = threading.Lock()
+        self._version_lock = threading.Lock()
         self._client_session = ""
-        self._headers: dict[str, tuple[str, Any]] = {}  # address → (session, header element)
+        # address → (session, version, header element)
+        self._headers: dict[str, tuple[str, int, Any]] = {}
         self.call_count = 0
-        #: ConfAPIVersion the server reported in GetDefaultConference (None until called).
+        #: ConfAPIVersion the server reported in GetDefaultConference (None until known).
         self.server_api_version: int | None = None
 
     def __repr__(self) -> str:
@@ -146,9 +168,10 @@ class TmsClient:
     def with_credentials(self, username: str, password: str) -> TmsClient:
         """A client with the same settings for another user (its own ClientSession).
 
-        Cheap: the WSDLs are parsed once per process.
+        Cheap: the WSDLs are parsed once per process, and a negotiated version is passed on.
         """
-        return TmsClient(self.base_url, username, password, **self._options)
+        return TmsClient(self.base_url, username, password, api_version=self._api_version,
+                         **self._options)
 
     def close(self) -> None:
         """Close the pooled HTTP connections."""
@@ -161,20 +184,59 @@ class TmsClient:
         self.close()
 
     @property
+    def api_version(self) -> int:
+        """The ClientVersionIn this client sends (negotiated on first use unless given)."""
+        if self._api_version is None:
+            self.negotiate_version()
+        return self._api_version
+
+    def negotiate_version(self) -> int:
+        """Ask the server its API version (once) and settle on the highest both speak."""
+        with self._version_lock:
+            if self._api_version is not None:
+                return self._api_version
+            response = self._call(self._booking, "GetDefaultConference",
+                                  _version=MIN_API_VERSION)
+            server = self._record_server_version(response)
+            version = negotiated_version(server)
+            self._api_version = version
+        key = (self.booking_url, version)
+        with _logged_lock:
+            first = key not in _logged_versions
+            _logged_versions.add(key)
+        if first:
+            log.info("TMS at %s speaks API version %s; sending ClientVersionIn %d",
+                     self.booking_url, "unknown" if server is None else server, version)
+            if server is not None and server < MIN_API_VERSION:
+                log.warning("TMS API version %d is older than the oldest this bridge speaks "
+                            "(%d, TMS 14.2)", server, MIN_API_VERSION)
+        return version
+
+    def _record_server_version(self, response: answers.Answer) -> int | None:
+        version = _get(_get(response.header, "VersionSoapHeader"), "ConfAPIVersion")
+        try:
+            number = int(version)
+        except (TypeError, ValueError):
+            return None
+        with self._lock:
+            self.server_api_version = number
+        return number
+
+    @property
     def client_session(self) -> str:
         """The last ClientSession id TMS gave us ('' before the first licensed call)."""
         return self._client_session
 
     # -- the SOAP call ----------------------------------------------------------------------
 
-    def _header(self, service: _Service) -> Any:
+    def _header(self, service: _Service, version: int) -> Any:
         """The version header element for ``service`` with the current ClientSession, rendered
-        by zeep once per session (zeep copies it into each envelope)."""
+        by zeep once per session and version (zeep copies it into each envelope)."""
         session = self._client_session
         cached = self._headers.get(service.address)
-        if cached is not None and cached[0] == session:
-            return cached[1]
-        values = {"ClientVersionIn": self.api_version,
+        if cached is not None and cached[:2] == (session, version):
+            return cached[2]
+        values = {"ClientVersionIn": version,
                   "ClientIdentifierIn": self.client_identifier or None,
                   "ClientSession": session or None}
         value = service.version_header(
@@ -182,32 +244,29 @@ class TmsClient:
         holder = etree.Element("header")
         service.version_header.render(holder, value)
         element = holder[0]
-        self._headers[service.address] = (session, element)
+        self._headers[service.address] = (session, version, element)
         return element
 
-    def _call(self, service: _Service, operation: str, **params: Any) -> Any:
-        """Call ``operation``; return the whole response (header + body) as zeep gives it."""
+    def _call(self, service: _Service, operation: str, _version: int | None = None,
+              **params: Any) -> answers.Answer:
+        """Call ``operation`` (with ClientVersionIn ``_version``, default the negotiated one);
+        return the whole response (header + body)."""
+        version = self.api_version if _version is None else _version
         for attempt in (1, 2):
             with self._lock:
                 self.call_count += 1
             started = time.perf_counter()
             outcome = "ok"
             try:
-                response = service.invoke(operation, params, [self._header(service)])
-            except Fault as fault:
-                error = error_from_fault(fault)
+                response = service.invoke(operation, params, [self._header(service, version)])
+            except TmsError as error:
                 outcome = error.code.name if hasattr(error.code, "name") else str(error.code)
                 if attempt == 1 and is_session_fault(error):
                     with self._lock:
                         self._client_session = error.client_session_id
                     outcome += ", retrying with the suggested ClientSession"
                     continue
-                raise error from fault
-            except (ZeepError, XMLSyntaxError) as exc:
-                outcome = type(exc).__name__
-                raise TmsUnavailable(
-                    f"TMS answered {operation} with something that is not a SOAP response "
-                    f"({type(exc).__name__})") from exc
+                raise
             except Exception as exc:
                 outcome = type(exc).__name__
                 raise
@@ -227,20 +286,19 @@ class TmsClient:
             with self._lock:
                 self._client_session = str(session)
 
-    def _result(self, service: _Service, operation: str, **params: Any) -> Any:
-        """The ``<operation>Result`` of a call (``None`` if TMS sent none)."""
-        response = self._call(service, operation, **params)
-        body = _get(response, "body")
-        if body is None:  # no output headers declared: zeep returns the result itself
-            return response
-        return _get(body, f"{operation}Result")
+    def _result(self, service: _Service, operation: str, read: Any = None,
+                **params: Any) -> Any:
+        """The ``<operation>Result`` of a call (``None`` if TMS sent none), passed through
+        ``read`` when given: a value it cannot read raises :class:`TmsUnavailable`."""
+        result = self._call(service, operation, **params).body.get(f"{operation}Result")
+        return result if read is None else _read(operation, read, result)
 
-    def _single(self, service: _Service, operation: str, **params: Any) -> Any:
+    def _single(self, service: _Service, operation: str, read: Any, **params: Any) -> Any:
         """Like :meth:`_result` for operations that must return an object."""
         result = self._result(service, operation, **params)
         if result is None:
             raise TmsError(f"TMS answered {operation} without a result", ErrorCode.UNSPECIFIED)
-        return result
+        return _read(operation, read, result)
 
     def _conference_param(self, conference: Conference, *, with_pattern: bool = True) -> Any:
         return compose(self._conference_type,
@@ -255,117 +313,130 @@ class TmsClient:
         Refused credentials still raise :class:`TmsAuthenticationError`.
         """
         try:
-            return bool(self._result(self._remotesetup, "IsAlive"))
+            answer = self._result(self._remotesetup, "IsAlive")
         except (TmsUnavailable, TmsError):
             return False
+        return str(answer).strip().lower() in ("true", "1")
 
     def get_systems(self) -> list[System]:
         """All bookable systems (GetSystems)."""
-        result = self._result(self._remotesetup, "GetSystems")
-        return [convert.system_from_wire(s) for s in convert.array_items(result, "TMSSystem")]
+        return self._result(self._remotesetup, "GetSystems", _systems)
 
     def get_systems_for_user(self) -> list[System]:
         """The systems the authenticated user may book (GetSystemsForUser)."""
-        result = self._result(self._remotesetup, "GetSystemsForUser")
-        return [convert.system_from_wire(s) for s in convert.array_items(result, "TMSSystem")]
+        return self._result(self._remotesetup, "GetSystemsForUser", _systems)
 
     def get_system_by_id(self, system_id: int) -> System:
-        result = self._single(self._remotesetup, "GetSystemById", TMSSystemId=system_id)
-        return convert.system_from_wire(result)
+        return self._single(self._remotesetup, "GetSystemById", convert.system_from_wire,
+                            TMSSystemId=system_id)
 
     def get_users(self) -> list[User]:
-        result = self._result(self._remotesetup, "GetUsers")
-        return [convert.user_from_wire(u) for u in convert.array_items(result, "User")]
+        return self._result(self._remotesetup, "GetUsers", lambda result: [
+            convert.user_from_wire(u) for u in convert.array_items(result, "User")])
 
     # -- Booking: reading ----------------------------------------------------------------------
 
     def get_default_conference(self) -> Conference:
         """TMS's defaults for a new booking (ConferenceId -1); records ``server_api_version``."""
         response = self._call(self._booking, "GetDefaultConference")
-        version = _get(_get(_get(response, "header"), "VersionSoapHeader"), "ConfAPIVersion")
-        if version is not None:
-            with self._lock:
-                self.server_api_version = int(version)
-        result = _get(_get(response, "body"), "GetDefaultConferenceResult")
+        self._record_server_version(response)
+        result = response.body.get("GetDefaultConferenceResult")
         if result is None:
             raise TmsError("TMS answered GetDefaultConference without a result",
                            ErrorCode.UNSPECIFIED)
-        return convert.conference_from_wire(result)
+        return _read("GetDefaultConference", convert.conference_from_wire, result)
 
     def get_conference_by_id(self, conference_id: int) -> Conference:
-        result = self._single(self._booking, "GetConferenceById", ConferenceId=conference_id)
-        return convert.conference_from_wire(result)
+        return self._single(self._booking, "GetConferenceById", convert.conference_from_wire,
+                            ConferenceId=conference_id)
 
     def get_recurrent_conference_by_id(self, conference_id: int) -> Conference:
         """The whole series (pattern with exceptions) that occurrence ``conference_id`` is in."""
-        result = self._single(self._booking, "GetRecurrentConferenceById",
-                              ConferenceId=conference_id)
-        return convert.conference_from_wire(result)
+        return self._single(self._booking, "GetRecurrentConferenceById",
+                            convert.conference_from_wire, ConferenceId=conference_id)
 
     def get_conference_id_by_external_id(self, source: str, key: str,
                                          recurrence_id_utc: datetime | None = None) -> int:
         """The ConferenceId saved with (ExternalSourceId, ExternalPrimaryKey) = (source, key);
         with ``recurrence_id_utc``, the id of that occurrence of the series."""
-        result = self._single(self._booking, "GetConferenceIdByExternalId",
-                              ExternalSourceId=source or None, ExternalConferenceId=key,
-                              RecurrenceIdUTC=format_tms_time(recurrence_id_utc) or None)
-        return int(result)
+        return self._single(self._booking, "GetConferenceIdByExternalId", int,
+                            ExternalSourceId=source or None, ExternalConferenceId=key,
+                            RecurrenceIdUTC=format_tms_time(recurrence_id_utc) or None)
 
     def get_conference_by_external_id(self, source: str, key: str) -> Conference:
-        result = self._single(self._booking, "GetConferenceByExternalId",
-                              ExternalSourceId=source or None, ExternalConferenceId=key)
-        return convert.conference_from_wire(result)
+        return self._single(self._booking, "GetConferenceByExternalId",
+                            convert.conference_from_wire,
+                            ExternalSourceId=source or None, ExternalConferenceId=key)
 
     def get_conferences_for_systems(
             self, system_ids: list[int], start: datetime, end: datetime,
             status: ConferenceStatus = ConferenceStatus.ALL_EXCEPT_DELETED) -> list[Conference]:
         """Conferences of these systems overlapping [start, end) (without participants)."""
-        result = self._result(self._booking, "GetConferencesForSystems",
-                              SystemIds=list(system_ids), StartTime=_utc(start),
-                              EndTime=_utc(end), ConferenceStatus=status.value)
-        return [convert.conference_from_wire(c) for c in convert.array_items(result, "Conference")]
+        return self._result(self._booking, "GetConferencesForSystems", _conferences,
+                            SystemIds=list(system_ids), StartTime=_utc(start),
+                            EndTime=_utc(end), ConferenceStatus=status.value)
 
     def get_conferences_for_user(
             self, user_name: str, start: datetime, end: datetime,
             status: ConferenceStatus = ConferenceStatus.ALL_EXCEPT_DELETED) -> list[Conference]:
         """Conferences owned by ``user_name`` ('' = the authenticated user) in [start, end)."""
-        result = self._result(self._booking, "GetConferencesForUser",
-                              UserName=user_name or None, StartTime=_utc(start),
-                              EndTime=_utc(end), ConferenceStatus=status.value)
-        return [convert.conference_from_wire(c) for c in convert.array_items(result, "Conference")]
+        return self._result(self._booking, "GetConferencesForUser", _conferences,
+                            UserName=user_name or None, StartTime=_utc(start),
+                            EndTime=_utc(end), ConferenceStatus=status.value)
 
     def get_time_zone_rules_by_id(self, zone_id: str) -> list[TimeZoneRule]:
         """TMS's rules for a Windows time-zone id such as ``W. Europe Standard Time``."""
-        result = self._result(self._booking, "GetTimeZoneRulesById", idString=zone_id)
-        return [convert.time_zone_rule_from_wire(r)
-                for r in convert.array_items(result, "TimeZoneRule")]
+        return self._result(self._booking, "GetTimeZoneRulesById", lambda result: [
+            convert.time_zone_rule_from_wire(r)
+            for r in convert.array_items(result, "TimeZoneRule")], idString=zone_id)
 
     # -- Booking: writing ----------------------------------------------------------------------
 
     def save_conference(self, conference: Conference) -> Conference:
         """Create or update (legacy Strict mode); returns the conference as TMS saved it."""
-        result = self._single(self._booking, "SaveConference",
+        result = self._result(self._booking, "SaveConference",
                               Conference=self._conference_param(conference))
-        return convert.conference_from_wire(result)
+        return self._saved("SaveConference", result, conference)
 
     def save_conference_with_mode(self, conference: Conference, mode: BookingMode) -> Conference:
         """Create or update; ``BestEffortForced`` saves a conflicting booking as Defective."""
-        result = self._single(self._booking, "SaveConferenceWithMode",
+        result = self._result(self._booking, "SaveConferenceWithMode",
                               Conference=self._conference_param(conference),
                               BookingMode=mode.value)
-        return convert.conference_from_wire(_saved_conference(result))
+        return self._saved("SaveConferenceWithMode", result, conference)
 
     def save_conference_rec_instance(self, conference: Conference,
                                      mode: BookingMode | None = None) -> Conference:
         """Update one occurrence of a series (its RecurrencePattern is not sent)."""
         param = self._conference_param(conference, with_pattern=False)
         if mode is None:
-            result = self._single(self._booking, "SaveConferenceRecInstance", Conference=param)
+            operation = "SaveConferenceRecInstance"
+            result = self._result(self._booking, operation, Conference=param)
         else:
-            result = _saved_conference(self._single(
-                self._booking, "SaveConferenceRecInstanceWithMode", Conference=param,
-                BookingMode=mode.value))
-        return convert.conference_from_wire(result)
+            operation = "SaveConferenceRecInstanceWithMode"
+            result = self._result(self._booking, operation, Conference=param,
+                                  BookingMode=mode.value)
+        return self._saved(operation, result, conference)
+
+    def _saved(self, operation: str, result: Any, requested: Conference) -> Conference:
+        """The conference TMS saved, from a Save* result that is a Conference or wraps one.
+
+        A result without a ConferenceId (absent, or of a shape we do not know) is never taken
+        for the booking: the conference is read back by its id, or by ExternalPrimaryKey."""
+        saved = None if result is None else _read(
+            operation, convert.conference_from_wire, _saved_conference(result))
+        if saved is not None and saved.conference_id > 0:
+            return saved
+        log.warning("TMS answered %s without a ConferenceId; reading the booking back",
+                    operation)
+        if requested.conference_id > 0:
+            return self.get_conference_by_id(requested.conference_id)
+        if requested.external_primary_key:
+            return self.get_conference_by_external_id(requested.external_source_id,
+                                                      requested.external_primary_key)
+        raise TmsUnavailable(f"TMS answered {operation} without a ConferenceId, and the booking "
+                             "has no ExternalPrimaryKey to read it back by; whether it was saved "
+                             "is unknown")
 
     def delete_conference_by_id(self, conference_id: int) -> None:
         """Delete a conference (a whole series when recurrent; an ongoing one is ended)."""
@@ -384,10 +455,9 @@ class TmsClient:
     def get_transactions_since(self, transaction_id: int) -> list[Transaction]:
         """One page of the transaction log after ``transaction_id``, as TMS sent it (a
         ``ListIncomplete`` entry marks a page that was cut short)."""
-        result = self._result(self._booking, "GetTransactionsSince",
-                              CurrentTransactionId=transaction_id)
-        return [convert.transaction_from_wire(t)
-                for t in convert.array_items(result, "Transaction")]
+        return self._result(self._booking, "GetTransactionsSince", lambda result: [
+            convert.transaction_from_wire(t) for t in convert.array_items(result, "Transaction")],
+            CurrentTransactionId=transaction_id)
 
     def iter_transactions_since(self, transaction_id: int) -> Iterator[Transaction]:
         """Every transaction after ``transaction_id``, following ListIncomplete pages; yields
@@ -412,6 +482,23 @@ class TmsClient:
                 return
             cursor = next_cursor
         log.warning("GetTransactionsSince: gave up after %d pages", MAX_TRANSACTION_PAGES)
+
+
+def _read(operation: str, read: Any, result: Any) -> Any:
+    """``read(result)``; a value it cannot read (a newer or broken TMS) → TmsUnavailable."""
+    try:
+        return read(result)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise TmsUnavailable(f"TMS answered {operation} with a value this client cannot read "
+                             f"({type(error).__name__}: {str(error)[:200]})") from None
+
+
+def _systems(result: Any) -> list[System]:
+    return [convert.system_from_wire(s) for s in convert.array_items(result, "TMSSystem")]
+
+
+def _conferences(result: Any) -> list[Conference]:
+    return [convert.conference_from_wire(c) for c in convert.array_items(result, "Conference")]
 
 
 def _get(obj: Any, name: str) -> Any:

@@ -7,9 +7,12 @@ not reused. Nothing is retried: a POST may have changed TMS state.
 
 TLS follows requests' ``verify``: True checks the server against certifi's bundle (the one
 requests uses), a path names a CA bundle file or directory, False turns checking off.
-``timeout`` is ``(connect, read)`` seconds. Errors: :class:`ConnectTimeout`/``TimeoutError``
-when the server does not answer in time, ``OSError`` or ``http.client.HTTPException`` when it
-cannot be reached or breaks the exchange.
+``timeout`` is ``(connect, read)`` seconds. Answers are bounded: the whole exchange must finish
+within ``deadline`` seconds (the socket is shut down when it has not: a server trickling a byte
+at a time cannot hold a caller), and the body, compressed or decoded, may not exceed
+``max_bytes``. Errors: :class:`ConnectTimeout`/``TimeoutError`` when the server does not answer
+in time, :class:`AnswerTooLarge` past the size limit, ``OSError`` or
+``http.client.HTTPException`` when it cannot be reached or breaks the exchange.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import http.client
 import os
 import select
+import socket
 import ssl
 import threading
 import zlib
@@ -28,8 +32,22 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 
+#: Answers larger than this (compressed or decoded) are refused unless the pool says otherwise.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+_CHUNK = 64 * 1024
+
+
 class ConnectTimeout(TimeoutError):
     """The TCP (or TLS) connection was not established in time."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """The server did not finish its answer within the call's deadline."""
+
+
+class AnswerTooLarge(ValueError):
+    """The answer (compressed or decoded) is larger than the pool accepts."""
 
 
 class _OneWrite:
@@ -82,15 +100,25 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
         cafile=verify if isinstance(verify, str) else default_ca_bundle())
 
 
-def _decoded(content: bytes, encoding: str) -> bytes:
+def _inflate(content: bytes, wbits: int, max_bytes: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(content, max_bytes + 1)
+    if len(data) > max_bytes:
+        raise AnswerTooLarge(f"the decoded answer is larger than {max_bytes} bytes")
+    return data
+
+
+def decoded(content: bytes, encoding: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """``content`` with its Content-Encoding (gzip, deflate) undone, never growing past
+    ``max_bytes`` (:class:`AnswerTooLarge`: a compression bomb is stopped, not inflated)."""
     encoding = encoding.strip().lower()
     if encoding == "gzip":
-        return zlib.decompress(content, 16 + zlib.MAX_WBITS)
+        return _inflate(content, 16 + zlib.MAX_WBITS, max_bytes)
     if encoding == "deflate":
         try:
-            return zlib.decompress(content)
+            return _inflate(content, zlib.MAX_WBITS, max_bytes)
         except zlib.error:  # raw deflate, as some servers send it
-            return zlib.decompress(content, -zlib.MAX_WBITS)
+            return _inflate(content, -zlib.MAX_WBITS, max_bytes)
     return content
 
 
@@ -98,7 +126,8 @@ class ConnectionPool:
     """Connections to the scheme, host and port of ``base_url`` (see the module docstring)."""
 
     def __init__(self, base_url: str, *, verify: bool | str = True,
-                 timeout: tuple[float, float] = (5.0, 30.0), size: int = 16) -> None:
+                 timeout: tuple[float, float] = (5.0, 30.0), size: int = 16,
+                 deadline: float | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         parts = urlsplit(base_url)
         self.scheme = parts.scheme.lower()
         if self.scheme not in ("http", "https") or not parts.hostname:
@@ -106,6 +135,8 @@ class ConnectionPool:
         self.host = parts.hostname
         self.port = parts.port or (443 if self.scheme == "https" else 80)
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else sum(timeout)
+        self.max_bytes = max_bytes
         self._context = tls_context(verify) if self.scheme == "https" else None
         self._idle: list[_Connection | _TlsConnection] = []
         self._closed = False
@@ -146,14 +177,22 @@ class ConnectionPool:
         path = urlsplit(url)._replace(scheme="", netloc="").geturl() or "/"
         with self._slots:
             connection = self._checkout()
+            watchdog = threading.Timer(self.deadline, _cut, (connection,))
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 connection.request("POST", path, body=body, headers=headers)
                 connection.flush_request()
                 response = connection.getresponse()
-                content = response.read()
-            except BaseException:
+                content = self._read_body(response)
+            except BaseException as error:
                 connection.close()
+                if watchdog.finished.is_set() and not isinstance(error, AnswerTooLarge):
+                    raise DeadlineExceeded(
+                        f"the answer did not arrive within {self.deadline:g} s") from error
                 raise
+            finally:
+                watchdog.cancel()
             with self._lock:
                 keep = not (response.will_close or self._closed)
                 if keep:
@@ -163,9 +202,24 @@ class ConnectionPool:
         answer_headers = CaseInsensitiveDict(response.getheaders())
         encoding = answer_headers.get("Content-Encoding")
         if encoding and content:
-            content = _decoded(content, encoding)
+            content = decoded(content, encoding, self.max_bytes)
         return HttpAnswer(status_code=response.status, reason=response.reason or "",
                           headers=answer_headers, content=content, url=url)
+
+    def _read_body(self, response: http.client.HTTPResponse) -> bytes:
+        """The whole body, refusing it (:class:`AnswerTooLarge`) past ``max_bytes``."""
+        length = response.length
+        if length is not None and length > self.max_bytes:
+            raise AnswerTooLarge(f"the answer announces {length} bytes, more than "
+                                 f"{self.max_bytes}")
+        parts: list[bytes] = []
+        received = 0
+        while chunk := response.read(_CHUNK):
+            received += len(chunk)
+            if received > self.max_bytes:
+                raise AnswerTooLarge(f"the answer is larger than {self.max_bytes} bytes")
+            parts.append(chunk)
+        return b"".join(parts)
 
     def close(self) -> None:
         """Close the idle connections (connections in use close when they come back)."""
@@ -173,6 +227,16 @@ class ConnectionPool:
             idle, self._idle, self._closed = self._idle, [], True
         for connection in idle:
             connection.close()
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """Abort an exchange past its deadline: the blocked read returns at once."""
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _dropped(connection: http.client.HTTPConnection) -> bool:

@@ -26,6 +26,9 @@ REMOTESETUP_PATH = "/tms/external/booking/remotesetup/remotesetupservice.asmx"
 #: The API version of the WSDL we ship (TMS 15.11+ reports ConfAPIVersion 22).
 SHIPPED_API_VERSION = 22
 
+#: The oldest API version the client speaks: ConferenceTimeZoneRules (API 11, TMS 14.2) on.
+MIN_API_VERSION = 11
+
 
 def zeep_settings() -> Settings:
     """Non-strict (15.x answers carry elements older WSDLs lack), hardened XML parsing."""

@@ -1,15 +1,16 @@
-"""Turn a zeep SOAP fault into the typed error of :mod:`tmscal.model`.
+"""Turn a SOAP fault (1.1 or 1.2) into the typed error of :mod:`tmscal.model`.
 
-TMS reports every API error as a SoapException: ``faultstring`` is a human-readable message and
-``detail`` carries ``errorcode`` (a negative int) and, for session faults, ``clientsessionid``
-(both in the ``…/tms/external/exception/`` namespace, although only local names are compared
-here). A fault without an error code becomes a plain :class:`TmsError` with code UNSPECIFIED.
+TMS reports every API error as a SoapException: the message is ``faultstring`` (SOAP 1.1) or
+``Reason/Text`` (SOAP 1.2), and ``detail`` (lowercase and unqualified in both shapes, as ASMX
+writes it; ``soap:Detail`` is read too) carries ``errorcode`` (a negative int) and, for session
+faults, ``clientsessionid`` (in the ``…/tms/external/exception/`` namespace, although only local
+names are compared here). A fault without a known error code is classified by its message
+(:func:`tmscal.model.error_for_code`), else a plain :class:`TmsError` with code UNSPECIFIED.
 """
 
 from __future__ import annotations
 
 from lxml import etree
-from zeep.exceptions import Fault
 
 from tmscal.model import ErrorCode, TmsError, error_for_code
 
@@ -17,23 +18,38 @@ from tmscal.model import ErrorCode, TmsError, error_for_code
 EXCEPTION_NS = "http://tandberg.net/2004/02/tms/external/exception/"
 
 
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname.lower() if isinstance(node.tag, str) else ""
+
+
 def _detail_text(detail: etree._Element | None, local_name: str) -> str:
     """Text of the first descendant of ``detail`` named ``local_name`` ('' if none)."""
     if detail is None:
         return ""
     for node in detail.iter():
-        if not isinstance(node.tag, str):
-            continue
-        if etree.QName(node).localname.lower() == local_name:
+        if _local(node) == local_name:
             return (node.text or "").strip()
     return ""
 
 
-def error_from_fault(fault: Fault) -> TmsError:
-    """The :class:`TmsError` subclass for ``fault``'s ``detail/errorcode``."""
-    message = (fault.message or "").strip() or "TMS returned a fault without a message"
-    raw_code = _detail_text(fault.detail, "errorcode")
-    session_id = _detail_text(fault.detail, "clientsessionid")
+def _message(fault: etree._Element) -> str:
+    """faultstring (1.1) or the first Reason/Text (1.2)."""
+    for child in fault:
+        name = _local(child)
+        if name == "faultstring":
+            return (child.text or "").strip()
+        if name == "reason":
+            texts = [node for node in child if _local(node) == "text"]
+            return (texts[0].text or "").strip() if texts else ""
+    return ""
+
+
+def error_from_fault(fault: etree._Element) -> TmsError:
+    """The :class:`TmsError` subclass for a ``soap:Fault`` element of either SOAP version."""
+    message = _message(fault) or "TMS returned a fault without a message"
+    detail = next((child for child in fault if _local(child) == "detail"), None)
+    raw_code = _detail_text(detail, "errorcode")
+    session_id = _detail_text(detail, "clientsessionid")
     try:
         code = int(raw_code)
     except ValueError:

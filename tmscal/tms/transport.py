@@ -1,13 +1,17 @@
-"""HTTP for the TMS client: one keep-alive session, authentication, TLS, timeouts, HTTP errors.
+"""HTTP for the TMS client: one keep-alive session, authentication, TLS, bounded answers.
 
 :class:`TmsTransport` is the zeep transport the client posts through. It maps what HTTP can tell
-us before any SOAP is parsed:
+us before any SOAP is read (:func:`check_http_answer`):
 
-* connection errors and timeouts → :class:`TmsUnavailable`;
-* HTTP 401 (and 403) → :class:`TmsAuthenticationError`;
-* any non-200 answer that is not an XML body (an IIS error page, a proxy's 502/503/504, an empty
-  500) → :class:`TmsUnavailable`. An HTTP 500 with an XML body is left to zeep, which turns the
-  SOAP fault into ``zeep.exceptions.Fault``.
+* connection errors, timeouts, an answer not finished within the call's ``deadline`` or larger
+  than ``max_bytes`` (compressed or decoded) → :class:`TmsUnavailable`;
+* HTTP 401 and 403, and a redirect to a login page → :class:`TmsAuthenticationError`;
+* any other redirect (never followed), and any answer that is not an XML body with an XML
+  Content-Type (an IIS error page, a proxy's 502/504, an empty 500, an HTML 200) →
+  :class:`TmsUnavailable`.
+
+Messages name the HTTP status and a short excerpt of the body. An XML answer is left to the
+client, which reads the SOAP envelope or fault (:mod:`tmscal.tms.answers`).
 
 Threads: with Basic auth every thread shares one ``requests.Session`` (urllib3's pool is
 thread-safe; credentials are stateless) to prepare the request head (User-Agent, Authorization)
@@ -16,21 +20,29 @@ requests' per-request machinery costs more than the HTTP exchange itself. Its an
 :class:`~tmscal.tms.connections.HttpAnswer`, has the parts of ``requests.Response`` zeep and the
 client read. NTLM authenticates a TCP connection with a handshake
 whose state ``requests_ntlm`` keeps on the auth object, so with NTLM each thread gets its own
-session (and connection pool). Messages never contain the password or an Authorization header.
+session (and connection pool); its answers are read in chunks, checking the deadline between
+chunks (so a trickling server can overrun it by one read timeout). Messages never contain the
+password or an Authorization header.
 """
 
 from __future__ import annotations
 
 import http.client
+import re
 import threading
+import time
+import zlib
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 from zeep.transports import Transport
 
 from tmscal.model import TmsAuthenticationError, TmsUnavailable
-from tmscal.tms.connections import ConnectionPool, HttpAnswer
+from tmscal.tms.connections import (
+    DEFAULT_MAX_BYTES, AnswerTooLarge, ConnectionPool, DeadlineExceeded, HttpAnswer,
+)
 
 AUTH_SCHEMES = ("basic", "ntlm")
 
@@ -39,6 +51,9 @@ AUTH_SCHEMES = ("basic", "ntlm")
 POOL_SIZE = 16
 
 _XML_MEDIA_TYPES = ("text/xml", "application/soap+xml", "application/xml")
+_LOGIN_PAGE = re.compile(r"log[-_]?[io]n|sign[-_]?in|auth|sso|adfs", re.I)
+_EXCERPT_CHARS = 120
+_NTLM_CHUNK = 8 * 1024  # decoded per step: a compression bomb grows by at most ~8 MB past the cap
 
 
 def _auth_for(scheme: str, username: str, password: str) -> AuthBase:
@@ -55,12 +70,14 @@ class TmsTransport(Transport):
     """zeep transport bound to one TMS user.
 
     ``verify`` is True (system CA store), a path to a CA bundle, or False (no TLS
-    verification; only when explicitly asked). ``timeout`` is requests' ``(connect, read)``.
+    verification; only when explicitly asked). ``timeout`` is requests' ``(connect, read)``;
+    ``deadline`` bounds a whole call (default: connect + read timeout), ``max_bytes`` an answer.
     """
 
     def __init__(self, username: str, password: str, *, auth: str = "basic",
                  verify: bool | str = True, timeout: tuple[float, float] = (5.0, 30.0),
-                 user_agent: str = "tmscal") -> None:
+                 user_agent: str = "tmscal", deadline: float | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if auth not in AUTH_SCHEMES:
             raise ValueError(f"unknown auth scheme {auth!r}; use one of {AUTH_SCHEMES}")
         # zeep's Transport.__init__ would create a session we do not want; set its fields.
@@ -74,6 +91,8 @@ class TmsTransport(Transport):
         self.auth_scheme = auth
         self.verify = verify
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else sum(timeout)
+        self.max_bytes = max_bytes
         self.user_agent = user_agent
         self._shared: requests.Session | None = None
         self._local = threading.local()
@@ -132,17 +151,19 @@ class TmsTransport(Transport):
 
     def post(self, address: str, message: bytes | str, headers: dict) -> requests.Response:
         """POST one SOAP envelope; raise the typed errors listed in the module docstring."""
-        if self._shared is not None:
-            response = self._post_basic(address, message, headers)
-        else:
-            try:
-                response = self.session.post(address, data=message, headers=headers,
-                                             timeout=self.timeout)
-            except requests.Timeout as exc:
-                raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
-            except requests.RequestException as exc:
-                raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
-        self._check_status(response)
+        try:
+            if self._shared is not None:
+                response = self._post_basic(address, message, headers)
+            else:
+                response = self._post_session(address, message, headers)
+        except (TimeoutError, requests.Timeout) as exc:
+            raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
+        except AnswerTooLarge as exc:
+            raise TmsUnavailable(f"TMS sent too large an answer ({exc})") from exc
+        except (OSError, http.client.HTTPException, requests.RequestException,
+                urllib3.exceptions.HTTPError, zlib.error) as exc:
+            raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
+        check_http_answer(response, self.username)
         return response
 
     def _post_basic(self, address: str, message: bytes | str,
@@ -151,12 +172,29 @@ class TmsTransport(Transport):
         retries, as requests' defaults), with the request head requests prepared for it."""
         pool, head = self._target(address)
         body = message.encode("utf-8") if isinstance(message, str) else message
+        return pool.post(address, body, {**head, **headers})
+
+    def _post_session(self, address: str, message: bytes | str, headers: dict) -> HttpAnswer:
+        """POST through the calling thread's requests session (NTLM), reading the answer in
+        chunks within the deadline and the size limit."""
+        started = time.monotonic()
+        response = self.session.post(address, data=message, headers=headers,
+                                     timeout=self.timeout, stream=True, allow_redirects=False)
         try:
-            return pool.post(address, body, {**head, **headers})
-        except TimeoutError as exc:
-            raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
+            parts: list[bytes] = []
+            received = 0
+            for chunk in response.raw.stream(_NTLM_CHUNK, decode_content=True):
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise AnswerTooLarge(f"the answer is larger than {self.max_bytes} bytes")
+                if time.monotonic() - started > self.deadline:
+                    raise DeadlineExceeded(
+                        f"the answer did not arrive within {self.deadline:g} s")
+                parts.append(chunk)
+        finally:
+            response.close()
+        return HttpAnswer(status_code=response.status_code, reason=response.reason or "",
+                          headers=response.headers, content=b"".join(parts), url=address)
 
     def _target(self, address: str) -> tuple[ConnectionPool, dict[str, str]]:
         """The connection pool for ``address``'s server, and the headers the shared session
@@ -172,7 +210,8 @@ class TmsTransport(Transport):
                 pool = self._pools.get(key)
                 if pool is None:
                     pool = self._pools[key] = ConnectionPool(
-                        key, verify=self.verify, timeout=self.timeout, size=POOL_SIZE)
+                        key, verify=self.verify, timeout=self.timeout, size=POOL_SIZE,
+                        deadline=self.deadline, max_bytes=self.max_bytes)
             found = self._targets[address] = (pool, head)
         return found
 
@@ -182,20 +221,50 @@ class TmsTransport(Transport):
     def load(self, url: str) -> bytes:
         raise NotImplementedError("WSDL files are loaded from package data, not over HTTP")
 
-    def _check_status(self, response: requests.Response | HttpAnswer) -> None:
-        status = response.status_code
-        if status in (401, 403):
+
+
+def answer_excerpt(content: bytes) -> str:
+    """A short, single-line excerpt of an answer body for an error message: an HTML page's
+    title, else its first characters without markup; 'an empty body' when there are none."""
+    text = content[:4096].decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if title:
+        text = title.group(1)
+    text = " ".join(re.sub(r"<[^>]*>?", " ", text).split())
+    if not text:
+        return "an empty body"
+    if len(text) > _EXCERPT_CHARS:
+        text = text[:_EXCERPT_CHARS - 3] + "..."
+    return f"'{text}'"
+
+
+def describe_answer(response: requests.Response | HttpAnswer) -> str:
+    """``HTTP 502 Bad Gateway (text/html): '<excerpt>'`` for an error message."""
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    status = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    return f"{status} ({media_type or 'no Content-Type'}): {answer_excerpt(response.content)}"
+
+
+def check_http_answer(response: requests.Response | HttpAnswer, username: str) -> None:
+    """Raise for an HTTP answer that cannot hold a SOAP response or fault (module docstring)."""
+    status = response.status_code
+    if status in (401, 403):
+        raise TmsAuthenticationError(
+            f"TMS refused the credentials of user {username!r} ({describe_answer(response)})")
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "")
+        redirect = (f"TMS answered HTTP {status}, a redirect to {location or 'nowhere'!s} "
+                    "(not followed)")
+        if _LOGIN_PAGE.search(location):
             raise TmsAuthenticationError(
-                f"TMS refused the credentials of user {self.username!r} (HTTP {status})")
-        if status == 200:
-            return
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        looks_like_xml = response.content.lstrip()[:1] == b"<"
-        if media_type in _XML_MEDIA_TYPES and looks_like_xml:
-            return  # a SOAP fault: zeep raises Fault with its detail
-        reason = response.reason or ""
-        raise TmsUnavailable(f"TMS answered HTTP {status} {reason}".rstrip()
-                             + " without a SOAP response")
+                f"{redirect}: a login page; the API user must be let in by IIS itself "
+                "(Basic or Windows authentication)")
+        raise TmsUnavailable(f"{redirect}: check [tms] url")
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if media_type in _XML_MEDIA_TYPES and response.content.lstrip()[:1] == b"<":
+        return  # a SOAP answer or fault: the client reads it
+    raise TmsUnavailable(f"TMS answered with {describe_answer(response)} instead of a SOAP "
+                         "answer")
 
 
 def _describe(exc: Exception) -> str:
