@@ -57,6 +57,7 @@ def tms_sim(simulator_factory):
 @pytest.fixture
 def client(tms_sim):
     tms_client = TmsClient(tms_sim.url, "TMSSIM\\alice", PASSWORD, timeout=(2.0, 10.0))
+    tms_client.negotiate_version()  # call counts in the tests start after the version probe
     yield tms_client
     tms_client.close()
 

@@ -206,7 +206,7 @@ def test_session_fault_is_retried_only_once(simulator_factory):
     engine = Tms(session_lifetime=timedelta(0), session_grace=timedelta(0))
     engine.add_user("alice", PASSWORD)
     sim = simulator_factory(engine=engine)
-    forgetful = TmsClient(sim.url, "alice", PASSWORD)
+    forgetful = TmsClient(sim.url, "alice", PASSWORD, api_version=22)
     with pytest.raises(ClientSessionError) as info:
         forgetful.get_transactions_since(0)
     assert info.value.code == ErrorCode.ERR_CLIENT_SESSION_EXPIRED
