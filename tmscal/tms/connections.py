@@ -177,7 +177,8 @@ class ConnectionPool:
         path = urlsplit(url)._replace(scheme="", netloc="").geturl() or "/"
         with self._slots:
             connection = self._checkout()
-            watchdog = threading.Timer(self.deadline, _cut, (connection,))
+            cut = threading.Event()
+            watchdog = threading.Timer(self.deadline, _cut, (connection, cut))
             watchdog.daemon = True
             watchdog.start()
             try:
@@ -185,9 +186,13 @@ class ConnectionPool:
                 connection.flush_request()
                 response = connection.getresponse()
                 content = self._read_body(response)
+                if cut.is_set():  # cut short: what was read is not the answer
+                    raise DeadlineExceeded(
+                        f"the answer did not arrive within {self.deadline:g} s")
             except BaseException as error:
                 connection.close()
-                if watchdog.finished.is_set() and not isinstance(error, AnswerTooLarge):
+                if cut.is_set() and not isinstance(
+                        error, (AnswerTooLarge, DeadlineExceeded)):
                     raise DeadlineExceeded(
                         f"the answer did not arrive within {self.deadline:g} s") from error
                 raise
@@ -229,8 +234,9 @@ class ConnectionPool:
             connection.close()
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
     """Abort an exchange past its deadline: the blocked read returns at once."""
+    cut.set()
     sock = connection.sock
     if sock is not None:
         try:
