@@ -70,10 +70,12 @@ def _add(parent: etree._Element, ns: str, name: str, text: str | None = None) ->
     return child
 
 
-def _string(parent: etree._Element, ns: str, name: str, value: str | None) -> None:
-    """A string element: written only when non-empty (TMS omits null strings)."""
-    if value:
-        _add(parent, ns, name, value)
+def _string(parent: etree._Element, ns: str, name: str, value: str | None, *,
+            always: bool = False) -> None:
+    """A string element: written only when non-empty (TMS omits null strings), or ``always``
+    (then empty: ``<Name />``)."""
+    if value or always:
+        _add(parent, ns, name, value or None)
 
 
 def _bool(value: bool) -> str:
@@ -85,13 +87,16 @@ def _enum(value: WireEnum | str) -> str:
 
 
 def encode_conference(parent: etree._Element, conference: Conference, *, listing: bool = False,
-                      ns: str = BOOKING_NS) -> etree._Element:
+                      ns: str = BOOKING_NS, transaction_id: bool = True) -> etree._Element:
     """Fill ``parent`` (a ``Conference``-typed element) from ``conference``, in WSDL order.
 
     ``listing`` is the GetConferencesFor* shape: no Participants, invitation texts or URIs.
-    Returns ``parent``.
+    A saved conference read in full carries ``<EmailTo />`` and ``<ExternalSourceId />`` even
+    when empty, as real answers do. ``transaction_id`` False leaves TransactionId out (older
+    clients). Returns ``parent``.
     """
     c = conference
+    always = not listing and c.conference_id > 0
     _add(parent, ns, "ConferenceId", str(c.conference_id))
     _string(parent, ns, "Title", c.title)
     _string(parent, ns, "StartTimeUTC", format_tms_time(c.start_utc))
@@ -116,13 +121,13 @@ def encode_conference(parent: etree._Element, conference: Conference, *, listing
     _string(parent, ns, "BillingCode", c.billing_code)
     _add(parent, ns, "ISDNRestrict", _bool(c.isdn_restrict))
     # ExternalConference (WebEx): not modelled, never written.
-    _string(parent, ns, "EmailTo", c.email_to)
+    _string(parent, ns, "EmailTo", c.email_to, always=always)
     # ConfBundleId, ConfOwnerId: not modelled.
     if not listing:
         _string(parent, ns, "ConferenceInfoText", c.conference_info_text)
         _string(parent, ns, "ConferenceInfoHtml", c.conference_info_html)
     _string(parent, ns, "UserMessageText", c.user_message_text)
-    _string(parent, ns, "ExternalSourceId", c.external_source_id)
+    _string(parent, ns, "ExternalSourceId", c.external_source_id, always=always)
     _string(parent, ns, "ExternalPrimaryKey", c.external_primary_key)
     # DetachedFromExternalSourceId / DetachedFromExternalPrimaryKey: not modelled.
     if not listing:
@@ -142,7 +147,8 @@ def encode_conference(parent: etree._Element, conference: Conference, *, listing
         _add(parent, ns, "Version", str(c.version))
     _string(parent, ns, "Location", c.location)
     # Invitees, SecretCode, MeetingSource, PrivacyFlag, JoinUri, JoinUrl: not modelled.
-    _add(parent, ns, "TransactionId", str(c.transaction_id))
+    if transaction_id:
+        _add(parent, ns, "TransactionId", str(c.transaction_id))
     return parent
 
 

@@ -23,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="initial data when no --state file exists (default demo)")
     parser.add_argument("--state", metavar="FILE",
                         help="load the state from FILE at start, save it after writes and at exit")
+    parser.add_argument("--version", type=int, dest="api_version", metavar="N",
+                        help="the Booking API version to speak, as an older TMS (default 22 = "
+                             "TMS 15.11+; 14 = TMS 14.5); newer ClientVersionIn values are refused")
     parser.add_argument("--admin", action="store_true",
                         help="serve the fault-injection endpoint /_simulator/faults even when not "
                              "bound to loopback (it is always on for loopback)")
@@ -61,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     simulator = SimulatorServer(host=args.host, port=args.port, seed=args.seed,
                                 state_file=args.state, faults=faults,
                                 admin=True if args.admin else None)
+    if args.api_version is not None:
+        simulator.engine.api_version = args.api_version
     simulator.start()
-    print("TMS simulator running (Ctrl-C to stop)")
+    print(f"TMS simulator running, API version {simulator.engine.api_version} (Ctrl-C to stop)")
     print(f"  Booking API:      {simulator.booking_url}")
     print(f"  Remote Setup API: {simulator.remotesetup_url}")
     print(f"  WSDL:             {simulator.booking_url}?wsdl")

@@ -27,8 +27,9 @@ from tmscal.simulator.soap import SoapFault, SoapRequest
 
 log = logging.getLogger(__name__)
 
-#: The API version the simulator claims (VersionSoapHeader/ConfAPIVersion), as TMS 15.11+.
-CONF_API_VERSION = 22
+#: The newest ClientVersionIn whose answers carry Conference/TransactionId (GUESS: a real
+#: TMS 15.x answering a version-15 client sent none, TMS-API.md §5.4).
+NO_TRANSACTION_ID_UP_TO = 15
 
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
 
@@ -41,6 +42,7 @@ class Call:
     user: object  # tmscal.simulator.accounts.SimUser
     args: Fields
     result: etree._Element  # the empty <Op>Result element to fill
+    client_version: int = 0  # the request's ClientVersionIn (0 when absent, as TMS reads it)
 
 
 #: A handler fills ``call.result`` (or returns False for a void operation's empty response).
@@ -108,6 +110,12 @@ def invoke(service: Service, engine, user, request: SoapRequest, action: str = "
         raise SoapFault(f"The SOAPAction '{action}' does not match the operation '{name}' of "
                         f"the request body.")
     version_header = _read_version_header(request, service.namespace)
+    client_version = int(version_header["ClientVersionIn"]) if version_header else 0
+    if client_version > engine.api_version:
+        # GUESS: TMS documents that ClientVersionIn must not exceed its own version, not how
+        # it refuses one that does; the simulator refuses every operation.
+        raise SoapFault(f"ClientVersionIn {client_version} is newer than this server's API "
+                        f"version {engine.api_version}")
     try:
         if operation.licensed:
             session = version_header.get("ClientSession", "") if version_header else ""
@@ -117,7 +125,8 @@ def invoke(service: Service, engine, user, request: SoapRequest, action: str = "
         ns = service.namespace
         payload = etree.Element(f"{{{ns}}}{name}Response", nsmap={None: ns})
         result = etree.Element(f"{{{ns}}}{name}Result")
-        call = Call(engine=engine, user=user, args=Fields(request.operation, ns), result=result)
+        call = Call(engine=engine, user=user, args=Fields(request.operation, ns), result=result,
+                    client_version=client_version)
         if operation.handler(call) is not False:
             payload.append(result)
     except TmsError as error:
@@ -137,7 +146,7 @@ def invoke(service: Service, engine, user, request: SoapRequest, action: str = "
         element = etree.Element(f"{{{service.namespace}}}VersionSoapHeader",
                                 nsmap={None: service.namespace})
         etree.SubElement(element, f"{{{service.namespace}}}ConfAPIVersion").text = str(
-            CONF_API_VERSION)
+            engine.api_version)
         headers.append(element)
     return Answer(headers=headers, payload=payload, writes=operation.writes)
 
@@ -215,18 +224,24 @@ def _mode(args: Fields) -> BookingMode:
     return args.enum("BookingMode", BookingMode, BookingMode.STRICT)
 
 
+def _with_transaction_id(call: Call) -> bool:
+    return call.client_version > NO_TRANSACTION_ID_UP_TO
+
+
 def _fill_conference(call: Call, conference) -> None:
-    codec.encode_conference(call.result, conference, ns=BOOKING_NS)
+    codec.encode_conference(call.result, conference, ns=BOOKING_NS,
+                            transaction_id=_with_transaction_id(call))
 
 
 def _fill_save_result(call: Call, conference) -> None:
     wrapper = etree.SubElement(call.result, f"{{{BOOKING_NS}}}Conference")
-    codec.encode_conference(wrapper, conference, ns=BOOKING_NS)
+    codec.encode_conference(wrapper, conference, ns=BOOKING_NS,
+                            transaction_id=_with_transaction_id(call))
 
 
 def _fill_listing(call: Call, conferences) -> None:
     codec.encode_list(call.result, "Conference", conferences, codec.encode_conference,
-                      ns=BOOKING_NS, listing=True)
+                      ns=BOOKING_NS, listing=True, transaction_id=_with_transaction_id(call))
 
 
 # --------------------------------------------------------------------------------------------

@@ -127,6 +127,9 @@ def checked_participants(state: SimState, user: SimUser,
             if not user.may_book(system.system_id):
                 raise SystemNotAllowed(
                     f"User '{user.user_name}' may not book room '{system.name}'")
+            if system.system_id in state.closed_to_bookings:
+                raise SystemNotAllowed(f"Room '{system.name}' does not allow bookings "
+                                       "(Allow Bookings is No)")
             if system.system_id in seen_systems:
                 continue
             seen_systems.add(system.system_id)

@@ -39,6 +39,9 @@ from tmscal.simulator.timezones import SERVER_ZONE, time_zone_rules
 
 __all__ = ["Tms", "SimUser"]
 
+#: The newest Booking API version the simulator speaks (TMS 15.11+ reports 22).
+LATEST_API_VERSION = 22
+
 _S = ConferenceStatus
 _LIST_FILTERS: dict[ConferenceStatus, Callable[[ConferenceStatus], bool]] = {
     _S.ALL: lambda s: True,
@@ -90,14 +93,17 @@ class Tms:
                  booking_window_days: int = 365, licence_pool: int | None = None,
                  transaction_page_size: int = 100,
                  session_lifetime: timedelta = timedelta(minutes=47),
-                 session_grace: timedelta = timedelta(minutes=17)) -> None:
-        """``licence_pool`` None means licences without limit."""
+                 session_grace: timedelta = timedelta(minutes=17),
+                 api_version: int = LATEST_API_VERSION) -> None:
+        """``licence_pool`` None means licences without limit; ``api_version`` is the Booking
+        API version this TMS speaks (ConfAPIVersion; 22 = TMS 15.11+)."""
         self._clock = clock or _real_now
         self._lock = threading.RLock()
         self.booking_window_days = booking_window_days
         self.transaction_page_size = transaction_page_size
         self.session_lifetime = session_lifetime
         self.session_grace = session_grace
+        self.api_version = api_version
         self._state = SimState()
         self._state.licences.pool_size = licence_pool
         self._state.sessions = ClientSessions(session_lifetime, session_grace)
@@ -400,6 +406,14 @@ class Tms:
                                    f"'{system.name}'")
             else:
                 self._state.licences.take([system_id])
+
+    def set_allow_bookings(self, system_id: int, allowed: bool) -> None:
+        """Flip a system's "Allow Bookings" (TMS Scheduling Settings): with No, every booking
+        that includes it is refused with SYSTEM_NOT_ALLOWED_IN_BOOKING."""
+        with self._lock:
+            self._system(system_id)
+            closed = self._state.closed_to_bookings
+            closed.add(system_id) if not allowed else closed.discard(system_id)
 
     def allows_remote_bookings(self, system_id: int) -> bool:
         with self._lock:

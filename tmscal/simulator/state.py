@@ -52,6 +52,8 @@ class Booking:
 @dataclass
 class SimState:
     systems: dict[int, System] = field(default_factory=dict)
+    #: systems whose "Allow Bookings" is No
+    closed_to_bookings: set[int] = field(default_factory=set)
     directory: Directory = field(default_factory=Directory)
     licences: LicencePool = field(default_factory=LicencePool)
     sessions: ClientSessions = field(
@@ -101,4 +103,6 @@ def read_state(path: str | Path) -> SimState:
     if not (isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == STATE_FORMAT
             and isinstance(loaded[1], SimState)):
         raise ValueError(f"{path} is not a tmscal simulator state file (format {STATE_FORMAT})")
-    return loaded[1]
+    state = loaded[1]
+    state.__dict__.setdefault("closed_to_bookings", set())  # files written before the field
+    return state
