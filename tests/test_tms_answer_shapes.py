@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -78,6 +79,7 @@ class _Stub(ThreadingHTTPServer):
     daemon_threads = True
     shape = "soap12"
     upstream = ""
+    rewrite: Callable[[bytes], bytes] = staticmethod(lambda content: content)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,7 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         shape = self.server.shape
         if shape == "soap12":
-            return self._forward_as_soap12(body)
+            return self._forward(body.replace(SOAP11, SOAP12), "application/soap+xml")
+        if shape == "rewritten":
+            return self._forward(body, "text/xml")
         if shape == "trickle":
             return self._trickle()
         if shape == "gzip-bomb":
@@ -123,16 +127,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up, as it should
         self.close_connection = True
 
-    def _forward_as_soap12(self, body: bytes) -> None:
+    def _forward(self, body: bytes, media_type: str) -> None:
+        """Pass the request to the simulator, its answer through ``server.rewrite``."""
         target = urlsplit(self.server.upstream)
         upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        upstream.request("POST", self.path, body=body.replace(SOAP11, SOAP12), headers={
+        upstream.request("POST", self.path, body=body, headers={
             "Authorization": self.headers["Authorization"],
-            "Content-Type": "application/soap+xml; charset=utf-8"})
+            "SOAPAction": self.headers.get("SOAPAction", ""),
+            "Content-Type": f"{media_type}; charset=utf-8"})
         answer = upstream.getresponse()
-        content = answer.read()
+        content = self.server.rewrite(answer.read())
         upstream.close()
-        assert SOAP12 in content
         self._answer(answer.status, {"Content-Type": answer.getheader("Content-Type")}, content)
 
 
@@ -287,3 +292,42 @@ def test_no_shape_leaks_an_untyped_exception(stub, via_stub):
                 call()
             except (TmsError, TmsUnavailable, TmsAuthenticationError):
                 pass
+
+
+# -- uncertain result shapes fail safe ---------------------------------------------------------
+
+
+def _unwrapped(content: bytes) -> bytes:
+    """SaveConferenceWithModeResult holding the Conference's children bare, not wrapped."""
+    return re.sub(rb"<SaveConferenceWithModeResult><Conference>(.*)</Conference>"
+                  rb"</SaveConferenceWithModeResult>",
+                  rb"<SaveConferenceWithModeResult>\1</SaveConferenceWithModeResult>", content,
+                  flags=re.S)
+
+
+def _without_id(content: bytes) -> bytes:
+    if b"SaveConference" not in content:
+        return content
+    return re.sub(rb"<ConferenceId>[^<]*</ConferenceId>", b"", content, count=1)
+
+
+@pytest.mark.parametrize("rewrite", [_unwrapped, _without_id, lambda content: re.sub(
+    rb"<SaveConferenceWithModeResult>.*</SaveConferenceWithModeResult>", b"", content,
+    flags=re.S)], ids=["bare", "without-conference-id", "without-result"])
+def test_save_result_shapes(stub, tms_sim, rewrite):
+    stub.shape, stub.rewrite = "rewritten", rewrite
+    client = TmsClient(f"http://127.0.0.1:{stub.server_address[1]}", "alice", PASSWORD)
+    saved = client.save_conference_with_mode(meeting("Shape", key="uid-shape"),
+                                             BookingMode.STRICT)
+    held = TmsClient(tms_sim.url, "alice", PASSWORD).get_conference_by_external_id(
+        SOURCE, "uid-shape")
+    assert saved.conference_id == held.conference_id > 0
+    assert saved.title == "Shape" and saved.participants == held.participants
+
+
+def test_a_result_without_id_or_key_is_not_taken_for_a_booking(stub, tms_sim):
+    stub.shape, stub.rewrite = "rewritten", _without_id
+    client = TmsClient(f"http://127.0.0.1:{stub.server_address[1]}", "alice", PASSWORD)
+    with pytest.raises(TmsUnavailable) as info:
+        client.save_conference(meeting("No key", key="").copy(external_primary_key=""))
+    assert "without a ConferenceId" in str(info.value)
