@@ -48,7 +48,9 @@ class BridgeRuntime:
         return TmsClient(self.settings.tms_url, self.settings.tms_username,
                          self.settings.tms_password, auth=self.settings.tms_auth,
                          verify=self.settings.tms_verify,
-                         timeout=(min(5.0, self.settings.tms_timeout), self.settings.tms_timeout))
+                         timeout=(min(5.0, self.settings.tms_timeout), self.settings.tms_timeout),
+                         deadline=self.settings.tms_timeout,
+                         api_version=self.settings.tms_api_version)
 
     @property
     def service_client(self):

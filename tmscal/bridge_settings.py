@@ -4,6 +4,7 @@ Radicale plugin (``[storage] tmscal_config = FILE``).
 Sections and options (all optional except ``[tms] url``)::
 
     [tms]      url, username, password, auth (basic|ntlm), verify (true|false|CA file), timeout
+               (seconds a whole call may take), api_version (auto|N: ClientVersionIn override)
     [mirror]   read by :mod:`tmscal.mirror.settings` (path, poll_interval, default_zone, …)
     [bridge]   external_source_id, conference_type, booking_model (service|per-user),
                owner_template (e.g. DOMAIN\\{user}), room_visibility (tms|config),
@@ -71,6 +72,7 @@ class BridgeSettings:
     tms_auth: str = "basic"
     tms_verify: bool | str = True
     tms_timeout: float = 30.0
+    tms_api_version: int | None = None  # None: negotiated with the server
     mirror: MirrorSettings = field(default_factory=MirrorSettings)
     external_source_id: str = "tmscal"
     conference_type: ConferenceType = ConferenceType.RESERVATION_ONLY
@@ -169,6 +171,11 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         verify = _bool(verify_text, "[tms] verify")
     except SettingsError:
         verify = verify_text
+    api_version_text = get("tms", "api_version", "auto").lower()
+    try:
+        api_version = None if api_version_text == "auto" else int(api_version_text)
+    except ValueError as error:
+        raise SettingsError("[tms] api_version must be 'auto' or a number") from error
     model = get("bridge", "booking_model", "service")
     if model not in BOOKING_MODELS:
         raise SettingsError(f"[bridge] booking_model must be one of {BOOKING_MODELS}")
@@ -195,6 +202,7 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         tms_auth=get("tms", "auth", "basic"),
         tms_verify=verify,
         tms_timeout=float(get("tms", "timeout", "30")),
+        tms_api_version=api_version,
         mirror=mirror_settings(parser, base),
         external_source_id=get("bridge", "external_source_id", "tmscal"),
         conference_type=conference_type,
