@@ -43,14 +43,9 @@ class BridgeRuntime:
 
     def new_service_client(self):
         """A fresh TMS client for the configured (service) user."""
-        from tmscal.tms import TmsClient
+        from tmscal.tms.client import service_client
 
-        return TmsClient(self.settings.tms_url, self.settings.tms_username,
-                         self.settings.tms_password, auth=self.settings.tms_auth,
-                         verify=self.settings.tms_verify,
-                         timeout=(min(5.0, self.settings.tms_timeout), self.settings.tms_timeout),
-                         deadline=self.settings.tms_timeout,
-                         api_version=self.settings.tms_api_version)
+        return service_client(self.settings)
 
     @property
     def service_client(self):

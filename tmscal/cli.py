@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tmscal.demo", "run the TMS simulator and the CalDAV bridge against it"),
     "feeds": ("tmscal.feeds.command", "manage read-only room feed and display tokens"),
     "rooms": ("tmscal.rooms_command", "list rooms with the address to invite them by"),
+    "check": ("tmscal.check_command", "check the TMS connection, rights and licences (pre-flight)"),
 }
 
 

@@ -313,9 +313,13 @@ class TmsClient:
         Refused credentials still raise :class:`TmsAuthenticationError`.
         """
         try:
-            answer = self._result(self._remotesetup, "IsAlive")
+            return self.ping()
         except (TmsUnavailable, TmsError):
             return False
+
+    def ping(self) -> bool:
+        """IsAlive's answer; errors are raised, not swallowed as :meth:`is_alive` does."""
+        answer = self._result(self._remotesetup, "IsAlive")
         return str(answer).strip().lower() in ("true", "1")
 
     def get_systems(self) -> list[System]:
@@ -482,6 +486,15 @@ class TmsClient:
                 return
             cursor = next_cursor
         log.warning("GetTransactionsSince: gave up after %d pages", MAX_TRANSACTION_PAGES)
+
+
+def service_client(settings: Any) -> TmsClient:
+    """The client of the configured service user (the ``[tms]`` section of
+    :class:`tmscal.bridge_settings.BridgeSettings`): ``timeout`` bounds a whole call."""
+    return TmsClient(settings.tms_url, settings.tms_username, settings.tms_password,
+                     auth=settings.tms_auth, verify=settings.tms_verify,
+                     timeout=(min(5.0, settings.tms_timeout), settings.tms_timeout),
+                     deadline=settings.tms_timeout, api_version=settings.tms_api_version)
 
 
 def _read(operation: str, read: Any, result: Any) -> Any:

@@ -250,7 +250,7 @@ def check_http_answer(response: requests.Response | HttpAnswer, username: str) -
     status = response.status_code
     if status in (401, 403):
         raise TmsAuthenticationError(
-            f"TMS refused the credentials of user {username!r} ({describe_answer(response)})")
+            f"TMS refused the credentials of user '{username}' ({describe_answer(response)})")
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
         redirect = (f"TMS answered HTTP {status}, a redirect to {location or 'nowhere'!s} "
