@@ -95,6 +95,12 @@ def _connection(settings: BridgeSettings,
         yield CheckResult(PROBLEM, "authentication", f"{error}; check [tms] username and password"
                           + _user_form_hint(settings))
         return False
+    except TmsError as error:  # a SOAP fault: TMS answered and let us in (e.g. refused the
+        # configured api_version, which the next check reports)
+        yield CheckResult(OK, "reachability", f"TMS answers at {client.booking_url}")
+        yield CheckResult(OK, "authentication", f"user '{settings.tms_username}' accepted; "
+                          f"IsAlive answered: {error}")
+        return True
     except TmsUnavailable as error:
         hint = ("the TLS certificate is not trusted: set [tms] verify to the CA bundle file"
                 if "CERTIFICATE_VERIFY_FAILED" in str(error) else
@@ -150,8 +156,7 @@ def _tms_checks(settings: BridgeSettings, client: TmsClient,
 
 def _api_version(settings: BridgeSettings, client: TmsClient) -> CheckResult:
     if settings.tms_api_version is not None:
-        client.get_default_conference()  # learns the server's version without negotiating
-        server = client.server_api_version
+        server = client.probe_server_version()
         if server is not None and settings.tms_api_version > server:
             return CheckResult(PROBLEM, "api version", f"[tms] api_version = "
                                f"{settings.tms_api_version} is newer than the server's {server}: "

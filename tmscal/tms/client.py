@@ -10,7 +10,7 @@ last good ClientSession). A blank/expired-session fault is answered by storing t
 from the fault's detail and retrying the call once.
 
 Version: unless ``api_version`` is given, the first call asks the server its version
-(GetDefaultConference with the lowest ClientVersionIn we speak; its VersionSoapHeader says
+(GetDefaultConference with ClientVersionIn 0, which every TMS accepts; its VersionSoapHeader says
 ConfAPIVersion) and the client sends the highest version both support from then on (TMS refuses a
 ClientVersionIn above its own). The negotiated version is logged once per server and process.
 
@@ -70,6 +70,9 @@ log = logging.getLogger("tmscal.tms")
 
 #: Upper bound on ListIncomplete pages followed by one :meth:`TmsClient.iter_transactions_since`.
 MAX_TRANSACTION_PAGES = 10_000
+
+#: ClientVersionIn of the version probe: what TMS assumes when a client sends no header.
+PROBE_API_VERSION = 0
 
 #: The version sent when the server did not say its own (what clients in the wild send to
 #: TMS 15.x servers).
@@ -195,9 +198,7 @@ class TmsClient:
         with self._version_lock:
             if self._api_version is not None:
                 return self._api_version
-            response = self._call(self._booking, "GetDefaultConference",
-                                  _version=MIN_API_VERSION)
-            server = self._record_server_version(response)
+            server = self.probe_server_version()
             version = negotiated_version(server)
             self._api_version = version
         key = (self.booking_url, version)
@@ -211,6 +212,12 @@ class TmsClient:
                 log.warning("TMS API version %d is older than the oldest this bridge speaks "
                             "(%d, TMS 14.2)", server, MIN_API_VERSION)
         return version
+
+    def probe_server_version(self) -> int | None:
+        """The server's API version (None if it does not say), asked with ClientVersionIn 0
+        whatever this client sends otherwise."""
+        response = self._call(self._booking, "GetDefaultConference", _version=PROBE_API_VERSION)
+        return self._record_server_version(response)
 
     def _record_server_version(self, response: answers.Answer) -> int | None:
         version = _get(_get(response.header, "VersionSoapHeader"), "ConfAPIVersion")
