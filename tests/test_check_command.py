@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tmscal.cli import main
-from tmscal.model import ConferenceStatus, System
+from tmscal.model import Conference, ConferenceStatus, Participant, System
 from tmscal.simulator.engine import Tms
+from tmscal.tms import TmsClient
 
 PASSWORD = "Svc-pa55word!"
 ROOMS = {201: "Fjord", 202: "Harbour"}
@@ -153,8 +154,16 @@ def test_clock_skew(simulator_factory, tmp_path, capsys, offset, status_word):
     assert "synchronise both clocks (NTP)" in lines["clock"]
 
 
-def test_mirror_state_after_a_sync(simulator_factory, tmp_path, capsys):
-    sim = simulator_factory(engine=make_engine())
+def test_mirror_state_and_remote_rooms_after_a_sync(simulator_factory, tmp_path, capsys):
+    """Room 201 holds a booking made through the API, room 202 none, and the pool is empty:
+    the write test books 202, the room that still needs a licence, and is refused."""
+    engine = make_engine(licence_pool=1, licensed=False)
+    sim = simulator_factory(engine=engine)
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    TmsClient(sim.url, "alice", "alice-pw").save_conference(Conference(
+        title="Made through the API", start_utc=start, end_utc=start + timedelta(hours=1),
+        external_source_id="another-app", external_primary_key="uid-api",
+        participants=[Participant(participant_id=201)]))
     config = write_config(tmp_path, sim.url)
     assert main(["sync", "--config", config, "--full", "--quiet"]) == 0
     capsys.readouterr()
@@ -162,6 +171,13 @@ def test_mirror_state_after_a_sync(simulator_factory, tmp_path, capsys):
     assert status == 0
     assert lines["mirror"].startswith("ok       mirror         last full import ")
     assert "(mirror at " in lines["transactions"]
+    assert lines["remote rooms"] == (
+        "ok       remote rooms   1 of 2 bookable room(s) hold bookings made through the API "
+        "(Allow Remote Bookings = Yes); the others take a licence at their first API booking: "
+        "Harbour")
+    status, lines = check(capsys, config, "--write-test")
+    assert status == 1
+    assert lines["licences"].startswith("problem  licences       booking 'Harbour' was refused")
 
 
 def test_a_broken_config_is_one_problem_line(tmp_path, capsys):

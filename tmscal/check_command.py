@@ -143,11 +143,13 @@ def _tms_checks(settings: BridgeSettings, client: TmsClient,
         visible = client.get_systems()
         yield _rights(bookable)
         yield _rooms(visible, bookable)
+        remote = _rooms_booked_through_the_api(settings)
+        yield _remote_bookings(bookable, remote)
         if write_test:
-            yield from _write_test(settings, client, bookable)
+            yield from _write_test(settings, client, bookable, remote or set())
         else:
-            yield CheckResult(WARNING, "licences", "not checked: TMS has no API to read "
-                              "licences; run with --write-test to book a room once")
+            yield CheckResult(WARNING, "licences", "not checked: TMS has no API to read the "
+                              "licence pool; run with --write-test to book a room once")
         yield _transactions(settings, client)
         yield _clock(client)
     except (TmsUnavailable, TmsAuthenticationError, TmsError) as error:
@@ -199,13 +201,44 @@ def _rooms(visible: list[System], bookable: list[System]) -> CheckResult:
     return CheckResult(OK, "rooms", detail)
 
 
-def _write_test(settings: BridgeSettings, client: TmsClient,
-                bookable: list[System]) -> Iterator[CheckResult]:
-    """Book one room far ahead on behalf of another user, then delete the booking."""
+def _rooms_booked_through_the_api(settings: BridgeSettings) -> set[int] | None:
+    """SystemIds of the mirrored rooms holding a booking made through the API (it carries an
+    ExternalSourceId): TMS turned their *Allow Remote Bookings* on. None without a mirror."""
+    if not _mirror_exists(settings):
+        return None
+    from tmscal.mirror import open_store
+
+    rooms: set[int] = set()
+    for ref in open_store(settings.mirror.path).iter_conference_refs():
+        if ref.external_source_id:
+            rooms.update(ref.room_ids)
+    return rooms
+
+
+def _remote_bookings(bookable: list[System], remote: set[int] | None) -> CheckResult:
+    """Allow Remote Bookings per room, as far as the mirror shows it."""
+    if remote is None:
+        return CheckResult(SKIPPED, "remote rooms", "no mirror yet to tell which rooms allow "
+                           "remote bookings")
+    pending = [s.name for s in bookable if s.system_id not in remote]
+    known = len(bookable) - len(pending)
+    detail = (f"{known} of {len(bookable)} bookable room(s) hold bookings made through the API "
+              "(Allow Remote Bookings = Yes)")
+    if pending:
+        shown = ", ".join(pending[:5]) + (" ..." if len(pending) > 5 else "")
+        detail += f"; the others take a licence at their first API booking: {shown}"
+    return CheckResult(OK, "remote rooms", detail)
+
+
+def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[System],
+                remote: set[int]) -> Iterator[CheckResult]:
+    """Book one room far ahead on behalf of another user, then delete the booking. A room
+    that does not yet allow remote bookings is preferred: its booking tests the licence pool
+    (and takes the licence the room would take at its first booking anyway)."""
     if not bookable:
         yield CheckResult(SKIPPED, "licences", "no bookable room to test with")
         return
-    room = bookable[0]
+    room = next((s for s in bookable if s.system_id not in remote), bookable[0])
     owner = _other_user(client, settings) if settings.booking_model == "service" else ""
     saved: Conference | None = None
     try:
@@ -224,8 +257,9 @@ def _write_test(settings: BridgeSettings, client: TmsClient,
     finally:
         if saved is not None:
             client.delete_conference_by_id(saved.conference_id)
-    yield CheckResult(OK, "licences", f"{room.name!r} took a test booking (it allows remote "
-                      "bookings; the booking was deleted again)")
+    yield CheckResult(OK, "licences", f"{room.name!r} took a test booking (deleted again)"
+                      + ("" if room.system_id in remote else
+                         ": a licence was free, the room now allows remote bookings"))
     if settings.booking_model != "service":
         return
     if not owner:
