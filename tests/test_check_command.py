@@ -172,9 +172,9 @@ def test_mirror_state_and_remote_rooms_after_a_sync(simulator_factory, tmp_path,
     assert lines["mirror"].startswith("ok       mirror         last full import ")
     assert "(mirror at " in lines["transactions"]
     assert lines["remote rooms"] == (
-        "ok       remote rooms   1 of 2 bookable room(s) hold bookings made through the API "
-        "(Allow Remote Bookings = Yes); the others take a licence at their first API booking: "
-        "Harbour")
+        "ok       remote rooms   1 of 2 bookable room(s) known to allow remote bookings (they "
+        "hold bookings made through the API); the others may need a licence at their first API "
+        "booking: Harbour")
     status, lines = check(capsys, config, "--write-test")
     assert status == 1
     assert lines["licences"].startswith("problem  licences       booking 'Harbour' was refused")

@@ -222,11 +222,11 @@ def _remote_bookings(bookable: list[System], remote: set[int] | None) -> CheckRe
                            "remote bookings")
     pending = [s.name for s in bookable if s.system_id not in remote]
     known = len(bookable) - len(pending)
-    detail = (f"{known} of {len(bookable)} bookable room(s) hold bookings made through the API "
-              "(Allow Remote Bookings = Yes)")
+    detail = (f"{known} of {len(bookable)} bookable room(s) known to allow remote bookings "
+              "(they hold bookings made through the API)")
     if pending:
         shown = ", ".join(pending[:5]) + (" ..." if len(pending) > 5 else "")
-        detail += f"; the others take a licence at their first API booking: {shown}"
+        detail += f"; the others may need a licence at their first API booking: {shown}"
     return CheckResult(OK, "remote rooms", detail)
 
 
@@ -257,9 +257,8 @@ def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[Syst
     finally:
         if saved is not None:
             client.delete_conference_by_id(saved.conference_id)
-    yield CheckResult(OK, "licences", f"{room.name!r} took a test booking (deleted again)"
-                      + ("" if room.system_id in remote else
-                         ": a licence was free, the room now allows remote bookings"))
+    yield CheckResult(OK, "licences", f"{room.name!r} took a test booking (deleted again): it "
+                      "allows remote bookings")
     if settings.booking_model != "service":
         return
     if not owner:
