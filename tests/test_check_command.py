@@ -5,6 +5,8 @@ to do; the exit status is 0 only when nothing is a problem; no password is ever 
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -187,3 +189,37 @@ def test_a_broken_config_is_one_problem_line(tmp_path, capsys):
     assert status == 1
     assert lines == {"configuration": "problem  configuration  [tms] api_version must be 'auto' "
                                       "or a number"}
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (made with the openssl program)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("verify, expected", [
+    ("true", "problem  reachability   TMS could not be reached"),
+    ("{cert}", "ok       reachability   TMS answers at https://127.0.0.1:"),
+    ("false", "warning  reachability   TMS answers at https://127.0.0.1:"),
+])
+def test_tls(simulator_factory, tmp_path, capsys, certificate, verify, expected):
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sim = simulator_factory(engine=make_engine(), tls=context)
+    config = write_config(tmp_path, sim.url, extra=f"verify = {verify.format(cert=cert)}")
+    status, lines = check(capsys, config)
+    assert lines["reachability"].startswith(expected)
+    if verify == "true":
+        assert status == 1
+        assert "the TLS certificate is not trusted: set [tms] verify to the CA bundle file" in \
+            lines["reachability"]
+    elif verify == "false":
+        assert "TLS verification is off" in lines["reachability"]
+    else:
+        assert status == 0 and "TLS certificate verified" in lines["reachability"]

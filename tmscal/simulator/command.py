@@ -11,6 +11,7 @@ import argparse
 import logging
 import math
 import signal
+import ssl
 
 from tmscal.simulator.faults import FaultInjection
 
@@ -26,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", type=int, dest="api_version", metavar="N",
                         help="the Booking API version to speak, as an older TMS (default 22 = "
                              "TMS 15.11+; 14 = TMS 14.5); newer ClientVersionIn values are refused")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="serve HTTPS with this PEM certificate chain (key in it or --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
     parser.add_argument("--admin", action="store_true",
                         help="serve the fault-injection endpoint /_simulator/faults even when not "
                              "bound to loopback (it is always on for loopback)")
@@ -61,9 +65,13 @@ def run(args: argparse.Namespace) -> int:
     faults = FaultInjection(latency=args.latency, fault_rate=args.fault_rate,
                             timeout=_timeout(args.timeout), database_down=args.database_down,
                             down=args.down)
+    tls = None
+    if args.tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     simulator = SimulatorServer(host=args.host, port=args.port, seed=args.seed,
                                 state_file=args.state, faults=faults,
-                                admin=True if args.admin else None)
+                                admin=True if args.admin else None, tls=tls)
     if args.api_version is not None:
         simulator.engine.api_version = args.api_version
     simulator.start()

@@ -14,7 +14,8 @@ Routes (paths are case-insensitive, as on IIS):
     settings returned; DELETE → everything off. No authentication. Served only when the server
     is bound to a loopback address or was started with ``admin=True`` (``--admin``).
 
-Request bodies above ``max_body_bytes`` (default 1 MiB) get 413. Use :class:`SimulatorServer`.
+Request bodies above ``max_body_bytes`` (default 1 MiB) get 413. With ``tls`` (an
+``ssl.SSLContext`` holding the certificate) it serves HTTPS. Use :class:`SimulatorServer`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import json
 import logging
 import socket
 import socketserver
+import ssl
 import struct
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,7 +65,7 @@ class SimulatorServer:
     def __init__(self, engine=None, host: str = "127.0.0.1", port: int = 0, seed: str = "demo",
                  state_file: str | Path | None = None, *, faults: FaultInjection | None = None,
                  admin: bool | None = None, max_body_bytes: int = DEFAULT_MAX_BODY,
-                 realm: str = "TMS") -> None:
+                 realm: str = "TMS", tls: ssl.SSLContext | None = None) -> None:
         self.state_file = Path(state_file) if state_file else None
         if engine is None:
             from tmscal.simulator.engine import Tms
@@ -76,6 +79,7 @@ class SimulatorServer:
         self.admin = _is_loopback(host) if admin is None else admin
         self.max_body_bytes = max_body_bytes
         self.realm = realm
+        self.tls = tls
         self._requested_port = port
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -88,6 +92,9 @@ class SimulatorServer:
         if self._httpd is not None:
             raise RuntimeError("simulator already started")
         self._httpd = _HttpServer((self.host, self._requested_port), _Handler, self)
+        if self.tls is not None:  # the handshake runs in the request's thread, on first read
+            self._httpd.socket = self.tls.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False)
         self.faults.resume()
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05},
@@ -144,13 +151,13 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        """``http://127.0.0.1:PORT`` (``https`` with ``tls``; no trailing slash)."""
         host = self.host
         if host in ("", "0.0.0.0"):
             host = "127.0.0.1"
         elif ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def booking_url(self) -> str:
@@ -203,6 +210,14 @@ class _HttpServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that gives up (or fails the TLS handshake) is logged, not dumped."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
+            log.debug("connection from %s ended: %s", client_address[0], error)
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._connections_lock:
@@ -354,12 +369,11 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _node_url(self) -> str:
-        host = self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}"
-        return f"http://{host}{self.path}"
+        return self._base_url() + self.path
 
     def _base_url(self) -> str:
         host = self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}"
-        return f"http://{host}"
+        return f"{'https' if self.server.simulator.tls else 'http'}://{host}"
 
     # -- verbs ------------------------------------------------------------------------------
 
