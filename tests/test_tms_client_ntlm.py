@@ -10,13 +10,15 @@ client: the client's own ``requests_ntlm`` handshake runs over real sockets.
 from __future__ import annotations
 
 import base64
+import gzip
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from tmscal.model import TmsAuthenticationError
+from tmscal.model import TmsAuthenticationError, TmsUnavailable
 from tmscal.tms import TmsClient
 from test_tms_client import PASSWORD, ROOM_A, meeting, tms_sim  # noqa: F401 (fixture)
 
@@ -30,6 +32,28 @@ class _NtlmGateway(BaseHTTPRequestHandler):
     upstream = ""
     upstream_auth: tuple[str, str] = ("", "")
     handshakes: list[str] = []
+    misbehaviour = ""  # "trickle", "bomb" or "iis-500": answer as a broken server would
+
+    def _misbehave(self) -> None:
+        if self.misbehaviour == "iis-500":
+            self._reply(500, b"<html><head><title>Server Error</title></head></html>",
+                        content_type="text/html")
+        elif self.misbehaviour == "bomb":
+            self._reply(200, gzip.compress(b"<" + b" " * (20 * 1024 * 1024)),
+                        headers={"Content-Encoding": "gzip"}, content_type="text/xml")
+        else:  # a byte every 0.2 s
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+            self.close_connection = True
 
     def log_message(self, *args) -> None:
         pass
@@ -65,6 +89,9 @@ class _NtlmGateway(BaseHTTPRequestHandler):
                 return
             self._authenticated = True
             type(self).handshakes.append(str(self._context.client_principal))
+        if self.misbehaviour:
+            self._misbehave()
+            return
         relayed = requests.post(self.upstream + self.path, data=body, auth=self.upstream_auth,
                                 headers={"Content-Type": self.headers.get("Content-Type", ""),
                                          "SOAPAction": self.headers.get("SOAPAction", "")},
@@ -130,3 +157,20 @@ def test_ntlm_wrong_password(ntlm_gateway):
     with pytest.raises(TmsAuthenticationError) as info:
         wrong.get_systems()
     assert "wrong-password" not in str(info.value)
+
+
+@pytest.mark.parametrize("misbehaviour, expected", [
+    ("trickle", "did not answer in time"),
+    ("bomb", "too large an answer"),
+    ("iis-500", "HTTP 500 Internal Server Error (text/html): 'Server Error'"),
+])
+def test_ntlm_answers_are_bounded_and_typed(ntlm_gateway, misbehaviour, expected):
+    """After the NTLM handshake the gateway misbehaves as a broken IIS would."""
+    httpd, handler = ntlm_gateway
+    handler.misbehaviour = misbehaviour
+    ntlm = TmsClient(f"http://127.0.0.1:{httpd.server_address[1]}", "TMSSIM\\alice", PASSWORD,
+                     auth="ntlm", timeout=(2.0, 2.0), deadline=1.0, api_version=22,
+                     max_answer_bytes=1024 * 1024)
+    with pytest.raises(TmsUnavailable) as info:
+        ntlm.get_systems()
+    assert expected in str(info.value)

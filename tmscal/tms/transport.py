@@ -20,8 +20,9 @@ requests' per-request machinery costs more than the HTTP exchange itself. Its an
 :class:`~tmscal.tms.connections.HttpAnswer`, has the parts of ``requests.Response`` zeep and the
 client read. NTLM authenticates a TCP connection with a handshake
 whose state ``requests_ntlm`` keeps on the auth object, so with NTLM each thread gets its own
-session (and connection pool); its answers are read in chunks, checking the deadline between
-chunks (so a trickling server can overrun it by one read timeout). Messages never contain the
+session (and connection pool); its answers are read as they come, checking the deadline and the
+size between reads (a server trickling the body overruns the deadline by at most one read
+timeout; the response head is bounded by the read timeout per byte only). Messages never contain the
 password or an Authorization header.
 """
 
@@ -183,7 +184,8 @@ class TmsTransport(Transport):
         try:
             parts: list[bytes] = []
             received = 0
-            for chunk in response.raw.stream(_NTLM_CHUNK, decode_content=True):
+            read = getattr(response.raw, "read1", response.raw.read)  # read1: what has come
+            while chunk := read(_NTLM_CHUNK, decode_content=True):
                 received += len(chunk)
                 if received > self.max_bytes:
                     raise AnswerTooLarge(f"the answer is larger than {self.max_bytes} bytes")
