@@ -17,12 +17,14 @@ in time, :class:`AnswerTooLarge` past the size limit, ``OSError`` or
 
 from __future__ import annotations
 
+import heapq
 import http.client
 import os
 import select
 import socket
 import ssl
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -85,6 +87,66 @@ class HttpAnswer:
     @property
     def encoding(self) -> str | None:
         return get_encoding_from_headers(self.headers)
+
+
+class _Alarm:
+    """One armed deadline of a :class:`Watchdog`: ``fired`` once its time came."""
+
+    __slots__ = ("when", "action", "cancelled", "fired")
+
+    def __init__(self, when: float, action) -> None:
+        self.when = when
+        self.action = action
+        self.cancelled = False
+        self.fired = False
+
+    def __lt__(self, other: "_Alarm") -> bool:
+        return self.when < other.when
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Watchdog:
+    """Runs an action when a deadline passes, unless cancelled first: one thread for every
+    deadline (a thread per call would cost more than the call)."""
+
+    def __init__(self) -> None:
+        self._alarms: list[_Alarm] = []
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, action) -> _Alarm:
+        alarm = _Alarm(time.monotonic() + seconds, action)
+        with self._changed:
+            heapq.heappush(self._alarms, alarm)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tmscal-tms-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            if self._alarms[0] is alarm:
+                self._changed.notify()
+        return alarm
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while self._alarms and self._alarms[0].cancelled:
+                    heapq.heappop(self._alarms)
+                if not self._alarms:
+                    self._changed.wait()
+                    continue
+                wait = self._alarms[0].when - time.monotonic()
+                if wait > 0:
+                    self._changed.wait(wait)
+                    continue
+                alarm = heapq.heappop(self._alarms)
+                alarm.fired = True
+            alarm.action()
+
+
+#: The process's deadline keeper for every pool.
+_WATCHDOG = Watchdog()
 
 
 def tls_context(verify: bool | str) -> ssl.SSLContext:
@@ -177,27 +239,24 @@ class ConnectionPool:
         path = urlsplit(url)._replace(scheme="", netloc="").geturl() or "/"
         with self._slots:
             connection = self._checkout()
-            cut = threading.Event()
-            watchdog = threading.Timer(self.deadline, _cut, (connection, cut))
-            watchdog.daemon = True
-            watchdog.start()
+            alarm = _WATCHDOG.arm(self.deadline, lambda: _cut(connection))
             try:
                 connection.request("POST", path, body=body, headers=headers)
                 connection.flush_request()
                 response = connection.getresponse()
                 content = self._read_body(response)
-                if cut.is_set():  # cut short: what was read is not the answer
+                if alarm.fired:  # cut short: what was read is not the answer
                     raise DeadlineExceeded(
                         f"the answer did not arrive within {self.deadline:g} s")
             except BaseException as error:
                 connection.close()
-                if cut.is_set() and not isinstance(
+                if alarm.fired and not isinstance(
                         error, (AnswerTooLarge, DeadlineExceeded)):
                     raise DeadlineExceeded(
                         f"the answer did not arrive within {self.deadline:g} s") from error
                 raise
             finally:
-                watchdog.cancel()
+                alarm.cancel()
             with self._lock:
                 keep = not (response.will_close or self._closed)
                 if keep:
@@ -234,9 +293,8 @@ class ConnectionPool:
             connection.close()
 
 
-def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+def _cut(connection: http.client.HTTPConnection) -> None:
     """Abort an exchange past its deadline: the blocked read returns at once."""
-    cut.set()
     sock = connection.sock
     if sock is not None:
         try:
