@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -76,8 +76,8 @@ def run_checks(settings: BridgeSettings, *, write_test: bool = False) -> Iterato
         if reached:
             yield from _tms_checks(settings, client, write_test)
         else:
-            for name in ("api version", "rights", "rooms", "licences", "transactions",
-                         "clock"):
+            for name in ("api version", "rights", "rooms", "remote rooms", "licences",
+                         "transactions", "clock"):
                 yield CheckResult(SKIPPED, name, "needs a TMS that answers and lets us in")
     finally:
         client.close()
@@ -85,22 +85,16 @@ def run_checks(settings: BridgeSettings, *, write_test: bool = False) -> Iterato
 
 
 def _connection(settings: BridgeSettings,
-                client: TmsClient) -> Iterator[CheckResult]:  # returns bool via StopIteration
+                client: TmsClient) -> Generator[CheckResult, None, bool]:
     """Reachability/TLS and authentication; returns whether TMS can be used."""
-    secure = settings.tms_url.lower().startswith("https:")
+    fault: TmsError | None = None
     try:
         alive = client.ping()
     except TmsAuthenticationError as error:
-        yield CheckResult(OK, "reachability", f"TMS answers at {client.booking_url}")
+        yield _reachable(settings, client)
         yield CheckResult(PROBLEM, "authentication", f"{error}; check [tms] username and password"
                           + _user_form_hint(settings))
         return False
-    except TmsError as error:  # a SOAP fault: TMS answered and let us in (e.g. refused the
-        # configured api_version, which the next check reports)
-        yield CheckResult(OK, "reachability", f"TMS answers at {client.booking_url}")
-        yield CheckResult(OK, "authentication", f"user '{settings.tms_username}' accepted; "
-                          f"IsAlive answered: {error}")
-        return True
     except TmsUnavailable as error:
         hint = ("the TLS certificate is not trusted: set [tms] verify to the CA bundle file"
                 if "CERTIFICATE_VERIFY_FAILED" in str(error) else
@@ -108,25 +102,33 @@ def _connection(settings: BridgeSettings,
         yield CheckResult(PROBLEM, "reachability", f"{error}; {hint}")
         yield CheckResult(SKIPPED, "authentication", "TMS does not answer")
         return False
+    except TmsError as error:  # a SOAP fault: TMS answered and let us in (a refused
+        alive, fault = True, error  # api_version is reported by the next check)
     if not alive:
         yield CheckResult(PROBLEM, "reachability", "TMS answers but IsAlive says false (TMS "
                           "database down?); check the TMS server")
         return False
-    if not secure:
-        yield CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url} over "
-                          "plain HTTP: credentials and bookings cross the network unencrypted; "
-                          "use https")
-    elif settings.tms_verify is False:
-        yield CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url}, but "
-                          "TLS verification is off ([tms] verify = false): set it to true or a "
-                          "CA bundle")
-    else:
-        yield CheckResult(OK, "reachability", f"TMS answers at {client.booking_url}, TLS "
-                          "certificate verified")
+    yield _reachable(settings, client)
     detail = f"user '{settings.tms_username}' accepted ({settings.tms_auth})"
+    if fault is not None:
+        detail += f"; IsAlive answered with a fault: {fault}"
     hint = _user_form_hint(settings)
     yield CheckResult(WARNING if hint else OK, "authentication", detail + hint)
     return True
+
+
+def _reachable(settings: BridgeSettings, client: TmsClient) -> CheckResult:
+    """The line for a TMS that answers: a warning without TLS or without its verification."""
+    if not settings.tms_url.lower().startswith("https:"):
+        return CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url} over "
+                           "plain HTTP: credentials and bookings cross the network unencrypted; "
+                           "use https")
+    if settings.tms_verify is False:
+        return CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url}, but "
+                           "TLS verification is off ([tms] verify = false): set it to true or a "
+                           "CA bundle")
+    return CheckResult(OK, "reachability", f"TMS answers at {client.booking_url}, TLS "
+                       "certificate verified")
 
 
 def _user_form_hint(settings: BridgeSettings) -> str:

@@ -95,8 +95,11 @@ def connection_from(args: argparse.Namespace) -> tuple[dict, MirrorSettings]:
     client = dict(base_url=args.tms or option("url"), username=args.user or option("username"),
                   password=password, auth=args.auth or option("auth", "basic"), verify=verify,
                   timeout=(min(5.0, timeout), timeout), deadline=timeout)
-    if option("api_version", "auto").lower() != "auto":
-        client["api_version"] = int(option("api_version"))
+    api_version = option("api_version", "auto").lower()
+    if api_version != "auto":
+        if not api_version.isdigit():
+            raise SystemExit("tmscal sync: [tms] api_version must be 'auto' or a number")
+        client["api_version"] = int(api_version)
     if not client["base_url"]:
         raise SystemExit("tmscal sync: no TMS URL (use --tms or [tms] url in --config)")
     return client, settings

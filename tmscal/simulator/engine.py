@@ -412,8 +412,10 @@ class Tms:
         that includes it is refused with SYSTEM_NOT_ALLOWED_IN_BOOKING."""
         with self._lock:
             self._system(system_id)
-            closed = self._state.closed_to_bookings
-            closed.add(system_id) if not allowed else closed.discard(system_id)
+            if allowed:
+                self._state.closed_to_bookings.discard(system_id)
+            else:
+                self._state.closed_to_bookings.add(system_id)
 
     def allows_remote_bookings(self, system_id: int) -> bool:
         with self._lock:

@@ -255,7 +255,7 @@ def check_http_answer(response: requests.Response | HttpAnswer, username: str) -
             f"TMS refused the credentials of user '{username}' ({describe_answer(response)})")
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
-        redirect = (f"TMS answered HTTP {status}, a redirect to {location or 'nowhere'!s} "
+        redirect = (f"TMS answered HTTP {status}, a redirect to {location or 'nowhere'} "
                     "(not followed)")
         if _LOGIN_PAGE.search(location):
             raise TmsAuthenticationError(
