@@ -7,11 +7,12 @@ import gzip
 import socket
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tmscal.tms.connections import ConnectionPool
+from tmscal.tms.connections import AnswerTooLarge, ConnectionPool, DeadlineExceeded, decoded
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -84,3 +85,27 @@ def test_read_timeout_and_refused_connection(server):
         port = probe.getsockname()[1]
     with pytest.raises(OSError):
         ConnectionPool(f"http://127.0.0.1:{port}").post(f"http://127.0.0.1:{port}/", b"", {})
+
+
+def test_a_whole_call_is_bounded_by_its_deadline(server):
+    """The read timeout (5 s) would let the slow answer (1 s) through; the deadline does not."""
+    pool = ConnectionPool(server, timeout=(2.0, 5.0), deadline=0.3)
+    with pytest.raises(DeadlineExceeded):
+        pool.post(server + "/slow", b"late", {})
+    assert pool.post(server + "/a", b"next", {}).content.endswith(b":next")
+    pool.close()
+
+
+def test_decoding_stops_at_the_size_limit():
+    bomb = gzip.compress(b"\0" * (8 * 1024 * 1024))
+    assert len(decoded(bomb, "gzip", max_bytes=8 * 1024 * 1024)) == 8 * 1024 * 1024
+    with pytest.raises(AnswerTooLarge):
+        decoded(bomb, "gzip", max_bytes=1024 * 1024)
+    with pytest.raises(AnswerTooLarge):
+        decoded(zlib.compress(b"\0" * (2 * 1024 * 1024)), "deflate", max_bytes=1024 * 1024)
+
+
+def test_an_announced_oversize_answer_is_refused_unread(server):
+    pool = ConnectionPool(server, max_bytes=4)
+    with pytest.raises(AnswerTooLarge):
+        pool.post(server + "/a", b"more than four bytes", {})

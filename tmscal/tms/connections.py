@@ -105,6 +105,7 @@ class _Alarm:
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.action = None  # a cancelled alarm waits in the heap: hold nothing meanwhile
 
 
 class Watchdog:
@@ -142,7 +143,9 @@ class Watchdog:
                     continue
                 alarm = heapq.heappop(self._alarms)
                 alarm.fired = True
-            alarm.action()
+                action = alarm.action
+            if action is not None:
+                action()
 
 
 #: The process's deadline keeper for every pool.
