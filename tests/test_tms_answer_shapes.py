@@ -46,6 +46,20 @@ FAULT11 = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="' 
            b'tandberg.net/2004/02/tms/external/exception/">-2147219500</errorcode></detail>'
            b'</soap:Fault></soap:Body></soap:Envelope>')
 
+#: The shape of the captured TMS 15.x fault (TMS-API.md §4.2): SOAP 1.2, unqualified ``detail``.
+FAULT12 = (b'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="' + SOAP12 +
+           b'"><soap:Body><soap:Fault><soap:Code><soap:Value>soap:Receiver</soap:Value>'
+           b'</soap:Code><soap:Reason><soap:Text xml:lang="en">The TMS database could not be '
+           b'reached.</soap:Text></soap:Reason><soap:Node>https://tms/tms/external/booking/'
+           b'bookingservice.asmx?wsdl</soap:Node><detail><errorcode xmlns="http://tandberg.net/'
+           b'2004/02/tms/external/exception/">-2147219500</errorcode></detail></soap:Fault>'
+           b'</soap:Body></soap:Envelope>')
+#: An ASMX protocol fault: SOAP 1.2, no detail at all.
+BARE_FAULT12 = (b'<soap:Envelope xmlns:soap="' + SOAP12 + b'"><soap:Body><soap:Fault><soap:Code>'
+                b'<soap:Value>soap:Sender</soap:Value></soap:Code><soap:Reason><soap:Text>Server '
+                b'was unable to read request.</soap:Text></soap:Reason></soap:Fault></soap:Body>'
+                b'</soap:Envelope>')
+
 #: shape → (status, headers, body, expected error type, text the message must contain)
 SHAPES: dict[str, tuple[int, dict[str, str], bytes, type, str]] = {
     "iis-html-500": (500, {"Content-Type": "text/html"}, IIS_500, TmsUnavailable,
@@ -72,6 +86,11 @@ SHAPES: dict[str, tuple[int, dict[str, str], bytes, type, str]] = {
     "proxy-504": (504, {}, b"", TmsUnavailable, "HTTP 504"),
     "soap11-fault": (500, {"Content-Type": "text/xml"}, FAULT11, DatabaseDown,
                      "could not be reached"),
+    "soap12-fault": (500, {"Content-Type": "application/soap+xml; charset=utf-8"}, FAULT12,
+                     DatabaseDown, "The TMS database could not be reached. (DATABASE_DOWN)"),
+    "soap12-fault-without-detail": (500, {"Content-Type": "application/soap+xml"},
+                                    BARE_FAULT12, TmsError,
+                                    "Server was unable to read request. (UNSPECIFIED)"),
 }
 
 
