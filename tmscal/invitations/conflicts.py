@@ -7,11 +7,11 @@ with what, without a TMS call.
 
 from __future__ import annotations
 
-from tmscal.booking import _when as span_text
 from tmscal.booking import summary_of
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.ical.series import conference_zone, lay_out
 from tmscal.mirror.store import MirrorStore, room_calendar_id
+from tmscal.reason_time import local_span
 
 
 def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_id: int,
@@ -19,7 +19,8 @@ def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_
     """``Room X is already booked on the occurrence of … by 'Title' (…)``, or '' when the
     mirror knows no booking colliding with an occurrence of ``parsed``."""
     conference = parsed.conference
-    layout = lay_out(conference, conference_zone(conference, rooms, default_zone))
+    zone = conference_zone(conference, rooms, default_zone)
+    layout = lay_out(conference, zone)
     for start, end in layout.occurrences:
         for other in store.objects_in_range(room_calendar_id(system_id), start, end):
             if other.uid == parsed.uid:
@@ -27,5 +28,6 @@ def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_
             title = summary_of(other.ical)
             by = f" by '{title}'" if title else ""
             return (f"Room {room_name} is already booked on the occurrence of "
-                    f"{span_text(start, end)}{by} ({span_text(other.start_utc, other.end_utc)}).")
+                    f"{local_span(start, end, zone)}{by} "
+                    f"({local_span(other.start_utc, other.end_utc, zone)}).")
     return ""

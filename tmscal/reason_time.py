@@ -1,0 +1,38 @@
+"""How refusal reasons name a time: in the room's zone, with its offset from UTC.
+
+``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)``. A span that ends on another local day
+names both days; the year is added when the span does not start in the current year (UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _zone(name: str) -> tuple[ZoneInfo, str]:
+    try:
+        return ZoneInfo(name), name
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC"), "UTC"
+
+
+def _offset(instant: datetime) -> str:
+    raw = instant.strftime("%z") or "+0000"
+    return f"UTC{raw[:3]}:{raw[3:5]}"
+
+
+def local_span(start: datetime | None, end: datetime | None, zone: str) -> str:
+    """``start``–``end`` (aware datetimes) in the IANA ``zone`` for a reason; ``at the
+    requested time`` without a start."""
+    if start is None:
+        return "at the requested time"
+    tz, name = _zone(zone)
+    local_start = start.astimezone(tz)
+    day = "%a %d %b" if local_start.year == datetime.now(UTC).year else "%a %d %b %Y"
+    text = local_start.strftime(f"{day} %H:%M")
+    if end is not None:
+        local_end = end.astimezone(tz)
+        same_day = local_end.date() == local_start.date()
+        text += "–" + local_end.strftime("%H:%M" if same_day else f"{day} %H:%M")
+    return f"{text} {name} ({_offset(local_start)})"
