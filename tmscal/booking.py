@@ -315,7 +315,7 @@ class RoomBooking:
         settled with TMS first."""
         pending = next((w for w in self._store.pending_writes() if w.uid == uid), None)
         if pending is not None:
-            self._outcome.ask(self._client(user), pending)
+            self._outcome.ask(self._client(user), pending, f"room {room.name}")
         return self._store.find_by_uid(uid)
 
     def _guard(self, user: str, client, room: Room, existing: ConferenceRef, *,

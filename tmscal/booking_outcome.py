@@ -41,10 +41,10 @@ class TmsOutcome:
                                    privacy=self._privacy)
         self._store.clear_pending(uid)
 
-    def ask(self, client, write: PendingWrite) -> Conference | None:
+    def ask(self, client, write: PendingWrite, subject: str) -> Conference | None:
         """TMS's booking of ``write`` now, recorded in the mirror; raises
         :class:`~tmscal.bridge_errors.OutcomeUnknown` (after marking it pending) when TMS
-        cannot be asked."""
+        cannot be asked (``subject`` names the booking in the reason)."""
         try:
             held = held_by_tms(client, write.external_source_id, write.external_primary_key)
         except (TmsUnavailable, TmsAuthenticationError, TmsError) as error:
@@ -52,8 +52,8 @@ class TmsOutcome:
             log.warning("outcome of the write of %s unknown (%s); marked pending", write.uid,
                         type(error).__name__)
             raise refusal.OutcomeUnknown(
-                "TMS did not answer, and whether it made the change is not known yet; the "
-                "bridge asks TMS again as soon as it answers, and the calendar then shows what "
+                f"TMS did not answer while booking {subject}, and whether it made the change "
+                "is not known yet; the bridge asks TMS again as soon as it answers, and the calendar then shows what "
                 "TMS holds. Check it before saving again.", self._retry_after) from error
         self.record(write.uid, held)
         return held
@@ -64,7 +64,7 @@ class TmsOutcome:
         TMS's booking when ``done(held)`` says the change is in it; otherwise a
         :class:`~tmscal.bridge_errors.TmsDown` that says truthfully whether nothing or a part
         was changed. ``before_version`` is the version before the change (None: no booking)."""
-        held = self.ask(client, write)
+        held = self.ask(client, write, subject)
         if done(held):
             return held
         untouched = held.version == before_version if held is not None \

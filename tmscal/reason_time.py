@@ -1,6 +1,6 @@
 """How refusal reasons name a time: in the room's zone, with its offset from UTC.
 
-``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)``. A span that ends on another local day
+``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)`` (``… 10:30–11:30 UTC`` in UTC). A span that ends on another local day
 names both days; the year is added when the span does not start in the current year (UTC).
 """
 
@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def _zone(name: str) -> tuple[ZoneInfo, str]:
+    from tmscal.ical.zones import iana_for_windows, is_known_zone
+
+    if name and not is_known_zone(name):
+        name = iana_for_windows(name) or "UTC"
     try:
         return ZoneInfo(name), name
     except (ZoneInfoNotFoundError, ValueError):
@@ -23,7 +27,7 @@ def _offset(instant: datetime) -> str:
 
 
 def local_span(start: datetime | None, end: datetime | None, zone: str) -> str:
-    """``start``–``end`` (aware datetimes) in the IANA ``zone`` for a reason; ``at the
+    """``start``–``end`` (aware datetimes) in ``zone`` (IANA or Windows) for a reason; ``at the
     requested time`` without a start."""
     if start is None:
         return "at the requested time"
@@ -35,4 +39,6 @@ def local_span(start: datetime | None, end: datetime | None, zone: str) -> str:
         local_end = end.astimezone(tz)
         same_day = local_end.date() == local_start.date()
         text += "–" + local_end.strftime("%H:%M" if same_day else f"{day} %H:%M")
+    if name == "UTC":
+        return f"{text} UTC"
     return f"{text} {name} ({_offset(local_start)})"

@@ -19,8 +19,9 @@ def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_
     """``Room X is already booked on the occurrence of … by 'Title' (…)``, or '' when the
     mirror knows no booking colliding with an occurrence of ``parsed``."""
     conference = parsed.conference
-    zone = conference_zone(conference, rooms, default_zone)
-    layout = lay_out(conference, zone)
+    layout = lay_out(conference, conference_zone(conference, rooms, default_zone))
+    room = rooms.room_by_id(system_id)
+    zone = room.zone if room is not None and room.zone else default_zone
     for start, end in layout.occurrences:
         for other in store.objects_in_range(room_calendar_id(system_id), start, end):
             if other.uid == parsed.uid:
