@@ -333,6 +333,12 @@ class RoomBooking:
         if current is None or current.conference_id <= 0 \
                 or current.status == ConferenceStatus.DELETED:
             return None
+        if check_version and current.version != existing.version:
+            self._outcome.record(existing.uid, current)
+            self.counters["PreconditionFailed"] += 1
+            raise refusal.PreconditionFailed(
+                f"The booking of room {room.name} {self._span(room, current)} was changed in "
+                "TMS meanwhile; refresh the calendar and try again.")
         if self._settings.booking_model == "service" and not _same_owner(
                 current.owner_user_name, self._settings.owner_for(user)):
             self.counters["NotAllowed"] += 1
@@ -341,12 +347,6 @@ class RoomBooking:
                 f"{current.owner_user_name or 'another user'}; only its owner may change or "
                 "cancel it. Nothing was changed.")
         self._check_may_book(user, room, _rooms_of(current))
-        if check_version and current.version != existing.version:
-            self._outcome.record(existing.uid, current)
-            self.counters["PreconditionFailed"] += 1
-            raise refusal.PreconditionFailed(
-                f"The booking of room {room.name} {self._span(room, current)} was changed in "
-                "TMS meanwhile; refresh the calendar and try again.")
         return current
 
     def _client(self, user: str):

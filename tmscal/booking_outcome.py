@@ -53,8 +53,9 @@ class TmsOutcome:
                         type(error).__name__)
             raise refusal.OutcomeUnknown(
                 f"TMS did not answer while booking {subject}, and whether it made the change "
-                "is not known yet; the bridge asks TMS again as soon as it answers, and the calendar then shows what "
-                "TMS holds. Check it before saving again.", self._retry_after) from error
+                "is not known yet; the bridge asks TMS again as soon as it answers, and the "
+                "calendar then shows what TMS holds. Check it before saving again.",
+                self._retry_after) from error
         self.record(write.uid, held)
         return held
 

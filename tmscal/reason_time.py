@@ -1,7 +1,8 @@
 """How refusal reasons name a time: in the room's zone, with its offset from UTC.
 
-``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)`` (``… 10:30–11:30 UTC`` in UTC). A span that ends on another local day
-names both days; the year is added when the span does not start in the current year (UTC).
+``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)`` (``… 10:30–11:30 UTC`` in UTC). A span
+that ends on another local day names both days; the year is added when the span does not start
+in the current year (UTC).
 """
 
 from __future__ import annotations
