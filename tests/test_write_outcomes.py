@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ import requests
 from tests.bridge_harness import serving_bridge, wait_until
 from tests.test_caldav_e2e import SOURCE, event_text, slot
 from tmscal.mirror.sync import held_by_tms
+from tmscal.reason_time import local_span
 from tmscal.simulator.faults import FaultInjection
 from tmscal.tms import TmsClient
 
@@ -242,3 +244,28 @@ def test_first_override_of_a_series_made_in_tms_is_no_false_412(simulator, tmp_p
         # only that occurrence changed: the series kept its conference ids
         assert after.conference_id == before.conference_id
         assert set(ref.conference_ids) <= set(store.find_by_uid(stored.uid).conference_ids)
+
+
+def test_identical_parallel_puts_give_no_false_412(empty_simulator, admin, tmp_path):
+    with serving_bridge(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
+                        users=("alice",)) as bridge:
+        uid = str(uuid.uuid4())
+        assert write(bridge, uid, event_text(uid, slot(9), "Once")).status_code == 201
+        text = event_text(uid, slot(9), "Twice")
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda _: write(bridge, uid, text).status_code, range(16)))
+        assert statuses == [204] * 16
+        assert title_in_tms(admin, uid) == "Twice"
+
+
+def test_a_conflict_names_the_time_in_the_rooms_zone(empty_simulator, tmp_path):
+    with serving_bridge(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
+                        users=("alice",)) as bridge:
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        start = slot(10, hour=12)
+        assert write(bridge, first, event_text(first, start, "First")).status_code == 201
+        answer = write(bridge, second, event_text(second, start, "Second"))
+        assert answer.status_code == 409
+        zone = bridge.runtime.store.get_room(101).zone
+        span = local_span(start, start + timedelta(hours=1), zone)
+        assert f"booked {span} by 'First'" in answer.text and "(UTC+0" in answer.text

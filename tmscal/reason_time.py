@@ -1,13 +1,12 @@
 """How refusal reasons name a time: in the room's zone, with its offset from UTC.
 
-``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)`` (``… 10:30–11:30 UTC`` in UTC). A span
-that ends on another local day names both days; the year is added when the span does not start
-in the current year (UTC).
+``Sat 12 Dec 10:30–11:30 Europe/Oslo (UTC+01:00)`` (``… 10:30–11:30 UTC`` in UTC); a span
+that ends on another local day names both days. The text depends on nothing but its arguments.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -34,12 +33,11 @@ def local_span(start: datetime | None, end: datetime | None, zone: str) -> str:
         return "at the requested time"
     tz, name = _zone(zone)
     local_start = start.astimezone(tz)
-    day = "%a %d %b" if local_start.year == datetime.now(UTC).year else "%a %d %b %Y"
-    text = local_start.strftime(f"{day} %H:%M")
+    text = local_start.strftime("%a %d %b %H:%M")
     if end is not None:
         local_end = end.astimezone(tz)
         same_day = local_end.date() == local_start.date()
-        text += "–" + local_end.strftime("%H:%M" if same_day else f"{day} %H:%M")
+        text += "–" + local_end.strftime("%H:%M" if same_day else "%a %d %b %H:%M")
     if name == "UTC":
         return f"{text} UTC"
     return f"{text} {name} ({_offset(local_start)})"
