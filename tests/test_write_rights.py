@@ -105,11 +105,19 @@ def test_another_users_booking_cannot_be_moved_or_cancelled_from_a_room_calendar
 def test_another_users_booking_cannot_be_moved_or_cancelled_from_a_meetings_calendar(
         bridge, admin):
     uid, before = booked(bridge, admin, "alice", 101)
+    first = write(bridge, "bob", "meetings", uid,
+                  event_text(uid, slot(4), "Mine", extra=room(106, "Room 106")))
+    assert first.status_code == 201 and held(admin, uid) == before
+    stored = requests.get(f"{bridge.url}bob/meetings/{uid}.ics",
+                          auth=("bob", "bob")).text.replace("\r\n ", "")
+    assert "SCHEDULE-STATUS=3.8" in stored and "You may not book room Oslo Fjord" in stored
     for text in (event_text(uid, slot(4), "Mine", extra=room(106, "Room 106")),
                  event_text(uid, slot(4), "Mine", extra=room(106) + "STATUS:CANCELLED\r\n"),
                  event_text(uid, slot(4), "Mine")):
-        write(bridge, "bob", "meetings", uid, text)
+        assert write(bridge, "bob", "meetings", uid, text).status_code in (201, 204)
         assert held(admin, uid) == before
+    stored = requests.get(f"{bridge.url}bob/meetings/{uid}.ics", auth=("bob", "bob")).text
+    assert "SCHEDULE-STATUS=3.8" not in stored  # the last copy names no room
     delete(bridge, "bob", "meetings", uid)
     assert held(admin, uid) == before
 

@@ -306,9 +306,8 @@ class RoomBooking:
             if not self._may_book(user, system_id):
                 self.counters["NotAllowed"] += 1
                 raise refusal.NotAllowed(
-                    f"You may not book room {self._room_name(user, system_id)}, which this "
-                    f"change of a booking of room {room.name} would add, keep or remove; "
-                    "nothing was changed.")
+                    f"You may not book room {self._room_name(user, system_id)}, a room of this "
+                    f"booking (written in room {room.name}); nothing was changed in TMS.")
 
     def _known(self, user: str, room: Room, uid: str) -> ConferenceRef | None:
         """The mirrored conference of ``uid``; a write of it whose outcome was unknown is
