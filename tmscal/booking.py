@@ -21,6 +21,7 @@ types: the ICS feeds and room invitations reuse it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -458,16 +459,22 @@ class RoomBooking:
                  if (e.exception_type, e.recurrence_id_utc) not in known]
         if len(added) + len(known) != len(conference.recurrence.exceptions) or not added:
             return None
+        write = self._pending_write(existing.uid, conference)
         try:
-            for exception in added:
-                self._change_occurrence(user, client, room, conference, exception)
+            for done, exception in enumerate(added):
+                try:
+                    self._change_occurrence(user, client, room, conference, exception)
+                except refusal.BridgeRefusal:
+                    if done:  # the occurrences changed before stay changed: show them
+                        with contextlib.suppress(refusal.TmsDown):
+                            self._outcome.ask(client, write, f"room {room.name}")
+                    raise
             return self._call(user, room, conference,
                               lambda: client.get_recurrent_conference_by_id(existing.series_id))
         except refusal.TmsDown:
             wanted = {_exception_key(e) for e in added}
             return self._outcome.settle(
-                client, self._pending_write(existing.uid, conference), f"room {room.name}",
-                before_version=existing.version,
+                client, write, f"room {room.name}", before_version=existing.version,
                 done=lambda held: held is not None and wanted <= {
                     _exception_key(e) for e in (held.recurrence.exceptions
                                                 if held.recurrence else ())})
