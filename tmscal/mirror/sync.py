@@ -36,6 +36,7 @@ from tmscal.model import (
     ConferenceDeleted,
     ConferenceNotFound,
     ConferenceStatus,
+    DatabaseDown,
     TmsError,
     TransactionType,
 )
@@ -240,8 +241,14 @@ class Syncer:
         """Bring the bookings whose last write has an unknown outcome in line with TMS (asked
         by their external ids), before anything else; a pending mark stays until TMS answers."""
         for write in self.store.pending_writes():
-            held = held_by_tms(self.client(), write.external_source_id,
-                               write.external_primary_key)
+            try:
+                held = held_by_tms(self.client(), write.external_source_id,
+                                   write.external_primary_key)
+            except DatabaseDown:
+                raise
+            except TmsError as error:  # this booking only: it stays pending, the rest syncs
+                log.warning("pending write of %s not settled: %s", write.uid, error)
+                continue
             if held is None:
                 self.store.remove_conference(write.uid)
             else:
