@@ -269,3 +269,29 @@ def test_a_conflict_names_the_time_in_the_rooms_zone(empty_simulator, tmp_path):
         zone = bridge.runtime.store.get_room(101).zone
         span = local_span(start, start + timedelta(hours=1), zone)
         assert f"booked {span} by 'First'" in answer.text and "(UTC+0" in answer.text
+
+
+def test_a_series_conflict_names_the_occurrences_that_collide(empty_simulator, tmp_path):
+    with serving_bridge(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
+                        users=("alice",)) as bridge:
+        zone = bridge.runtime.store.get_room(101).zone
+        start = slot(11, hour=7)
+        third = start + timedelta(weeks=2)
+        hour = timedelta(hours=1)
+        town_hall, weekly = str(uuid.uuid4()), str(uuid.uuid4())
+        assert write(bridge, town_hall, event_text(town_hall, third, "Town hall")) \
+            .status_code == 201
+        answer = write(bridge, weekly, event_text(weekly, start, "Weekly",
+                                                  extra="RRULE:FREQ=WEEKLY;COUNT=3\r\n"))
+        assert answer.status_code == 409
+        assert (f"on the occurrence of {local_span(third, third + hour, zone)} by 'Town hall' "
+                f"({local_span(third, third + hour, zone)})") in answer.text
+        # the other way round: the series' occurrence is named, not its whole span
+        daily, single = str(uuid.uuid4()), str(uuid.uuid4())
+        assert write(bridge, daily, event_text(daily, start, "Daily",
+                                               extra="RRULE:FREQ=DAILY;COUNT=3\r\n"),
+                     room=102).status_code == 201
+        second = start + timedelta(days=1)
+        answer = write(bridge, single, event_text(single, second, "Clash"), room=102)
+        assert answer.status_code == 409
+        assert f"by 'Daily' ({local_span(second, second + hour, zone)})" in answer.text

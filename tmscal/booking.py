@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 import zlib
 from collections import Counter
@@ -34,6 +33,7 @@ from datetime import datetime, timezone
 from tmscal import bridge_errors as refusal
 from tmscal.booking_outcome import TmsOutcome
 from tmscal.bridge_settings import BridgeSettings
+from tmscal.conflict_text import busy_with
 from tmscal.mirror.records import MirrorRoomDirectory, iana_zone
 from tmscal.mirror.sync import store_saved_conference
 from tmscal.mirror.store import (
@@ -78,8 +78,6 @@ from tmscal.reason_time import local_span
 
 log = logging.getLogger(__name__)
 
-_SUMMARY = re.compile(r"\r?\nSUMMARY[^:\r\n]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
-
 
 @dataclass(frozen=True)
 class BookingResult:
@@ -89,15 +87,6 @@ class BookingResult:
     stored: StoredObject
     differs: bool
     created: bool
-
-
-def summary_of(ical: str) -> str:
-    """The SUMMARY of a rendered object (unfolded, unescaped), or ''."""
-    match = _SUMMARY.search(ical)
-    if not match:
-        return ""
-    value = re.sub(r"\r?\n[ \t]", "", match.group(1))
-    return value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ").replace("\\\\", "\\")
 
 
 class RoomBooking:
@@ -557,10 +546,7 @@ class RoomBooking:
         when = self._span(room, conference)
         name = room.name
         if isinstance(error, SystemAlreadyBooked):
-            return refusal.BookingConflict(
-                f"Room {name} is already booked {when}"
-                + self._conflict_detail(user, room, conference)
-                + ".")
+            return refusal.BookingConflict(self._conflict(user, room, conference))
         if isinstance(error, LicenseError):
             return refusal.LicenceDenied(
                 f"Room {name} cannot be booked {when}: TMS has no free licence to switch on "
@@ -592,27 +578,37 @@ class RoomBooking:
         return refusal.InvalidCalendar(f"TMS refused the booking of room {name} {when}: "
                                        f"{error.message}")
 
-    def _conflict_detail(self, user: str, room: Room, conference: Conference | None) -> str:
-        """``" by 'Weekly sync' (Mon 07 Dec 09:00–10:00 Europe/Oslo (UTC+01:00))"`` when the
-        conflicting booking is in the mirror and the user may see its room; else ''."""
+    def _conflict(self, user: str, room: Room, conference: Conference | None) -> str:
+        """``Room X is already booked <when> by 'Title' (<its occurrence>) [in Room Y]``: the
+        first occurrence of ``conference`` that collides, in a room the user may see, with a
+        booking the mirror knows; else just the room and the requested time."""
+        when = self._span(room, conference)
         if conference is None or conference.start_utc is None:
-            return ""
-        for system_id in conference.system_ids or [room.system_id]:
-            if not self._may_see(user, system_id):
-                continue
-            for other in self._store.objects_in_range(room_calendar_id(system_id),
-                                                      conference.start_utc,
-                                                      conference.end_utc):
-                if other.uid == conference.external_primary_key:
+            return f"Room {room.name} is already booked {when}."
+        from tmscal.ical import IcalError
+        from tmscal.ical.series import conference_zone, lay_out
+
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        try:
+            occurrences = lay_out(conference, conference_zone(
+                conference, rooms, self._settings.default_zone)).occurrences
+        except IcalError:
+            occurrences = [(conference.start_utc, conference.end_utc)]
+        which = " on the occurrence of" if conference.recurrence is not None else ""
+        for start, end in occurrences:
+            for system_id in conference.system_ids or [room.system_id]:
+                if not self._may_see(user, system_id):
                     continue
-                title = summary_of(other.ical)
-                other_room = self._store.get_room(system_id)
-                where = f" in {other_room.name}" if other_room and system_id != room.system_id \
-                    else ""
-                span = local_span(other.start_utc, other.end_utc,
-                                  self._zone(other_room or room))
-                return f" by '{title}'{where} ({span})" if title else f"{where} ({span})"
-        return ""
+                detail = busy_with(self._store, rooms, system_id, start, end,
+                                   uid=conference.external_primary_key,
+                                   default_zone=self._settings.default_zone)
+                if detail:
+                    other = self._store.get_room(system_id)
+                    where = f" in {other.name}" if other and system_id != room.system_id \
+                        else ""
+                    span = local_span(start, end, self._zone(room))
+                    return f"Room {room.name} is already booked{which} {span}{detail}{where}."
+        return f"Room {room.name} is already booked {when}."
 
 
 def check_client_href(href: str, uid: str, subject: str, *, at_href: StoredObject | None = None,
