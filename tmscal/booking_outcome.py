@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from tmscal import bridge_errors as refusal
 from tmscal.mirror.store import MirrorStore, PendingWrite
-from tmscal.mirror.sync import held_by_tms, store_saved_conference
+from tmscal.mirror.sync import held_by_tms, store_held
 from tmscal.model import Conference, TmsAuthenticationError, TmsError, TmsUnavailable
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,8 @@ class TmsOutcome:
     def record(self, uid: str, held: Conference | None) -> None:
         """Make the mirror show ``held`` (TMS's booking of ``uid``, None = none) and forget
         any pending mark."""
-        if held is None:
-            self._store.remove_conference(uid)
-        else:
-            store_saved_conference(self._store, held, default_zone=self._default_zone,
-                                   privacy=self._privacy)
-        self._store.clear_pending(uid)
+        store_held(self._store, uid, held, default_zone=self._default_zone,
+                   privacy=self._privacy)
 
     def ask(self, client, write: PendingWrite, subject: str) -> Conference | None:
         """TMS's booking of ``write`` now, recorded in the mirror; raises

@@ -249,12 +249,8 @@ class Syncer:
             except TmsError as error:  # this booking only: it stays pending, the rest syncs
                 log.warning("pending write of %s not settled: %s", write.uid, error)
                 continue
-            if held is None:
-                self.store.remove_conference(write.uid)
-            else:
-                store_saved_conference(self.store, held, default_zone=self.settings.default_zone,
-                                       privacy=self.privacy)
-            self.store.clear_pending(write.uid)
+            store_held(self.store, write.uid, held, default_zone=self.settings.default_zone,
+                       privacy=self.privacy)
             if report is not None:
                 report.fetched += 1
 
@@ -461,6 +457,17 @@ def held_by_tms(client, source: str, key: str) -> Conference | None:
             or conference.status == ConferenceStatus.DELETED:
         return None
     return conference
+
+
+def store_held(store: MirrorStore, uid: str, held: Conference | None, *,
+               default_zone: str = "UTC", privacy: str = "full") -> None:
+    """Make the mirror show what TMS holds for ``uid`` (``held``: :func:`held_by_tms`, None =
+    nothing) and forget its pending mark."""
+    if held is None:
+        store.remove_conference(uid)
+    else:
+        store_saved_conference(store, held, default_zone=default_zone, privacy=privacy)
+    store.clear_pending(uid)
 
 
 def store_saved_conference(store: MirrorStore, conference: Conference, *,
