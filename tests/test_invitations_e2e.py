@@ -21,6 +21,7 @@ from tmscal.model import (
     ParticipantCallType,
     TmsError,
 )
+from tmscal.reason_time import local_span
 from tmscal.tms import TmsClient
 
 RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110", "bob": "book=101,106"}
@@ -292,7 +293,10 @@ def test_series_with_one_busy_occurrence_keeps_the_free_room(bridge, admin):
     assert params[address(103)]["PARTSTAT"] == "ACCEPTED"
     declined = params[address(104)]
     assert declined["PARTSTAT"] == "DECLINED" and declined["SCHEDULE-STATUS"] == "4.0"
-    assert third.strftime("%Y-%m-%d %H:%M") in declined["X-TMSCAL-REASON"]
+    # the occurrence is named in the room's zone, with its offset
+    zone = bridge.runtime.store.get_room(104).zone
+    assert local_span(third, third + timedelta(hours=1), zone) in declined["X-TMSCAL-REASON"]
+    assert "(UTC+0" in declined["X-TMSCAL-REASON"]
     assert "Town hall" in declined["X-TMSCAL-REASON"]
 
 

@@ -301,3 +301,33 @@ def test_a_version_1_database_is_migrated(tmp_path):
     store.store_conference(record(text="B"))
     assert [h for h, _ in store.list_hrefs("1")] == ["kept.ics"]
     store.close()
+
+
+def test_a_version_never_steps_back(store):
+    """A record older than the stored one (a fetch that raced a newer write) stores nothing;
+    the same or a newer version replaces it."""
+    newer = record(text="v5")
+    newer.version = 5
+    assert store.store_conference(newer).changed
+    older = record(text="v3")
+    older.version = 3
+    assert not store.store_conference(older).changed
+    assert store.find_by_uid("u1").version == 5 and "v5" in store.get_objects(
+        "1", ["u1.ics"])[0].ical
+    again = record(text="v5 again")
+    again.version = 5
+    assert store.store_conference(again).changed
+    assert store.store_conferences([older])[0].changed is False
+    assert store.find_by_uid("u1").version == 5
+
+
+def test_pending_writes_are_kept_until_cleared(store):
+    from tmscal.mirror.store import PendingWrite
+
+    store.mark_pending(PendingWrite("u1", "src", "key-1"))
+    store.mark_pending(PendingWrite("u2", "", "key-2"))
+    store.mark_pending(PendingWrite("u1", "src", "key-1"))
+    assert [w.uid for w in store.pending_writes()] == ["u1", "u2"]
+    store.clear_pending("u1")
+    store.clear_pending("unknown")
+    assert store.pending_writes() == [PendingWrite("u2", "", "key-2")]

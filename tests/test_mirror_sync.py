@@ -111,6 +111,13 @@ class FakeTms:
             return Conference(conference_id=-series_id, status=ConferenceStatus.DELETED)
         return self.series[series_id].copy()
 
+    def get_conference_by_external_id(self, source: str, key: str) -> Conference:
+        self._call("get_conference_by_external_id")
+        for conference in self.series.values():
+            if conference.external_primary_key == key:
+                return conference.copy()
+        raise ConferenceNotFound(f"no conference with key {key}")
+
     def get_transactions_since(self, transaction_id: int):
         self._call("get_transactions_since")
         last = self.log[-1].transaction_id if self.log else 0
@@ -352,3 +359,23 @@ def test_runner_backs_off_records_errors_and_holds_the_lease(store, tms):
     assert other.step() == other.settings.poll_interval and tms.calls == calls  # no work done
     assert runner.step() == 10
     assert store.sync_status().lag_seconds < 5
+
+
+def test_pending_writes_are_settled_first_and_kept_while_tms_is_away(store, tms):
+    """A write of unknown outcome: TMS holds it (stored, although its transaction is not yet
+    read), or does not (nothing stored); the mark stays while TMS does not answer."""
+    from tmscal.mirror.store import PendingWrite
+
+    syncer = syncer_for(store, tms)
+    syncer.sync_once()
+    tms.book("made", key="made-it")
+    tms.log.pop()  # the transaction log has not told about it yet
+    store.mark_pending(PendingWrite("made-it", "tmscal", "made-it"))
+    store.mark_pending(PendingWrite("never", "tmscal", "never"))
+    tms.fail["get_conference_by_external_id"] = 1
+    with pytest.raises(TmsUnavailable):
+        syncer.sync_once()
+    assert len(store.pending_writes()) == 2
+    syncer.sync_once()
+    assert store.pending_writes() == []
+    assert store.find_by_uid("made-it") is not None and store.find_by_uid("never") is None

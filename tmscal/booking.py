@@ -4,7 +4,15 @@
 bridge's ExternalSourceId and the UID as ExternalPrimaryKey, so a retried write updates rather
 than duplicates), and stores TMS's answer in the mirror before returning (read-your-writes).
 A change that only adds overridden or excluded occurrences to a known series is sent as
-per-occurrence calls, so the rest of the series stays untouched in TMS.
+per-occurrence calls, so the rest of the series stays untouched in TMS; a write that changes
+nothing TMS stores makes no TMS call.
+
+Rights follow the booking: every room a write adds, keeps or removes must be one the user may
+book, and a write that resolves to an existing conference first reads it from TMS (only its
+owner may change it under the service model; a version newer than the mirror's is a 412).
+Writes of one UID are serialized within the process. When TMS does not answer a change, TMS is
+asked what it holds before the answer; when it cannot be asked, the answer says the outcome is
+unknown and the booking is marked pending for the syncer (:mod:`tmscal.booking_outcome`).
 
 Every refusal is a :mod:`tmscal.bridge_errors` error with a one-line reason naming the room
 and the time. Nothing is written to the mirror unless TMS accepted the change. Free of Radicale
@@ -13,19 +21,25 @@ types: the ICS feeds and room invitations reuse it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
+import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tmscal import bridge_errors as refusal
+from tmscal.booking_outcome import TmsOutcome
 from tmscal.bridge_settings import BridgeSettings
-from tmscal.mirror.records import MirrorRoomDirectory
+from tmscal.conflict_text import busy_with
+from tmscal.mirror.records import MirrorRoomDirectory, iana_zone
 from tmscal.mirror.sync import store_saved_conference
 from tmscal.mirror.store import (
+    ConferenceRef,
     MirrorStore,
+    PendingWrite,
     Room,
     StoredObject,
     client_href_allowed,
@@ -40,6 +54,7 @@ from tmscal.model import (
     ConferenceActive,
     ConferenceDeleted,
     ConferenceNotFound,
+    ConferenceStatus,
     DatabaseDown,
     ExceptionType,
     InstanceNotFound,
@@ -59,10 +74,9 @@ from tmscal.model import (
     TmsUnavailable,
     UserNotFound,
 )
+from tmscal.reason_time import local_span
 
 log = logging.getLogger(__name__)
-
-_SUMMARY = re.compile(r"\r?\nSUMMARY[^:\r\n]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 
 
 @dataclass(frozen=True)
@@ -75,45 +89,31 @@ class BookingResult:
     created: bool
 
 
-def _when(start: datetime | None, end: datetime | None) -> str:
-    """``2026-03-02 09:00–10:00 UTC`` for reasons."""
-    if start is None:
-        return "at the requested time"
-    start = start.astimezone(timezone.utc)
-    if end is None:
-        return start.strftime("%Y-%m-%d %H:%M UTC")
-    end = end.astimezone(timezone.utc)
-    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime(
-        "%Y-%m-%d %H:%M")
-    return f"{start:%Y-%m-%d %H:%M}–{end_text} UTC"
-
-
-def summary_of(ical: str) -> str:
-    """The SUMMARY of a rendered object (unfolded, unescaped), or ''."""
-    match = _SUMMARY.search(ical)
-    if not match:
-        return ""
-    value = re.sub(r"\r?\n[ \t]", "", match.group(1))
-    return value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ").replace("\\\\", "\\")
-
-
 class RoomBooking:
     """Books rooms in TMS for calendar users; one instance per process.
 
     ``client_for(user)`` returns the TMS client that books for ``user`` (the service user in
     the service model, the user's own credentials in the per-user model); ``may_see(user,
-    system_id)`` tells whether a conflicting booking in that room may be named to the user.
+    system_id)`` tells whether a room may be named to the user (in a conflict, a refusal);
+    ``may_book(user, system_id)`` whether the user may book it.
     """
 
     def __init__(self, settings: BridgeSettings, store: MirrorStore,
                  client_for: Callable[[str], object],
-                 may_see: Callable[[str, int], bool] = lambda user, system_id: True) -> None:
+                 may_see: Callable[[str, int], bool] = lambda user, system_id: True,
+                 may_book: Callable[[str, int], bool] = lambda user, system_id: True) -> None:
         self._settings = settings
         self._store = store
         self._client_for = client_for
         self._may_see = may_see
+        self._may_book = may_book
+        self._outcome = TmsOutcome(store, default_zone=settings.default_zone,
+                                   privacy=settings.privacy, retry_after=settings.retry_after)
+        #: writes of one UID run one at a time (a fixed set of locks, picked by the UID)
+        self._uid_locks = tuple(threading.RLock() for _ in range(64))
         #: ``tms_calls`` made by the write path (the read path makes none), ``saved`` writes,
-        #: and one counter per refusal class (``LicenceDenied`` …) for ``/health``
+        #: ``unchanged`` writes that needed no TMS call, and one counter per refusal class
+        #: (``LicenceDenied`` …) for ``/health``
         self.counters: Counter[str] = Counter()
 
     # ---- public ------------------------------------------------------------------------------
@@ -124,6 +124,8 @@ class RoomBooking:
 
         ``href`` is the client's choice (RFC 4791 5.3.2): the room calendar serves the booking
         under it from then on; the booking's other rooms show it under the deterministic href.
+        A UID booked without this room is refused (``no-uid-conflict``): a booking's rooms
+        change through its ATTENDEEs, written in the calendar of one of its rooms.
         """
         room = self._room(system_id)
         if not bookable:
@@ -132,44 +134,69 @@ class RoomBooking:
                 "for booking rights.")
         rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
         parsed = self._parse(text, rooms, room)
+        self._check_may_book(user, room, [room.system_id, *_rooms_of(parsed.conference),
+                                          *(info.system_id for info in parsed.room_attendees)])
         calendar_id = room_calendar_id(system_id)
-        check_client_href(href, parsed.uid, f"Room {room.name}",
-                          at_href=next(iter(self._store.get_objects(calendar_id, [href])), None),
-                          with_uid=self._store.object_for_uid(calendar_id, parsed.uid))
-        self._store.remember_href(calendar_id, parsed.uid, href)
-        try:
-            return self._put(user, room, href, text, parsed)
-        finally:  # a refused or cancelled write leaves no choice behind
-            if href != href_for_uid(parsed.uid):
-                self._store.drop_unused_href(calendar_id, parsed.uid)
+        with self._uid_lock(parsed.uid):
+            check_client_href(href, parsed.uid, f"Room {room.name}",
+                              at_href=next(iter(self._store.get_objects(calendar_id, [href])),
+                                           None),
+                              with_uid=self._store.object_for_uid(calendar_id, parsed.uid))
+            existing = self._known(user, room, parsed.uid)
+            if existing is not None and room.system_id not in existing.room_ids:
+                raise refusal.InvalidCalendar(
+                    f"Room {room.name}: the event {parsed.uid} is a booking of other rooms; "
+                    "change its rooms (ATTENDEEs) in the calendar of one of them, or give this "
+                    "event a UID of its own.", "no-uid-conflict")
+            self._store.remember_href(calendar_id, parsed.uid, href)
+            keep_href = False
+            try:
+                return self._put(user, room, href, text, parsed, existing)
+            except refusal.OutcomeUnknown:
+                keep_href = True  # TMS's answer, once known, is filed under the client's name
+                raise
+            finally:  # a refused or cancelled write leaves no choice behind
+                if href != href_for_uid(parsed.uid) and not keep_href:
+                    self._store.drop_unused_href(calendar_id, parsed.uid)
 
-    def _put(self, user: str, room: Room, href: str, text: str, parsed) -> BookingResult:
-        existing = self._store.find_by_uid(parsed.uid)
+    def _put(self, user: str, room: Room, href: str, text: str, parsed,
+             existing: ConferenceRef | None) -> BookingResult:
         client = self._client(user)
         if parsed.cancelled:
             # STATUS:CANCELLED cancels the booking; the object leaves the calendar, which the
             # client learns from its next sync (the answer carries no ETag)
-            if existing is not None:
-                self._delete_series(user, client, room, existing.series_id, parsed.conference)
-                self._store.remove_conference(parsed.uid)
+            if existing is not None and self._guard(user, client, room, existing) is not None:
+                self._cancel(user, client, room, existing, parsed.conference)
+            self._store.remove_conference(parsed.uid)
             return BookingResult(stored=_unstored(room, href, parsed, text), differs=True,
                                  created=False)
+        previous = None
+        if existing is not None:
+            previous = self._store.object_for_uid(room.calendar_id, existing.uid)
+            if previous is not None and self._unchanged(previous.ical, parsed, room):
+                self.counters["unchanged"] += 1
+                return BookingResult(stored=previous, differs=previous.ical != text,
+                                     created=False)
+            if self._guard(user, client, room, existing) is None:
+                self._store.remove_conference(existing.uid)
+                raise refusal.PreconditionFailed(
+                    f"The booking of room {room.name} was cancelled in TMS meanwhile; refresh "
+                    "the calendar.")
         conference = self._prepare(parsed, room, user, existing)
         saved = None
-        if existing is not None:
-            saved = self._save_occurrences_only(user, client, room, conference, existing)
+        if existing is not None and previous is not None:
+            saved = self._save_occurrences_only(user, client, room, conference, existing,
+                                                previous.ical)
         if saved is None:
-            saved = self._call(user, room, conference, lambda: client.save_conference(conference))
-            if saved.is_series or saved.recurrence_instance_id_utc is not None:
-                saved = self._call(user, room, conference,
-                                   lambda: client.get_recurrent_conference_by_id(
-                                       saved.conference_id))
+            saved = self._save(user, client, room, conference, existing,
+                               lambda: client.save_conference(conference))
         stored = self._remember(saved, room)
         return BookingResult(stored=stored, differs=stored.ical != text,
                              created=existing is None)
 
     def delete(self, *, user: str, system_id: int, href: str, bookable: bool = True) -> None:
-        """Cancel the booking at ``href`` of room ``system_id`` (the whole series)."""
+        """Cancel the booking at ``href`` of room ``system_id`` (the whole series), if TMS
+        still holds the version the mirror shows (else 412)."""
         room = self._room(system_id)
         if not bookable:
             raise refusal.NotAllowed(
@@ -177,20 +204,26 @@ class RoomBooking:
         objects = self._store.get_objects(room_calendar_id(system_id), [href])
         if not objects:
             return
-        ref = self._store.find_by_uid(objects[0].uid)
-        if ref is None:
-            return
-        self._delete_series(user, self._client(user), room, ref.series_id, None)
-        self._store.remove_conference(ref.uid)
+        with self._uid_lock(objects[0].uid):
+            ref = self._store.find_by_uid(objects[0].uid)
+            if ref is None:
+                return
+            client = self._client(user)
+            if self._guard(user, client, room, ref) is not None:
+                self._cancel(user, client, room, ref, None)
+            self._store.remove_conference(ref.uid)
 
     def book_meeting(self, *, user: str, parsed, system_ids: list[int]) -> Conference:
         """Book a meeting of a user's own calendar (:mod:`tmscal.invitations`) with exactly the
         rooms ``system_ids`` as one conference (SaveConferenceWithMode, Strict; the UID is the
         ExternalPrimaryKey), store TMS's answer in those room calendars and return it (series
-        level). Refusals name ``system_ids[0]``; they are those of :meth:`put`."""
+        level). Refusals name ``system_ids[0]``; they are those of :meth:`put`, and a booking
+        the user may not change (another owner, a room they may not book) is refused before
+        any change is sent."""
         room = self._room(system_ids[0])
         rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
         wanted = set(system_ids)
+        self._check_may_book(user, room, wanted)
         conference: Conference = parsed.conference
         conference.participants = [p for p in conference.participants
                                    if not p.call_type.is_system or p.participant_id in wanted]
@@ -201,41 +234,109 @@ class RoomBooking:
                     if not p.call_type.is_system or p.participant_id in wanted]
         parsed.room_attendees = [info for info in (rooms.room_by_id(i) for i in system_ids[1:])
                                  if info is not None]
-        existing = self._store.find_by_uid(parsed.uid)
-        client = self._client(user)
-        conference = self._prepare(parsed, room, user, existing)
-        saved = None
-        if existing is not None and set(existing.room_ids) == wanted:
-            saved = self._save_occurrences_only(user, client, room, conference, existing)
-        if saved is None:
-            saved = self._call(user, room, conference, lambda: client.save_conference_with_mode(
-                conference, BookingMode.STRICT))
-            if saved.is_series or saved.recurrence_instance_id_utc is not None:
-                saved = self._call(user, room, conference,
-                                   lambda: client.get_recurrent_conference_by_id(
-                                       saved.conference_id))
-        self._remember(saved, room)
-        return saved
+        with self._uid_lock(parsed.uid):
+            existing = self._known(user, room, parsed.uid)
+            client = self._client(user)
+            if existing is not None and self._guard(user, client, room, existing,
+                                                    check_version=False) is None:
+                self._store.remove_conference(existing.uid)
+                existing = None
+            conference = self._prepare(parsed, room, user, existing)
+            saved = None
+            if existing is not None and set(existing.room_ids) == wanted:
+                previous = self._store.object_for_uid(room.calendar_id, existing.uid)
+                if previous is not None:
+                    saved = self._save_occurrences_only(user, client, room, conference,
+                                                        existing, previous.ical)
+            if saved is None:
+                saved = self._save(user, client, room, conference, existing,
+                                   lambda: client.save_conference_with_mode(
+                                       conference, BookingMode.STRICT))
+            self._remember(saved, room)
+            return saved
 
     def cancel_meeting(self, *, user: str, uid: str) -> bool:
         """Cancel (delete in TMS) the conference booked for ``uid`` and drop it from the room
         calendars; False when the mirror knows no such conference."""
-        existing = self._store.find_by_uid(uid)
-        if existing is None:
-            return False
-        room = (self._store.get_room(existing.room_ids[0]) if existing.room_ids else None) \
-            or Room(system_id=0, name="of the meeting")
-        self._delete_series(user, self._client(user), room, existing.series_id, None)
-        self._store.remove_conference(uid)
-        return True
+        with self._uid_lock(uid):
+            existing = self._store.find_by_uid(uid)
+            if existing is None:
+                return False
+            room = (self._store.get_room(existing.room_ids[0]) if existing.room_ids else None) \
+                or Room(system_id=0, name="of the meeting")
+            client = self._client(user)
+            if self._guard(user, client, room, existing, check_version=False) is not None:
+                self._cancel(user, client, room, existing, None)
+            self._store.remove_conference(uid)
+            return True
 
     # ---- steps -------------------------------------------------------------------------------
+
+    def _uid_lock(self, uid: str) -> threading.RLock:
+        return self._uid_locks[zlib.crc32(uid.encode("utf-8")) % len(self._uid_locks)]
 
     def _room(self, system_id: int) -> Room:
         room = self._store.get_room(system_id)
         if room is None:
             raise refusal.NotAllowed(f"Room {system_id} is not a TMS system this bridge knows.")
         return room
+
+    def _room_name(self, user: str, system_id: int) -> str:
+        """The room's name when ``user`` may see it, else its SystemId."""
+        other = self._store.get_room(system_id)
+        return other.name if other is not None and self._may_see(user, system_id) \
+            else str(system_id)
+
+    def _zone(self, room: Room) -> str:
+        return iana_zone(room.zone, self._settings.default_zone)
+
+    def _check_may_book(self, user: str, room: Room, system_ids) -> None:
+        """Refuse (403, before any TMS call) unless ``user`` may book every room listed."""
+        for system_id in sorted(set(system_ids)):
+            if not self._may_book(user, system_id):
+                self.counters["NotAllowed"] += 1
+                raise refusal.NotAllowed(
+                    f"You may not book room {self._room_name(user, system_id)}, a room of this "
+                    f"booking (written in room {room.name}); nothing was changed in TMS.")
+
+    def _known(self, user: str, room: Room, uid: str) -> ConferenceRef | None:
+        """The mirrored conference of ``uid``; a write of it whose outcome was unknown is
+        settled with TMS first."""
+        pending = next((w for w in self._store.pending_writes() if w.uid == uid), None)
+        if pending is not None:
+            self._outcome.ask(self._client(user), pending, f"room {room.name}")
+        return self._store.find_by_uid(uid)
+
+    def _guard(self, user: str, client, room: Room, existing: ConferenceRef, *,
+               check_version: bool = True) -> Conference | None:
+        """TMS's current state of ``existing`` (None when TMS no longer holds it), once the
+        user may change it: its owner under the service model (TMS decides under the per-user
+        model), and may book each of its rooms; with ``check_version``, a version newer than
+        the mirror's (a change the client has not seen) is a 412 and the mirror catches up."""
+        self._check_may_book(user, room, existing.room_ids)
+        try:
+            current = self._call(user, room, None, lambda: client.get_recurrent_conference_by_id(
+                existing.series_id))
+        except refusal.PreconditionFailed:
+            return None  # not found or deleted in TMS
+        if current is None or current.conference_id <= 0 \
+                or current.status == ConferenceStatus.DELETED:
+            return None
+        if check_version and current.version != existing.version:
+            self._outcome.record(existing.uid, current)
+            self.counters["PreconditionFailed"] += 1
+            raise refusal.PreconditionFailed(
+                f"The booking of room {room.name} {self._span(room, current)} was changed in "
+                "TMS meanwhile; refresh the calendar and try again.")
+        if self._settings.booking_model == "service" and not _same_owner(
+                current.owner_user_name, self._settings.owner_for(user)):
+            self.counters["NotAllowed"] += 1
+            raise refusal.NotAllowed(
+                f"The booking of room {room.name} {self._span(room, current)} belongs to "
+                f"{current.owner_user_name or 'another user'}; only its owner may change or "
+                "cancel it. Nothing was changed.")
+        self._check_may_book(user, room, _rooms_of(current))
+        return current
 
     def _client(self, user: str):
         try:
@@ -256,10 +357,24 @@ class RoomBooking:
         except ical.IcalError as error:
             raise _ical_refusal(error, room) from error
 
+    def _unchanged(self, previous_ical: str, parsed, room: Room) -> bool:
+        """Whether ``parsed`` asks TMS for exactly what the mirrored text stands for."""
+        from tmscal import ical
+
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        try:
+            old = ical.parse_event(previous_ical, rooms, default_zone=self._settings.default_zone,
+                                   target_room=rooms.room_by_id(room.system_id))
+        except ical.IcalError:
+            return False
+        return (old.conference, old.room_attendees) == (parsed.conference,
+                                                        parsed.room_attendees)
+
     def _prepare(self, parsed, room: Room, user: str, existing) -> Conference:
         conference: Conference = parsed.conference
+        # a booking keeps the external ids TMS holds (a booking made in TMS has its own
+        # ExternalSourceId, often empty)
         conference.external_source_id = (existing.external_source_id if existing is not None
-                                          and existing.external_source_id
                                           else self._settings.external_source_id)
         conference.external_primary_key = (existing.external_primary_key if existing is not None
                                            and existing.external_primary_key else parsed.uid)
@@ -285,17 +400,41 @@ class RoomBooking:
             conference.owner_user_name = self._settings.owner_for(user)
         return conference
 
+    def _pending_write(self, uid: str, conference: Conference) -> PendingWrite:
+        return PendingWrite(uid, conference.external_source_id or "",
+                            conference.external_primary_key or uid)
+
+    def _save(self, user: str, client, room: Room, conference: Conference,
+              existing: ConferenceRef | None, save: Callable[[], Conference]) -> Conference:
+        """``save`` (one SaveConference call), then the series as TMS holds it. When TMS does
+        not answer either, TMS is asked what it holds (:class:`TmsOutcome`)."""
+        try:
+            saved = self._call(user, room, conference, save)
+            if saved.is_series or saved.recurrence_instance_id_utc is not None:
+                saved = self._call(user, room, conference,
+                                   lambda: client.get_recurrent_conference_by_id(
+                                       saved.conference_id))
+            return saved
+        except refusal.TmsDown:
+            before = existing.version if existing is not None else None
+            uid = existing.uid if existing is not None else conference.external_primary_key
+            held = self._outcome.settle(
+                client, self._pending_write(uid, conference), f"room {room.name}",
+                before_version=before,
+                done=lambda held: held is not None and held.version != before)
+            assert held is not None
+            return held
+
     def _save_occurrences_only(self, user: str, client, room: Room, conference: Conference,
-                               existing):
+                               existing: ConferenceRef, previous_ical: str):
         """When the new text only adds overridden/excluded occurrences to the mirrored series,
         send just those occurrences; None when the series itself changed."""
-        previous = self._store.object_for_uid(room_calendar_id(room.system_id), existing.uid)
-        if previous is None or conference.recurrence is None:
+        if conference.recurrence is None:
             return None
         from tmscal import ical
 
         try:
-            old = ical.parse_event(previous.ical,
+            old = ical.parse_event(previous_ical,
                                    MirrorRoomDirectory.of_store(self._store,
                                                                 self._settings.default_zone),
                                    default_zone=self._settings.default_zone,
@@ -309,39 +448,67 @@ class RoomBooking:
                  if (e.exception_type, e.recurrence_id_utc) not in known]
         if len(added) + len(known) != len(conference.recurrence.exceptions) or not added:
             return None
-        for exception in added:
-            occurrence_id = self._call(user, room, conference, lambda e=exception:
-                                       client.get_conference_id_by_external_id(
-                                           conference.external_source_id,
-                                           conference.external_primary_key,
-                                           e.recurrence_id_utc))
-            if exception.exception_type == ExceptionType.DELETE:
-                self._call(user, room, conference, lambda i=occurrence_id:
-                           client.delete_conference_rec_instance_by_id(i))
-            else:
-                modified = (exception.modified or conference).copy(
-                    conference_id=occurrence_id, recurrence=None,
-                    recurrence_instance_id_utc=exception.recurrence_id_utc,
-                    external_source_id=conference.external_source_id,
-                    external_primary_key=conference.external_primary_key,
-                    participants=conference.participants, version=0)
-                self._call(user, room, modified, lambda m=modified:
-                           client.save_conference_rec_instance(m))
-        return self._call(user, room, conference,
-                          lambda: client.get_recurrent_conference_by_id(existing.series_id))
-
-    def _delete_series(self, user: str, client, room: Room, series_id: int,
-                       conference) -> None:
+        write = self._pending_write(existing.uid, conference)
         try:
-            self._call(user, room, conference, lambda: client.delete_conference_by_id(series_id))
+            for done, exception in enumerate(added):
+                try:
+                    self._change_occurrence(user, client, room, conference, exception)
+                except refusal.BridgeRefusal:
+                    if done:  # the occurrences changed before stay changed: show them
+                        with contextlib.suppress(refusal.TmsDown):
+                            self._outcome.ask(client, write, f"room {room.name}")
+                    raise
+            return self._call(user, room, conference,
+                              lambda: client.get_recurrent_conference_by_id(existing.series_id))
+        except refusal.TmsDown:
+            wanted = {_exception_key(e) for e in added}
+            return self._outcome.settle(
+                client, write, f"room {room.name}", before_version=existing.version,
+                done=lambda held: held is not None and wanted <= {
+                    _exception_key(e) for e in (held.recurrence.exceptions
+                                                if held.recurrence else ())})
+
+    def _change_occurrence(self, user: str, client, room: Room, conference: Conference,
+                           exception) -> None:
+        occurrence_id = self._call(user, room, conference, lambda:
+                                   client.get_conference_id_by_external_id(
+                                       conference.external_source_id,
+                                       conference.external_primary_key,
+                                       exception.recurrence_id_utc))
+        if exception.exception_type == ExceptionType.DELETE:
+            self._call(user, room, conference,
+                       lambda: client.delete_conference_rec_instance_by_id(occurrence_id))
+            return
+        modified = (exception.modified or conference).copy(
+            conference_id=occurrence_id, recurrence=None,
+            recurrence_instance_id_utc=exception.recurrence_id_utc,
+            external_source_id=conference.external_source_id,
+            external_primary_key=conference.external_primary_key,
+            participants=conference.participants, version=0)
+        self._call(user, room, modified, lambda: client.save_conference_rec_instance(modified))
+
+    def _cancel(self, user: str, client, room: Room, existing: ConferenceRef,
+                conference: Conference | None) -> None:
+        """Delete the series in TMS; when TMS does not answer, it is asked what it holds."""
+        try:
+            self._call(user, room, conference,
+                       lambda: client.delete_conference_by_id(existing.series_id))
         except refusal.PreconditionFailed:
             pass  # already gone in TMS: the mirror follows
+        except refusal.TmsDown:
+            self._outcome.settle(
+                client, PendingWrite(existing.uid, existing.external_source_id,
+                                     existing.external_primary_key or existing.uid),
+                f"room {room.name}", before_version=existing.version,
+                done=lambda held: held is None or held.version != existing.version)
 
     def _remember(self, saved: Conference, room: Room) -> StoredObject:
         """Store TMS's answer (read-your-writes) and return the object now in ``room``."""
         record = store_saved_conference(self._store, saved,
                                         default_zone=self._settings.default_zone,
                                         privacy=self._settings.privacy)
+        if record is not None:
+            self._store.clear_pending(record.uid)
         if record is None or room.system_id not in record.room_ids:
             raise refusal.TmsDown(
                 f"TMS saved the booking of room {room.name} without the room; try again.",
@@ -354,6 +521,11 @@ class RoomBooking:
         return stored
 
     # ---- TMS calls and their refusals --------------------------------------------------------
+
+    def _span(self, room: Room, conference: Conference | None) -> str:
+        if conference is None:
+            return "then"
+        return local_span(conference.start_utc, conference.end_utc, self._zone(room))
 
     def _call(self, user: str, room: Room, conference: Conference | None, action: Callable):
         self.counters["tms_calls"] += 1
@@ -371,13 +543,10 @@ class RoomBooking:
 
     def _refusal_for(self, error: TmsError, user: str, room: Room,
                      conference: Conference | None):
-        when = _when(conference.start_utc, conference.end_utc) if conference else "then"
+        when = self._span(room, conference)
         name = room.name
         if isinstance(error, SystemAlreadyBooked):
-            return refusal.BookingConflict(
-                f"Room {name} is already booked {when}"
-                + self._conflict_detail(user, room, conference)
-                + ".")
+            return refusal.BookingConflict(self._conflict(user, room, conference))
         if isinstance(error, LicenseError):
             return refusal.LicenceDenied(
                 f"Room {name} cannot be booked {when}: TMS has no free licence to switch on "
@@ -409,26 +578,37 @@ class RoomBooking:
         return refusal.InvalidCalendar(f"TMS refused the booking of room {name} {when}: "
                                        f"{error.message}")
 
-    def _conflict_detail(self, user: str, room: Room, conference: Conference | None) -> str:
-        """``" by 'Weekly sync' (09:00–10:00 UTC)"`` when the conflicting booking is in the
-        mirror and the user may see its room; else ''."""
+    def _conflict(self, user: str, room: Room, conference: Conference | None) -> str:
+        """``Room X is already booked <when> by 'Title' (<its occurrence>) [in Room Y]``: the
+        first occurrence of ``conference`` that collides, in a room the user may see, with a
+        booking the mirror knows; else just the room and the requested time."""
+        when = self._span(room, conference)
         if conference is None or conference.start_utc is None:
-            return ""
-        for system_id in conference.system_ids or [room.system_id]:
-            if not self._may_see(user, system_id):
-                continue
-            for other in self._store.objects_in_range(room_calendar_id(system_id),
-                                                      conference.start_utc,
-                                                      conference.end_utc):
-                if other.uid == conference.external_primary_key:
+            return f"Room {room.name} is already booked {when}."
+        from tmscal.ical import IcalError
+        from tmscal.ical.series import conference_zone, lay_out
+
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        try:
+            occurrences = lay_out(conference, conference_zone(
+                conference, rooms, self._settings.default_zone)).occurrences
+        except IcalError:
+            occurrences = [(conference.start_utc, conference.end_utc)]
+        which = " on the occurrence of" if conference.recurrence is not None else ""
+        for start, end in occurrences:
+            for system_id in conference.system_ids or [room.system_id]:
+                if not self._may_see(user, system_id):
                     continue
-                title = summary_of(other.ical)
-                other_room = self._store.get_room(system_id)
-                where = f" in {other_room.name}" if other_room and system_id != room.system_id \
-                    else ""
-                span = _when(other.start_utc, other.end_utc)
-                return f" by '{title}'{where} ({span})" if title else f"{where} ({span})"
-        return ""
+                detail = busy_with(self._store, rooms, system_id, start, end,
+                                   uid=conference.external_primary_key,
+                                   default_zone=self._settings.default_zone)
+                if detail:
+                    other = self._store.get_room(system_id)
+                    where = f" in {other.name}" if other and system_id != room.system_id \
+                        else ""
+                    span = local_span(start, end, self._zone(room))
+                    return f"Room {room.name} is already booked{which} {span}{detail}{where}."
+        return f"Room {room.name} is already booked {when}."
 
 
 def check_client_href(href: str, uid: str, subject: str, *, at_href: StoredObject | None = None,
@@ -458,6 +638,32 @@ def _unstored(room: Room, href: str, parsed, text: str) -> StoredObject:
                         etag=etag_for_text(text), ical=text, start_utc=start,
                         end_utc=parsed.conference.end_utc or start,
                         last_modified=datetime.now(timezone.utc))
+
+
+def _rooms_of(conference: Conference) -> list[int]:
+    """Every room of a conference, its changed occurrences included."""
+    ids = list(conference.system_ids)
+    for exception in conference.recurrence.exceptions if conference.recurrence else ():
+        if exception.modified is not None:
+            ids.extend(exception.modified.system_ids)
+    return ids
+
+
+def _same_owner(tms_owner: str, wanted: str) -> bool:
+    """Whether TMS's OwnerUserName (``DOMAIN\\user``) names the owner ``wanted`` (with or
+    without a domain), ignoring case."""
+    have, want = (tms_owner or "").strip().lower(), wanted.strip().lower()
+    if "\\" not in want:
+        have = have.rsplit("\\", 1)[-1]
+    return bool(want) and have == want
+
+
+def _exception_key(exception) -> tuple:
+    """What TMS stores of a series exception: kind, slot and (moved) times."""
+    modified = exception.modified
+    return (exception.exception_type, exception.recurrence_id_utc,
+            modified.start_utc if modified is not None else None,
+            modified.end_utc if modified is not None else None)
 
 
 def _same_series(old: Conference, new: Conference) -> bool:

@@ -112,5 +112,10 @@ class TmsDown(RuntimeError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class OutcomeUnknown(TmsDown):
+    """TMS did not answer a change and could not be asked what it did: the booking is marked
+    pending and settled as soon as TMS answers (503, as for ``TmsDown``)."""
+
+
 #: Everything :mod:`tmscal.web` translates into a response.
 BridgeError = BridgeRefusal | TmsDown

@@ -34,7 +34,7 @@ class BridgeRuntime:
         self._service_client = None
         self._client_lock = threading.Lock()
         self.booking = RoomBooking(settings, self.store, self.client_for,
-                                   may_see=self.access.may_see)
+                                   may_see=self.access.may_see, may_book=self.access.may_book)
         self.syncer = None
         self.runner = None
         self.started = datetime.now(timezone.utc)

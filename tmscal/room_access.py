@@ -87,3 +87,7 @@ class RoomAccess:
 
     def may_see(self, user: str, system_id: int, groups: Iterable[str] = ()) -> bool:
         return self.access(user, system_id, groups) is not None
+
+    def may_book(self, user: str, system_id: int, groups: Iterable[str] = ()) -> bool:
+        found = self.access(user, system_id, groups)
+        return found is not None and found[1]

@@ -7,11 +7,11 @@ with what, without a TMS call.
 
 from __future__ import annotations
 
-from tmscal.booking import _when as span_text
-from tmscal.booking import summary_of
+from tmscal.conflict_text import busy_with
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.ical.series import conference_zone, lay_out
-from tmscal.mirror.store import MirrorStore, room_calendar_id
+from tmscal.mirror.store import MirrorStore
+from tmscal.reason_time import local_span
 
 
 def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_id: int,
@@ -20,12 +20,12 @@ def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_
     mirror knows no booking colliding with an occurrence of ``parsed``."""
     conference = parsed.conference
     layout = lay_out(conference, conference_zone(conference, rooms, default_zone))
+    room = rooms.room_by_id(system_id)
+    zone = room.zone if room is not None and room.zone else default_zone
     for start, end in layout.occurrences:
-        for other in store.objects_in_range(room_calendar_id(system_id), start, end):
-            if other.uid == parsed.uid:
-                continue
-            title = summary_of(other.ical)
-            by = f" by '{title}'" if title else ""
+        detail = busy_with(store, rooms, system_id, start, end, uid=parsed.uid,
+                           default_zone=default_zone)
+        if detail:
             return (f"Room {room_name} is already booked on the occurrence of "
-                    f"{span_text(start, end)}{by} ({span_text(other.start_utc, other.end_utc)}).")
+                    f"{local_span(start, end, zone)}{detail}.")
     return ""

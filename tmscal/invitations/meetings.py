@@ -108,7 +108,11 @@ class MeetingCalendars:
                 if was_booked:
                     self._cancel_if_declined(user, uid, decisions)
         stored_text = write_answer(text, rooms, decisions, conference) if decisions else text
-        held = self._booked_rooms(uid) if invited and not cancelled else set()
+        # the rooms this meeting holds booked: those not declined for it (a copy of another
+        # user's booking holds none, so it never cancels or shadows that booking)
+        kept = {system_id for system_id, decision in decisions.items()
+                if decision.partstat != answer.DECLINED} if decisions else self._booked_rooms(uid)
+        held = self._booked_rooms(uid) & kept if invited and not cancelled else set()
         stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, held)
         return MeetingResult(stored=stored, differs=stored_text != text)
 

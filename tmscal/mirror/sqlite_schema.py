@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CLIENT_HREFS = """
 -- The href a calendar client chose for an object of a room calendar (RFC 4791 5.3.2); an
@@ -21,6 +21,16 @@ CREATE TABLE IF NOT EXISTS client_hrefs (
     PRIMARY KEY (uid, calendar_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS client_hrefs_href ON client_hrefs (href);
+"""
+
+_PENDING_WRITES = """
+-- Writes whose outcome in TMS is unknown (TMS did not answer); the syncer settles them first.
+CREATE TABLE IF NOT EXISTS pending_writes (
+    uid        TEXT PRIMARY KEY,
+    ext_source TEXT NOT NULL,
+    ext_key    TEXT NOT NULL,
+    since      REAL NOT NULL
+);
 """
 
 SCHEMA = """
@@ -104,10 +114,11 @@ CREATE TABLE IF NOT EXISTS leases (
     owner   TEXT NOT NULL,
     expires REAL NOT NULL
 );
-""" + _CLIENT_HREFS
+""" + _CLIENT_HREFS + _PENDING_WRITES
 
 MIGRATIONS: dict[int, str] = {
     2: _CLIENT_HREFS,
+    3: _PENDING_WRITES,
 }
 
 

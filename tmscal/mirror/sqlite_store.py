@@ -24,6 +24,7 @@ from tmscal.mirror.store import (
     ConferenceRecord,
     ConferenceRef,
     MirrorStore,
+    PendingWrite,
     Room,
     StoredObject,
     StoreOutcome,
@@ -326,6 +327,10 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
                    now: float, client_named: bool = True) -> StoreOutcome:
+        stored = db.execute("SELECT version FROM conferences WHERE uid=?",
+                            (record.uid,)).fetchone()
+        if stored is not None and record.version < stored[0]:
+            return StoreOutcome([], [])  # an older answer than the one stored: never step back
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]
@@ -411,6 +416,27 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     def forget_conference_id(self, conference_id: int) -> None:
         with self._write() as db:
             db.execute("DELETE FROM conference_ids WHERE conference_id=?", (conference_id,))
+
+    # ---- writes of unknown outcome ------------------------------------------------------------
+
+    def mark_pending(self, write: PendingWrite) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO pending_writes VALUES (?, ?, ?, ?) ON CONFLICT(uid) DO "
+                       "UPDATE SET ext_source=excluded.ext_source, ext_key=excluded.ext_key",
+                       (write.uid, write.external_source_id, write.external_primary_key,
+                        time.time()))
+
+    def pending_writes(self) -> list[PendingWrite]:
+        rows = self._db().execute(
+            "SELECT uid, ext_source, ext_key FROM pending_writes ORDER BY since, uid").fetchall()
+        return [PendingWrite(*row) for row in rows]
+
+    def clear_pending(self, uid: str) -> None:
+        if self._db().execute("SELECT 1 FROM pending_writes WHERE uid=?",
+                              (uid,)).fetchone() is None:
+            return  # the usual case: no write transaction
+        with self._write() as db:
+            db.execute("DELETE FROM pending_writes WHERE uid=?", (uid,))
 
     # ---- sync bookkeeping --------------------------------------------------------------------
 

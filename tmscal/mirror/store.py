@@ -33,7 +33,12 @@ Sync tokens
 Consistency
     Every write is one transaction: a crash leaves the previous consistent state. Storing a
     record whose text and rooms did not change is a no-op (no sequence bump), so applying the
-    same TMS change twice is harmless.
+    same TMS change twice is harmless. A conference's version never steps back: a record
+    older than the stored one (a fetch that raced a newer write) is not stored.
+
+Pending writes
+    A write whose outcome in TMS is unknown (TMS did not answer, and could not be asked what it
+    did) is marked pending by its UID and external ids; the syncer settles these first.
 """
 
 from __future__ import annotations
@@ -208,6 +213,15 @@ class ConferenceRef:
 
 
 @dataclass(frozen=True)
+class PendingWrite:
+    """A booking whose last write has an unknown outcome in TMS (see the module docstring)."""
+
+    uid: str
+    external_source_id: str
+    external_primary_key: str
+
+
+@dataclass(frozen=True)
 class StoreOutcome:
     """What a write changed: the calendars whose sequence was bumped (empty = no-op)."""
 
@@ -353,7 +367,8 @@ class MirrorStore(ABC):
 
     @abstractmethod
     def store_conference(self, record: ConferenceRecord) -> StoreOutcome:
-        """Insert or replace the conference with ``record.uid``, in one transaction.
+        """Insert or replace the conference with ``record.uid``, in one transaction; a record
+        whose version is below the stored one changes nothing (versions never step back).
 
         The object is written to every room calendar in ``record.room_ids`` that exists (under
         the href a client chose there, else the deterministic one; when another UID holds that
@@ -375,6 +390,20 @@ class MirrorStore(ABC):
     @abstractmethod
     def forget_conference_id(self, conference_id: int) -> None:
         """Drop one ConferenceId → UID mapping (an occurrence TMS deleted or re-numbered)."""
+
+    # ---- writes of unknown outcome ------------------------------------------------------------
+
+    @abstractmethod
+    def mark_pending(self, write: PendingWrite) -> None:
+        """Remember that TMS may or may not have carried out the last write of ``write.uid``."""
+
+    @abstractmethod
+    def pending_writes(self) -> list[PendingWrite]:
+        """Every write marked pending, oldest first."""
+
+    @abstractmethod
+    def clear_pending(self, uid: str) -> None:
+        """Forget the pending mark of ``uid`` (TMS's state of it is now in the mirror)."""
 
     # ---- sync bookkeeping --------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from tmscal.model import (
     ConferenceDeleted,
     ConferenceNotFound,
     ConferenceStatus,
+    DatabaseDown,
     TmsError,
     TransactionType,
 )
@@ -236,12 +237,31 @@ class Syncer:
 
     # ---- incremental -------------------------------------------------------------------------
 
+    def settle_pending(self, report: SyncReport | None = None) -> None:
+        """Bring the bookings whose last write has an unknown outcome in line with TMS (asked
+        by their external ids), before anything else; a pending mark stays until TMS answers."""
+        for write in self.store.pending_writes():
+            try:
+                held = held_by_tms(self.client(), write.external_source_id,
+                                   write.external_primary_key)
+            except DatabaseDown:
+                raise
+            except TmsError as error:  # this booking only: it stays pending, the rest syncs
+                log.warning("pending write of %s not settled: %s", write.uid, error)
+                continue
+            store_held(self.store, write.uid, held, default_zone=self.settings.default_zone,
+                       privacy=self.privacy)
+            if report is not None:
+                report.fetched += 1
+
     def sync_once(self) -> SyncReport:
-        """Apply the transaction log since the cursor (a full import when there is none)."""
+        """Settle pending writes, then apply the transaction log since the cursor (a full
+        import when there is none)."""
+        report = SyncReport("incremental")
+        self.settle_pending(report)
         cursor = self.store.get_cursor()
         if cursor is None:
             return self.full_import()
-        report = SyncReport("incremental")
         try:
             self._follow_log(cursor, report)
         except CursorUnknown as error:
@@ -425,6 +445,29 @@ class Syncer:
         return store_saved_conference(self.store, conference,
                                       default_zone=self.settings.default_zone,
                                       privacy=self.privacy)
+
+
+def held_by_tms(client, source: str, key: str) -> Conference | None:
+    """The live booking TMS holds under these external ids (a series in full), or None."""
+    try:
+        conference = client.get_conference_by_external_id(source, key)
+    except (ConferenceNotFound, ConferenceDeleted):
+        return None
+    if conference is None or conference.conference_id <= 0 \
+            or conference.status == ConferenceStatus.DELETED:
+        return None
+    return conference
+
+
+def store_held(store: MirrorStore, uid: str, held: Conference | None, *,
+               default_zone: str = "UTC", privacy: str = "full") -> None:
+    """Make the mirror show what TMS holds for ``uid`` (``held``: :func:`held_by_tms`, None =
+    nothing) and forget its pending mark."""
+    if held is None:
+        store.remove_conference(uid)
+    else:
+        store_saved_conference(store, held, default_zone=default_zone, privacy=privacy)
+    store.clear_pending(uid)
 
 
 def store_saved_conference(store: MirrorStore, conference: Conference, *,
