@@ -77,9 +77,21 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
                 ids.add(exception.modified.conference_id)
     room_ids = [system_id for system_id in dict.fromkeys(conference.system_ids)
                 if rooms.room_by_id(system_id) is not None]
+    _check_storable(conference.conference_id, conference.version, *ids)
     return ConferenceRecord(
         uid=rendered.uid, ical=rendered.ical, start_utc=rendered.start_utc,
         end_utc=rendered.end_utc, occurrences=occurrences, room_ids=room_ids,
         series_id=conference.conference_id, conference_ids=sorted(i for i in ids if i > 0),
         version=conference.version, external_source_id=conference.external_source_id,
         external_primary_key=conference.external_primary_key)
+
+
+#: The mirror keeps TMS's ids and versions as 64-bit integers (TMS's own are 32-bit).
+_INT64 = range(-2**63, 2**63)
+
+
+def _check_storable(*numbers: int) -> None:
+    """ValueError for an id or version no 64-bit integer holds (a broken TMS answer)."""
+    for number in numbers:
+        if number not in _INT64:
+            raise ValueError(f"TMS sent an id or version out of range: {number}")
