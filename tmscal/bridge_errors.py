@@ -112,5 +112,12 @@ class TmsDown(RuntimeError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class TmsAnswerInvalid(TmsDown):
+    """TMS answered a write with something the bridge cannot read or store: 502, and the
+    change is shown once the syncer reads it from TMS."""
+
+    status = 502
+
+
 #: Everything :mod:`tmscal.web` translates into a response.
 BridgeError = BridgeRefusal | TmsDown

@@ -90,8 +90,11 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
 _INT64 = range(-2**63, 2**63)
 
 
+class UnstorableConference(ValueError):
+    """TMS sent a conference the mirror cannot hold (an id or version out of range)."""
+
+
 def _check_storable(*numbers: int) -> None:
-    """ValueError for an id or version no 64-bit integer holds (a broken TMS answer)."""
     for number in numbers:
         if number not in _INT64:
-            raise ValueError(f"TMS sent an id or version out of range: {number}")
+            raise UnstorableConference(f"TMS sent an id or version out of range: {number}")
