@@ -29,8 +29,11 @@ def is_outage(error: BaseException) -> bool:
 
 
 def reason_of(error: BaseException) -> str:
-    """One line for logs and ``/health``."""
-    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    """One line for logs and ``/health`` (without control characters)."""
+    from tmscal.ical.content_lines import without_control_characters
+
+    text = without_control_characters(f"{type(error).__name__}: {error}")
+    return " ".join(text.split())[:300]
 
 
 @dataclass(frozen=True)
