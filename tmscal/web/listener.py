@@ -99,7 +99,11 @@ class BoundedListener(TcpWSGIServer):
 def create_listener(application, *, host: str, port: int, threads: int,
                     connection_limit: int, idle_timeout: float,
                     retry_after: int) -> BoundedListener:
-    """A started (bound, listening) :class:`BoundedListener` for ``application``."""
+    """A started (bound, listening) :class:`BoundedListener` for ``application``.
+
+    Requests waiting for a worker thread are normal under load (reads queue behind busy
+    threads), so waitress's warning for every queued task is turned off."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     adj = Adjustments(host=host, port=port, threads=threads, ident="tmscal",
                       clear_untrusted_proxy_headers=True, channel_timeout=idle_timeout,
                       connection_limit=connection_limit)
