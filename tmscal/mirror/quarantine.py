@@ -71,8 +71,8 @@ def loads(text: str | None) -> dict[str, Unreadable]:
 
 def merged(known: dict[str, Unreadable], failed: dict[str, Unreadable],
            cleared: set[str]) -> dict[str, Unreadable]:
-    """``known`` without ``cleared``, plus ``failed`` (an entry seen before keeps its
-    ``since``)."""
+    """``known`` without ``cleared``, plus ``failed`` (an entry known before keeps its
+    ``since``, even when it was among ``cleared``)."""
     result = {key: entry for key, entry in known.items() if key not in cleared}
     for key, entry in failed.items():
         old = known.get(key)

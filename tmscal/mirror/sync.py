@@ -196,10 +196,11 @@ class Syncer:
 
     def _note_unreadable(self, failed: Iterable[Unreadable], cleared: Iterable[str] = (),
                          *, replace_all: bool = False) -> None:
-        known = {} if replace_all else self.unreadable()
-        failed_by_key = {entry.key: entry for entry in failed}
-        entries = quarantine.merged(known, failed_by_key, set(cleared) - set(failed_by_key))
-        if entries.keys() != known.keys() or any(k not in known for k in failed_by_key):
+        """Add ``failed`` and drop ``cleared`` (or everything else, ``replace_all``)."""
+        known = self.unreadable()
+        entries = quarantine.merged(known, {entry.key: entry for entry in failed},
+                                    set(known) if replace_all else set(cleared))
+        if entries.keys() != known.keys():
             self.store.set_unreadable(quarantine.dumps(entries))
 
     def _retry_unreadable(self, report: SyncReport) -> None:
