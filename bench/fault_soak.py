@@ -1,7 +1,7 @@
 """Fault soak: readers and writers against ``tmscal serve`` + the simulator through an outage,
 a hang and a fault rate, then the recovery.
 
-    python bench/fault_soak.py [--seconds 180] [--readers 8] [--writers 4]
+    python bench/fault_soak.py [--seconds 180] [--readers 8] [--writers 12]
 
 The simulator runs in this process (its faults are switched through its Python API); the bridge
 runs as ``tmscal serve`` in a subprocess. Phases, as shares of ``--seconds``: normal 15 %, TMS
@@ -195,7 +195,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--readers", type=int, default=8)
-    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--writers", type=int, default=12)
     args = parser.parse_args()
 
     from tmscal.simulator.server import SimulatorServer

@@ -190,3 +190,17 @@ def test_a_save_answer_the_mirror_cannot_hold_is_a_502_with_a_reason(bridge):
     finally:
         bridge.runtime._service_client = real
     assert answer.status_code == 502 and "cannot store" in answer.text
+
+
+def test_huge_participant_ids_and_lists_reach_the_mirror(empty_simulator, bridge):
+    from tmscal.model import ParticipantCallType
+
+    booking = book_in_tms(empty_simulator, "crowded", 0)
+    crowd = [Participant(participant_id=101), Participant(participant_id=10**30)] + [
+        Participant(ParticipantCallType.SIP_OUT, 0, f"sip:guest{n}@example.org")
+        for n in range(5_000)]
+    empty_simulator.engine.edit_directly(booking.conference_id, participants=crowd,
+                                         title="crowded and changed")
+    book_in_tms(empty_simulator, "after the crowd", 2)
+    wait_until(lambda: room_titles(bridge) == ["after the crowd", "crowded and changed"], 60)
+    assert not health(bridge)[1]["mirror"]["unreadable"]
