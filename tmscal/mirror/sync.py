@@ -99,6 +99,10 @@ def _windows(start: datetime, end: datetime, days: int) -> Iterator[tuple[dateti
         start += step
 
 
+def _first_unreadable(*values: object) -> Unreadable | None:
+    return next((value for value in values if isinstance(value, Unreadable)), None)
+
+
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), max(1, size)):
         yield items[i:i + size]
@@ -243,7 +247,7 @@ class Syncer:
             record = None
             if isinstance(conference, Conference):
                 record = self._record(conference, directory, [conference_id])
-            unreadable = next((x for x in (conference, record) if isinstance(x, Unreadable)), None)
+            unreadable = _first_unreadable(conference, record)
             if unreadable is not None:
                 failed.append(unreadable)
                 del fetched[conference_id]  # the mirror keeps what it had
@@ -293,9 +297,9 @@ class Syncer:
         if isinstance(conference, Conference):
             report.fetched += 1
             record = self._record(conference, directory, [conference.conference_id])
-        if isinstance(conference, Unreadable) or isinstance(record, Unreadable):
-            self._note_unreadable([conference if isinstance(conference, Unreadable)
-                                   else record])  # type: ignore[list-item]
+        unreadable = _first_unreadable(conference, record)
+        if unreadable is not None:
+            self._note_unreadable([unreadable])
             return  # keep what the mirror has
         if record is not None and record.uid == uid and self._in_horizon(record):
             if self.store.store_conference(record).changed:
