@@ -204,3 +204,41 @@ def test_huge_participant_ids_and_lists_reach_the_mirror(empty_simulator, bridge
     book_in_tms(empty_simulator, "after the crowd", 2)
     wait_until(lambda: room_titles(bridge) == ["after the crowd", "crowded and changed"], 60)
     assert not health(bridge)[1]["mirror"]["unreadable"]
+
+
+def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
+        empty_simulator, tmp_path, free_port):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.bridge_harness import write_bridge_config
+    from tmscal.mirror.runner import LEASE_NAME
+    from tmscal.mirror.sqlite_store import SqliteMirrorStore
+
+    config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
+                                 users=("alice",), poll_interval=10)  # lease: 60 s
+
+    def serve():
+        return subprocess.Popen([sys.executable, "-m", "tmscal.cli", "serve", "--config",
+                                 str(config), "--port", str(free_port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    first = serve()
+    try:
+        holder = wait_until(lambda: store.lease_holder(LEASE_NAME), 30)
+        assert f":{first.pid}:" in holder[0]
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        second = serve()
+        try:  # well before the dead holder's 60 s lease runs out
+            wait_until(lambda: f":{second.pid}:" in (store.lease_holder(LEASE_NAME) or ("",))[0],
+                       30)
+        finally:
+            second.terminate()
+            second.wait(20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        store.close()

@@ -27,6 +27,7 @@ from radicale_plugin import outcome
 log = logging.getLogger(__name__)
 
 _NAMESPACES = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
+_WRITE_METHODS = ("PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL")
 
 
 class ExpectedRefusalFilter(logging.Filter):
@@ -49,7 +50,6 @@ def install_refusal_filter() -> None:
     for logger in (logging.getLogger("radicale"), logging.getLogger()):
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
-_WRITE_METHODS = ("PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL")
 
 
 def _status_line(code: int) -> str:
