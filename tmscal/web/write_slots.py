@@ -2,15 +2,18 @@
 
 A write (PUT, DELETE, MOVE) calls TMS while the client waits; when TMS hangs, every such write
 holds a server thread for up to the TMS timeout. :class:`WriteSlots` lets at most ``slots``
-writes run at once (fewer than the server's threads, so reads always find one) and answers
-every write beyond them at once with ``503 Service Unavailable`` and ``Retry-After`` — nothing
-is sent to TMS and nothing is written.
+writes run at once (fewer than the server's threads, so reads always find one). When all slots
+are taken, a write waits for one only while TMS is answering (some slot holder has run for less
+than ``patience`` seconds), and for at most ``patience`` seconds; otherwise — TMS hangs — it is
+answered at once with ``503 Service Unavailable`` and ``Retry-After``: nothing is sent to TMS
+and nothing is written.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from tmscal.web.errors import refusal_response
@@ -23,16 +26,24 @@ WRITE_METHODS = frozenset({"PUT", "DELETE", "MOVE"})
 class WriteSlots:
     """WSGI middleware: see the module docstring."""
 
-    def __init__(self, app: Callable, *, slots: int, retry_after: int) -> None:
+    def __init__(self, app: Callable, *, slots: int, retry_after: int,
+                 patience: float = 1.0) -> None:
         self._app = app
         self.slots = slots
-        self._free = threading.BoundedSemaphore(slots)
+        self.patience = patience
         self._retry_after = retry_after
+        self._changed = threading.Condition()
+        self._started: dict[int, float] = {}  # running writes: id → monotonic start
+
+    @property
+    def running(self) -> int:
+        return len(self._started)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") not in WRITE_METHODS:
             return self._app(environ, start_response)
-        if not self._free.acquire(blocking=False):
+        token = object()
+        if not self._take(id(token)):
             log.warning("%s %s refused (503): %d writes already waiting on TMS",
                         environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", ""), self.slots)
             status, headers, body = refusal_response(
@@ -44,4 +55,19 @@ class WriteSlots:
             # the Radicale app answers with a list, so the work is done when it returns
             return list(self._app(environ, start_response))
         finally:
-            self._free.release()
+            with self._changed:
+                del self._started[id(token)]
+                self._changed.notify()
+
+    def _take(self, key: int) -> bool:
+        """Take a slot (see the module docstring for when to wait); False to refuse."""
+        deadline = time.monotonic() + self.patience
+        with self._changed:
+            while len(self._started) >= self.slots:
+                now = time.monotonic()
+                tms_answers = now - max(self._started.values()) < self.patience
+                if not tms_answers or now >= deadline:
+                    return False
+                self._changed.wait(deadline - now)
+            self._started[key] = time.monotonic()
+            return True
