@@ -3,10 +3,10 @@
 A write (PUT, DELETE, MOVE) calls TMS while the client waits; when TMS hangs, every such write
 holds a server thread for up to the TMS timeout. :class:`WriteSlots` lets at most ``slots``
 writes run at once (fewer than the server's threads, so reads always find one). When all slots
-are taken, a write waits for one only while TMS is answering (some slot holder has run for less
-than ``patience`` seconds), and for at most ``patience`` seconds; otherwise — TMS hangs — it is
-answered at once with ``503 Service Unavailable`` and ``Retry-After``: nothing is sent to TMS
-and nothing is written.
+are taken, a write waits for one only while TMS is answering — the last write that finished
+was not answered 5xx, and some slot holder has run for less than ``patience`` seconds — and for
+at most ``patience`` seconds; otherwise (TMS hangs or is down) it is answered at once with
+``503 Service Unavailable`` and ``Retry-After``: nothing is sent to TMS and nothing is written.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class WriteSlots:
         self._retry_after = retry_after
         self._changed = threading.Condition()
         self._started: dict[int, float] = {}  # running writes: id → monotonic start
+        self._last_failed = False  # the last write that finished was answered 5xx
 
     @property
     def running(self) -> int:
@@ -51,12 +52,19 @@ class WriteSlots:
                 "Try again shortly.", None, {"Retry-After": str(self._retry_after)})
             start_response(status, headers)
             return [body]
+        status = ["500"]
+
+        def noting_status(line: str, headers: list, exc_info=None):
+            status[0] = line
+            return start_response(line, headers, exc_info)
+
         try:
             # the Radicale app answers with a list, so the work is done when it returns
-            return list(self._app(environ, start_response))
+            return list(self._app(environ, noting_status))
         finally:
             with self._changed:
                 del self._started[id(token)]
+                self._last_failed = status[0].startswith("5")
                 self._changed.notify()
 
     def _take(self, key: int) -> bool:
@@ -65,7 +73,8 @@ class WriteSlots:
         with self._changed:
             while len(self._started) >= self.slots:
                 now = time.monotonic()
-                tms_answers = now - max(self._started.values()) < self.patience
+                tms_answers = not self._last_failed \
+                    and now - max(self._started.values()) < self.patience
                 if not tms_answers or now >= deadline:
                     return False
                 self._changed.wait(deadline - now)
