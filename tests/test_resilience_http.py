@@ -155,8 +155,7 @@ def test_clients_beyond_the_connection_limit_are_answered_at_once(bridge):
             connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             connection.recv(65536)
             idle.append(connection)
-        started = time.monotonic()
-        results = []
+        results = []  # each client gives up after 10 s (stock waitress: no answer for 60 s)
 
         def client():
             results.append(requests.get(bridge.url + "health", timeout=10).status_code)
@@ -167,7 +166,6 @@ def test_clients_beyond_the_connection_limit_are_answered_at_once(bridge):
         for thread in threads:
             thread.join()
         assert sorted(results) == [200] * 10
-        assert time.monotonic() - started < 10
     finally:
         for connection in idle:
             connection.close()

@@ -134,7 +134,7 @@ def test_a_full_import_lists_around_a_booking_tms_cannot_list(store):
     assert [entry.system_id for entry in entries if entry.system_id] == [1]
 
 
-def test_the_lease_of_a_killed_process_on_this_host_is_taken_over_at_once(store, tmp_path):
+def test_the_lease_of_a_killed_process_on_this_host_is_taken_over_at_once(store):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     owner = f"{socket.gethostname()}:{holder.pid}:dead"
     assert store.acquire_lease(LEASE_NAME, owner, 600)
