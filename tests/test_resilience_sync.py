@@ -150,3 +150,17 @@ def test_the_lease_of_a_killed_process_on_this_host_is_taken_over_at_once(store)
 def test_leases_of_other_hosts_are_never_broken(store):
     assert not holder_is_dead("another-host:1:x")
     assert not holder_is_dead(f"{socket.gethostname()}:{os.getpid()}:other-runner")
+
+
+def test_a_transaction_for_an_id_beyond_64_bits_is_set_aside(store):
+    from tmscal.model import Transaction, TransactionType
+
+    tms = PoisonedTms()
+    syncer = syncer_for(store, tms)
+    syncer.sync_once()
+    tms.log.append(Transaction(tms.log[-1].transaction_id + 1 if tms.log else 3_100_001,
+                               10**30, TransactionType.UPDATED))
+    tms.book("after it")
+    syncer.sync_once()
+    assert titles(store) == ["after it"]
+    assert f"conference {10**30}" in syncer.unreadable()

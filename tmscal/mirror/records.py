@@ -94,7 +94,12 @@ class UnstorableConference(ValueError):
     """TMS sent a conference the mirror cannot hold (an id or version out of range)."""
 
 
+def storable(number: int) -> bool:
+    """Whether the mirror can hold ``number`` as an id or version."""
+    return number in _INT64
+
+
 def _check_storable(*numbers: int) -> None:
     for number in numbers:
-        if number not in _INT64:
+        if not storable(number):
             raise UnstorableConference(f"TMS sent an id or version out of range: {number}")

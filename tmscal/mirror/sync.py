@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from tmscal.mirror import quarantine
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
-from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system
+from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system, storable
 from tmscal.mirror.settings import MirrorSettings
 from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
 from tmscal.model import (
@@ -233,6 +233,11 @@ class Syncer:
         transaction, then settles the ones that vanished."""
         report = report or SyncReport("apply")
         ids = list(dict.fromkeys(ids))
+        unstorable = [i for i in ids if not storable(i)]
+        if unstorable:
+            self._note_unreadable(Unreadable(f"ConferenceId out of range: {i}"[:300],
+                                             conference_id=i) for i in unstorable)
+            ids = [i for i in ids if storable(i)]
         if not ids:
             return
         previous = {i: self.store.find_by_conference_id(i) for i in ids}
