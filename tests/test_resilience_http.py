@@ -155,6 +155,7 @@ def test_clients_beyond_the_connection_limit_are_answered_at_once(bridge):
             connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             connection.recv(65536)
             idle.append(connection)
+        time.sleep(2.1)  # now idle for longer than tmscal.web.listener.MIN_IDLE
         results = []  # each client gives up after 10 s (stock waitress: no answer for 60 s)
 
         def client():

@@ -4,8 +4,10 @@ Stock waitress stops accepting when ``connection_limit`` connections are open, s
 beyond it waits unanswered in the listen backlog until some keep-alive connection times out
 (a minute). :class:`BoundedListener` keeps accepting instead; at the limit it
 
-* closes the longest-idle keep-alive connection (no request running or queued) to make room, or,
-* when every connection is busy, answers the newcomer ``503 Service Unavailable`` with
+* closes the longest-idle keep-alive connection (no request running or queued, nothing
+  received for :data:`MIN_IDLE` seconds, so a client that just connected is not cut off) to
+  make room, or,
+* when no connection is idle that long, answers the newcomer ``503 Service Unavailable`` with
   ``Retry-After`` and closes it.
 """
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Bytes of a request head read before the refusal is sent (the rest is not needed).
 _HEAD_LIMIT = 16384
+#: Seconds without traffic after which a keep-alive connection may be closed to make room.
+MIN_IDLE = 2.0
 
 
 class _Refusal(wasyncore.dispatcher):
@@ -79,9 +83,10 @@ class BoundedListener(TcpWSGIServer):
     def handle_accept(self) -> None:
         if len(self._map) < self.adj.connection_limit:
             return super().handle_accept()
+        quiet_since = time.time() - MIN_IDLE
         idle = [channel for channel in self.active_channels.values()
                 if not channel.requests and not channel.total_outbufs_len
-                and not channel.will_close]
+                and not channel.will_close and channel.last_activity < quiet_since]
         if idle:
             min(idle, key=lambda channel: channel.last_activity).will_close = True
             return super().handle_accept()
@@ -91,8 +96,8 @@ class BoundedListener(TcpWSGIServer):
             return
         if accepted is None:
             return
-        log.warning("connection limit (%d) reached with every connection busy: "
-                    "503 to %s", self.adj.connection_limit, accepted[1][0])
+        log.warning("connection limit (%d) reached and no connection idle: 503 to %s",
+                    self.adj.connection_limit, accepted[1][0])
         _Refusal(accepted[0], self._map, refusal_answer(self.retry_after))
 
 
