@@ -46,6 +46,11 @@ def current() -> RequestOutcome:
     return outcome
 
 
+def active() -> RequestOutcome | None:
+    """The outcome of the request this thread serves, or None outside :func:`begin`."""
+    return getattr(_local, "outcome", None)
+
+
 def refuse(error: BridgeError) -> NoReturn:
     """Record ``error`` as this request's refusal (for the web layer) and raise it (for
     Radicale)."""

@@ -117,5 +117,12 @@ class OutcomeUnknown(TmsDown):
     pending and settled as soon as TMS answers (503, as for ``TmsDown``)."""
 
 
+class TmsAnswerInvalid(TmsDown):
+    """TMS answered a write with something the bridge cannot read or store: 502, and the
+    change is shown once the syncer reads it from TMS."""
+
+    status = 502
+
+
 #: Everything :mod:`tmscal.web` translates into a response.
 BridgeError = BridgeRefusal | TmsDown

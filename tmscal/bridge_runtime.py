@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 
 from tmscal.booking import RoomBooking
 from tmscal.bridge_settings import BridgeSettings, load_settings
-from tmscal.mirror import open_store
+from tmscal.mirror import open_store, quarantine
+from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.room_access import RoomAccess
@@ -94,13 +95,16 @@ class BridgeRuntime:
             and status.last_success >= status.last_error_at) else status.last_success
         synced = status.cursor is not None
         lag = status.lag_seconds
-        healthy = synced and lag is not None and lag < max(300.0,
-                                                          10 * self.settings.mirror.poll_interval)
+        limit = self.settings.mirror.tms_silence_limit
+        healthy = synced and not is_stale(status, limit, factor=1.0)
         return {
             "status": "ok" if healthy else "degraded",
             "mirror": {"imported": synced, "cursor": status.cursor,
                        "sync_lag_seconds": None if lag is None else round(lag, 1),
-                       "last_full_import": _iso(status.last_full_import)},
+                       "stale_after_seconds": limit,
+                       "last_full_import": _iso(status.last_full_import),
+                       "unreadable": [entry.report() for entry in
+                                      quarantine.loads(self.store.unreadable()).values()]},
             "tms": {"last_contact": _iso(contact), "last_error": status.last_error,
                     "last_error_at": _iso(status.last_error_at)},
             "licence_denials": self.booking.counters.get("LicenceDenied", 0),

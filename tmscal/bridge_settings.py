@@ -8,10 +8,14 @@ Sections and options (all optional except ``[tms] url``)::
     [mirror]   read by :mod:`tmscal.mirror.settings` (path, poll_interval, default_zone, …)
     [bridge]   external_source_id, conference_type, booking_model (service|per-user),
                owner_template (e.g. DOMAIN\\{user}), room_visibility (tms|config),
-               show_unbookable (true|false), retry_after (seconds), privacy (full|busy)
+               show_unbookable (true|false), retry_after (seconds), privacy (full|busy),
+               max_pending_writes (writes waiting on TMS at once; 0 = half the threads)
     [room_rights]  <user | @group | *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
     [room_groups]  <group> = user, user, …   (groups may also come from Radicale's [auth]/LDAP)
-    [server]   host, port, threads
+    [server]   host, port, threads, connection_limit (open connections; beyond it an idle
+               keep-alive connection is closed or the newcomer gets 503), idle_timeout
+               (seconds a keep-alive connection may stay idle), max_xml_bytes, max_xml_depth
+               (XML request bodies beyond them are refused before parsing)
     [auth]     passed to Radicale's [auth] unchanged
                (type = htpasswd | ldap | radicale_plugin.auth …)
     [rights]   passed to Radicale's [rights] (default: the plugin's room rights)
@@ -87,6 +91,11 @@ class BridgeSettings:
     host: str = "127.0.0.1"
     port: int = 5232
     threads: int = 8
+    connection_limit: int = 100
+    idle_timeout: float = 60.0
+    max_xml_bytes: int = 1024 * 1024
+    max_xml_depth: int = 64
+    max_pending_writes: int = 0
     auth: dict[str, str] = field(default_factory=dict)
     rights: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
@@ -102,6 +111,12 @@ class BridgeSettings:
             if extra is not None:
                 grant = grant | extra
         return grant
+
+    def write_slots(self, threads: int | None = None) -> int:
+        """How many writes may wait on TMS at once on a server with ``threads`` threads
+        (default: ``[server] threads``); always fewer than the threads, so reads find one."""
+        threads = threads or self.threads
+        return max(1, min(self.max_pending_writes or threads // 2, threads - 1))
 
     @property
     def default_zone(self) -> str:
@@ -218,6 +233,11 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         host=get("server", "host", "127.0.0.1"),
         port=int(get("server", "port", "5232")),
         threads=int(get("server", "threads", "8")),
+        connection_limit=int(get("server", "connection_limit", "100")),
+        idle_timeout=float(get("server", "idle_timeout", "60")),
+        max_xml_bytes=int(get("server", "max_xml_bytes", str(1024 * 1024))),
+        max_xml_depth=int(get("server", "max_xml_depth", "64")),
+        max_pending_writes=int(get("bridge", "max_pending_writes", "0")),
         auth=auth,
         rights=dict(parser.items("rights")) if parser.has_section("rights") else {},
         log_level=get("logging", "level", "info"),

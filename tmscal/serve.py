@@ -57,7 +57,7 @@ class BridgeServer:
         self.threads = threads or settings.threads
         self.run_syncer = syncer
         self.application = build_application(
-            self.runtime, radicale_configuration(settings, self.config_path))
+            self.runtime, radicale_configuration(settings, self.config_path), self.threads)
         self._server = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -67,11 +67,13 @@ class BridgeServer:
         return f"http://{self.host}:{self.port}/"
 
     def _create(self) -> None:
-        import waitress
+        from tmscal.web.listener import create_listener
 
-        self._server = waitress.create_server(
+        settings = self.runtime.settings
+        self._server = create_listener(
             self.application, host=self.host, port=self.port, threads=self.threads,
-            ident="tmscal", clear_untrusted_proxy_headers=True, channel_timeout=60)
+            connection_limit=settings.connection_limit, idle_timeout=settings.idle_timeout,
+            retry_after=settings.retry_after)
         self.port = self._server.effective_port  # type: ignore[attr-defined]
 
     def start(self) -> "BridgeServer":

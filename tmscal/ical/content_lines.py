@@ -49,6 +49,16 @@ def folded(line: str) -> str:
     return "\r\n ".join(pieces)
 
 
+#: Control characters (C0 but TAB, LF and CR; DEL; C1): RFC 5545 TEXT may not hold them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_control_characters(text: str) -> str:
+    """``text`` with the control characters iCalendar forbids removed (a TMS title such as
+    ``"Board\x1b[1m meeting"`` then still shows, as ``"Board[1m meeting"``)."""
+    return _CONTROL.sub("", text)
+
+
 def escaped_text(text: str) -> str:
     """RFC 5545 TEXT escaping, in ``icalendar.vText``'s order (line ends normalised to \\n)."""
     return (text.replace(r"\N", "\n").replace("\\", "\\\\").replace(";", r"\;")

@@ -87,6 +87,8 @@ class _Reader:
             calendars = Calendar.from_ical(data, multiple=True)
         except ValueError as error:
             raise MalformedCalendar(f"the text is not iCalendar: {error}") from None
+        except OSError:  # icalendar looks a TZID up as a file name (e.g. one of 10,000 chars)
+            raise MalformedCalendar("a TZID is not the name of a time zone") from None
         if not calendars or calendars[0].name != "VCALENDAR":
             raise MalformedCalendar(
                 "the text is not iCalendar: it holds no complete BEGIN:VCALENDAR … "

@@ -21,7 +21,7 @@ from icalendar import Event
 
 from tmscal.model import UTC, Conference, ConferenceStatus
 
-from .content_lines import property_lines, text_line, time_line
+from .content_lines import property_lines, text_line, time_line, without_control_characters
 from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
@@ -185,7 +185,8 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
     if not is_utc(zone_name) and writer.timed:
         years = [t.year for t in writer.local_times]
         zone_text = vtimezone_text(zone_name, min(years), max(years))
-    text = "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n"))
+    text = without_control_characters(
+        "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n")))
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)

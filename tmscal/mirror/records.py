@@ -77,9 +77,29 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
                 ids.add(exception.modified.conference_id)
     room_ids = [system_id for system_id in dict.fromkeys(conference.system_ids)
                 if rooms.room_by_id(system_id) is not None]
+    _check_storable(conference.conference_id, conference.version, *ids)
     return ConferenceRecord(
         uid=rendered.uid, ical=rendered.ical, start_utc=rendered.start_utc,
         end_utc=rendered.end_utc, occurrences=occurrences, room_ids=room_ids,
         series_id=conference.conference_id, conference_ids=sorted(i for i in ids if i > 0),
         version=conference.version, external_source_id=conference.external_source_id,
         external_primary_key=conference.external_primary_key)
+
+
+#: The mirror keeps TMS's ids and versions as 64-bit integers (TMS's own are 32-bit).
+_INT64 = range(-2**63, 2**63)
+
+
+class UnstorableConference(ValueError):
+    """TMS sent a conference the mirror cannot hold (an id or version out of range)."""
+
+
+def storable(number: int) -> bool:
+    """Whether the mirror can hold ``number`` as an id or version."""
+    return number in _INT64
+
+
+def _check_storable(*numbers: int) -> None:
+    for number in numbers:
+        if not storable(number):
+            raise UnstorableConference(f"TMS sent an id or version out of range: {number}")

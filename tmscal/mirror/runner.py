@@ -4,7 +4,9 @@
 foreground (``tmscal sync --watch``) or as a daemon thread in the serving process
 (:func:`start_background_syncer`, at most one per process and database). Across processes, the
 store's ``syncer`` lease makes sure only one runner per mirror works; the others wait and take
-over when the holder's lease expires.
+over when the holder's lease expires. A lease holder is ``host:pid:nonce``; a holder on this
+host whose process no longer runs (killed, crashed) is dead, and its lease is taken over at once
+instead of after the lease time.
 """
 
 from __future__ import annotations
@@ -42,10 +44,19 @@ class SyncRunner:
     def _renew(self) -> None:
         self.syncer.store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl)
 
+    def _acquire(self) -> bool:
+        """Take or renew the lease, breaking the lease of a dead process on this host."""
+        store = self.syncer.store
+        holder = store.lease_holder(LEASE_NAME)
+        if holder is not None and holder[0] != self.owner and holder_is_dead(holder[0]):
+            log.warning("sync lease holder %s no longer runs; taking its lease over", holder[0])
+            store.release_lease(LEASE_NAME, holder[0])
+        return store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl)
+
     def step(self) -> float:
         """One round (a sync, or a reconciliation when due); returns the seconds to wait."""
         store = self.syncer.store
-        if not store.acquire_lease(LEASE_NAME, self.owner, self.lease_ttl):
+        if not self._acquire():
             return self.settings.poll_interval
         try:
             interval = self.settings.reconcile_interval
@@ -78,6 +89,22 @@ class SyncRunner:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def holder_is_dead(owner: str) -> bool:
+    """Whether lease holder ``owner`` (``host:pid:…``) is a process on this host that no
+    longer runs. Holders on other hosts, or in another form, are never declared dead."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # runs, under another user
+        return False
+    return False
 
 
 _BACKGROUND: dict[str, tuple[SyncRunner, threading.Thread]] = {}

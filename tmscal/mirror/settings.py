@@ -15,6 +15,9 @@ Keys (all optional)::
     systems_per_call = 100        SystemIds per GetConferencesForSystems call
     detail_workers = 4            concurrent GetRecurrentConferenceById calls in an import
     max_backoff = 300             longest wait, in seconds, after repeated TMS failures
+    unreadable_retry = 60         seconds between retries of records the syncer set aside
+    stale_after = 0               /health says degraded when TMS has not answered for this many
+                                  seconds (0 = 3 poll intervals, at least 30 s)
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ class MirrorSettings:
     systems_per_call: int = 100
     detail_workers: int = 4
     max_backoff: float = 300.0
+    unreadable_retry: float = 60.0
+    stale_after: float = 0.0
+
+    @property
+    def tms_silence_limit(self) -> float:
+        """Seconds without an answer from TMS after which the mirror counts as stale."""
+        return self.stale_after or max(30.0, 3 * self.poll_interval)
 
     def with_changes(self, **changes) -> "MirrorSettings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

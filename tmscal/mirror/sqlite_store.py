@@ -502,6 +502,13 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
             db.execute("DELETE FROM entries WHERE deleted=1 AND modified < ?", (cutoff,))
         return sum(count for _, _, count in rows)
 
+    def unreadable(self) -> str:
+        return self._meta("unreadable") or ""
+
+    def set_unreadable(self, text: str) -> None:
+        with self._write() as db:
+            self._set_meta(db, "unreadable", text)
+
     # ---- the syncer lease --------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:

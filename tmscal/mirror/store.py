@@ -431,6 +431,15 @@ class MirrorStore(ABC):
         """Drop tombstones older than ``older_than``; tokens from before them become unknown.
         Returns the number purged."""
 
+    @abstractmethod
+    def unreadable(self) -> str:
+        """The syncer's set-aside records as stored by :meth:`set_unreadable` ('' if none)."""
+
+    @abstractmethod
+    def set_unreadable(self, text: str) -> None:
+        """Replace the syncer's set-aside records (JSON text, see
+        :mod:`tmscal.mirror.quarantine`)."""
+
     # ---- the syncer lease --------------------------------------------------------------------
 
     @abstractmethod
@@ -440,7 +449,7 @@ class MirrorStore(ABC):
 
     @abstractmethod
     def release_lease(self, name: str, owner: str) -> None:
-        """Give the lease up (only if ``owner`` holds it)."""
+        """Give the lease up (only if ``owner`` holds it, expired or not)."""
 
     @abstractmethod
     def lease_holder(self, name: str) -> tuple[str, datetime] | None:

@@ -28,7 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system
+from tmscal.mirror import quarantine
+from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
+from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system, storable
 from tmscal.mirror.settings import MirrorSettings
 from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
 from tmscal.model import (
@@ -98,6 +100,10 @@ def _windows(start: datetime, end: datetime, days: int) -> Iterator[tuple[dateti
         start += step
 
 
+def _first_unreadable(*values: object) -> Unreadable | None:
+    return next((value for value in values if isinstance(value, Unreadable)), None)
+
+
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), max(1, size)):
         yield items[i:i + size]
@@ -118,6 +124,7 @@ class Syncer:
         self._local = threading.local()
         self._clock = clock or (lambda: datetime.now(UTC))
         self.on_lease_renewal: Callable[[], None] = lambda: None
+        self._last_retry = float("-inf")
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -152,13 +159,72 @@ class Syncer:
             return None
         return conference
 
-    def _fetch_many(self, ids: Iterable[int]) -> dict[int, Conference | None]:
+    def _fetch_or_fault(self, conference_id: int) -> Conference | None | Unreadable:
+        """:meth:`fetch`, with a fault that concerns this conference only (not an outage)
+        returned as an :class:`Unreadable` instead of raised."""
+        try:
+            return self.fetch(conference_id)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            return self._set_aside(conference_id, error)
+
+    def _set_aside(self, conference_id: int, error: Exception) -> Unreadable:
+        log.warning("conference %s set aside, the rest keeps syncing: %s", conference_id,
+                    reason_of(error), exc_info=not isinstance(error, (TmsError, ValueError)))
+        return Unreadable(reason_of(error), conference_id=conference_id)
+
+    def _fetch_many(self, ids: Iterable[int]) -> dict[int, Conference | None | Unreadable]:
         ids = list(dict.fromkeys(ids))
         workers = max(1, min(self.settings.detail_workers, len(ids)))
         if workers == 1:
-            return {i: self.fetch(i) for i in ids}
+            return {i: self._fetch_or_fault(i) for i in ids}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-fetch") as pool:
-            return dict(zip(ids, pool.map(self.fetch, ids)))
+            return dict(zip(ids, pool.map(self._fetch_or_fault, ids)))
+
+    def _record(self, conference: Conference, directory: MirrorRoomDirectory,
+                conference_ids: Iterable[int]) -> ConferenceRecord | None | Unreadable:
+        """:func:`record_for`, with a conference that cannot be rendered or stored set aside
+        (under the first of ``conference_ids``, the id the syncer asked for)."""
+        conference_ids = list(conference_ids)
+        try:
+            return record_for(conference, directory, default_zone=self.settings.default_zone,
+                              privacy=self.privacy, conference_ids=conference_ids)
+        except Exception as error:
+            return self._set_aside(min(conference_ids, default=conference.conference_id), error)
+
+    # ---- set-aside records -----------------------------------------------------------------
+
+    def unreadable(self) -> dict[str, Unreadable]:
+        """What is set aside now (see :mod:`tmscal.mirror.quarantine`)."""
+        return quarantine.loads(self.store.unreadable())
+
+    def _note_unreadable(self, failed: Iterable[Unreadable], cleared: Iterable[str] = (),
+                         *, replace_all: bool = False) -> None:
+        """Add ``failed`` and drop ``cleared`` (or everything else, ``replace_all``)."""
+        known = self.unreadable()
+        entries = quarantine.merged(known, {entry.key: entry for entry in failed},
+                                    set(known) if replace_all else set(cleared))
+        if entries.keys() != known.keys():
+            self.store.set_unreadable(quarantine.dumps(entries))
+
+    def _retry_unreadable(self, report: SyncReport) -> None:
+        """Read the set-aside conferences and listings again, once per
+        ``unreadable_retry`` seconds."""
+        entries = self.unreadable()
+        now = self._clock().timestamp()
+        if not entries or now - self._last_retry < self.settings.unreadable_retry:
+            return
+        self._last_retry = now
+        ids = [e.conference_id for e in entries.values() if e.conference_id is not None]
+        for entry in entries.values():
+            if entry.system_id is not None:
+                window = (datetime.fromisoformat(entry.start), datetime.fromisoformat(entry.end))
+                listing: list[Unreadable] = []
+                conferences = self._list_resilient([entry.system_id], window, listing)
+                self._note_unreadable(listing, cleared=[entry.key])
+                ids += [conference.conference_id for conference in conferences]
+        self.apply_conference_ids(ids, report)
 
     # ---- applying changes --------------------------------------------------------------------
 
@@ -168,6 +234,11 @@ class Syncer:
         transaction, then settles the ones that vanished."""
         report = report or SyncReport("apply")
         ids = list(dict.fromkeys(ids))
+        unstorable = [i for i in ids if not storable(i)]
+        if unstorable:
+            self._note_unreadable(Unreadable(f"ConferenceId out of range: {i}"[:300],
+                                             conference_id=i) for i in unstorable)
+            ids = [i for i in ids if storable(i)]
         if not ids:
             return
         previous = {i: self.store.find_by_conference_id(i) for i in ids}
@@ -177,11 +248,17 @@ class Syncer:
         records: dict[str, ConferenceRecord] = {}
         drop: set[str] = set()
         suspects: dict[str, ConferenceRef] = {}
-        for conference_id, conference in fetched.items():
+        failed: list[Unreadable] = []
+        for conference_id, conference in list(fetched.items()):
             record = None
+            if isinstance(conference, Conference):
+                record = self._record(conference, directory, [conference_id])
+            unreadable = _first_unreadable(conference, record)
+            if unreadable is not None:
+                failed.append(unreadable)
+                del fetched[conference_id]  # the mirror keeps what it had
+                continue
             if conference is not None:
-                record = record_for(conference, directory, default_zone=self.settings.default_zone,
-                                    privacy=self.privacy, conference_ids=[conference_id])
                 if record is not None and not self._in_horizon(record):
                     drop.add(record.uid)
                     record = None
@@ -206,6 +283,7 @@ class Syncer:
                 self._settle(uid, gone, directory, report)
         for conference_id in gone:
             self.store.forget_conference_id(conference_id)
+        self._note_unreadable(failed, cleared=(f"conference {i}" for i in fetched))
 
     def _settle(self, uid: str, gone: set[int], directory: MirrorRoomDirectory,
                 report: SyncReport) -> None:
@@ -214,18 +292,21 @@ class Syncer:
         ref = self.store.find_by_uid(uid)
         if ref is None:
             return
-        conference = None if ref.series_id in gone else self.fetch(ref.series_id)
+        conference = None if ref.series_id in gone else self._fetch_or_fault(ref.series_id)
         if conference is None:
             for other in ref.conference_ids:  # a recreated series may be reachable by another id
                 if other not in gone and other != ref.series_id:
-                    conference = self.fetch(other)
+                    conference = self._fetch_or_fault(other)
                     if conference is not None:
                         break
         record = None
-        if conference is not None:
+        if isinstance(conference, Conference):
             report.fetched += 1
-            record = record_for(conference, directory, default_zone=self.settings.default_zone,
-                                privacy=self.privacy)
+            record = self._record(conference, directory, [conference.conference_id])
+        unreadable = _first_unreadable(conference, record)
+        if unreadable is not None:
+            self._note_unreadable([unreadable])
+            return  # keep what the mirror has
         if record is not None and record.uid == uid and self._in_horizon(record):
             if self.store.store_conference(record).changed:
                 report.stored += 1
@@ -263,6 +344,7 @@ class Syncer:
         if cursor is None:
             return self.full_import()
         try:
+            self._retry_unreadable(report)
             self._follow_log(cursor, report)
         except CursorUnknown as error:
             log.warning("TMS refused transaction cursor %s (%s): running a full import",
@@ -322,9 +404,36 @@ class Syncer:
             progress("rooms", len(rooms), len(rooms))
         return [room.system_id for room in rooms]
 
-    def list_horizon(self, system_ids: list[int],
-                     progress: Progress | None = None) -> dict[tuple, ListedConference]:
-        """Every conference TMS lists on these systems within the horizon, grouped per series.
+    def _list_resilient(self, systems: list[int], window: tuple[datetime, datetime],
+                        unlisted: list[Unreadable]) -> list[Conference]:
+        """GetConferencesForSystems; when TMS cannot answer it (one bad booking spoils the
+        whole answer), the systems and then the window are halved down to one room and day,
+        which is set aside in ``unlisted``."""
+        start, end = window
+        try:
+            return self.client().get_conferences_for_systems(
+                systems, start, end, ConferenceStatus.ALL_EXCEPT_DELETED)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            if len(systems) > 1:
+                half = len(systems) // 2
+                parts = [(systems[:half], window), (systems[half:], window)]
+            elif end - start > timedelta(days=1):
+                middle = (start + (end - start) / 2).replace(microsecond=0)
+                parts = [(systems, (start, middle)), (systems, (middle, end))]
+            else:
+                log.warning("room %s cannot be listed from %s to %s, set aside: %s",
+                            systems[0], start, end, reason_of(error))
+                unlisted.append(Unreadable(reason_of(error), system_id=systems[0],
+                                           start=start.isoformat(), end=end.isoformat()))
+                return []
+            return [c for part in parts for c in self._list_resilient(*part, unlisted)]
+
+    def list_horizon(self, system_ids: list[int], progress: Progress | None = None,
+                     unlisted: list[Unreadable] | None = None) -> dict[tuple, ListedConference]:
+        """Every conference TMS lists on these systems within the horizon, grouped per series;
+        rooms and days TMS cannot list are added to ``unlisted``.
 
         The GetConferencesForSystems calls (systems batch × window) run ``detail_workers`` at
         a time, so TMS writes one answer while the bridge reads another; they are merged in
@@ -334,11 +443,10 @@ class Syncer:
         calls = [(batch, window) for batch in _batches(system_ids, self.settings.systems_per_call)
                  for window in windows]
         listed: dict[tuple, ListedConference] = {}
+        unlisted = [] if unlisted is None else unlisted
 
         def list_one(call: tuple[list[int], tuple[datetime, datetime]]) -> list[Conference]:
-            batch, (window_start, window_end) = call
-            return self.client().get_conferences_for_systems(
-                batch, window_start, window_end, ConferenceStatus.ALL_EXCEPT_DELETED)
+            return self._list_resilient(call[0], call[1], unlisted)
 
         workers = max(1, min(self.settings.detail_workers, len(calls)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-scan") as pool:
@@ -364,10 +472,13 @@ class Syncer:
         except CursorUnknown:
             head = self.log_head(0)
         system_ids = self._refresh_rooms(progress)
-        listed = list(self.list_horizon(system_ids, progress).values())
+        unlisted: list[Unreadable] = []
+        listed = list(self.list_horizon(system_ids, progress, unlisted).values())
         report.listed = len(listed)
         directory = self._directory()
         seen: set[str] = set()
+        failed: list[Unreadable] = []
+        kept_ids: set[int] = set()  # of conferences set aside: the mirror keeps what it had
         buffer: list[ConferenceRecord] = []
 
         def flush() -> None:
@@ -382,13 +493,16 @@ class Syncer:
             for offset in range(0, len(listed), 1000):
                 chunk = listed[offset:offset + 1000]
                 for entry, conference in zip(chunk, pool.map(
-                        lambda e: self.fetch(e.any_id), chunk)):
+                        lambda e: self._fetch_or_fault(e.any_id), chunk)):
                     report.fetched += 1
                     if conference is None:
                         continue
-                    record = record_for(conference, directory,
-                                        default_zone=self.settings.default_zone,
-                                        privacy=self.privacy, conference_ids=entry.ids)
+                    record = conference if isinstance(conference, Unreadable) else \
+                        self._record(conference, directory, sorted(entry.ids))
+                    if isinstance(record, Unreadable):
+                        failed.append(record)
+                        kept_ids |= entry.ids
+                        continue
                     if record is None or not self._in_horizon(record) or record.uid in seen:
                         continue
                     seen.add(record.uid)
@@ -398,13 +512,17 @@ class Syncer:
                 if progress:
                     progress("details", min(offset + len(chunk), len(listed)), len(listed))
         flush()
-        stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen]
+        unlisted_rooms = {entry.system_id for entry in unlisted}
+        stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen
+                 and not kept_ids.intersection(ref.conference_ids)
+                 and not unlisted_rooms.intersection(ref.room_ids)]
         for index, uid in enumerate(stale, 1):
             if self.store.remove_conference(uid).changed:
                 report.removed += 1
             if progress:
                 progress("cleanup", index, len(stale))
         self.store.set_cursor(head)
+        self._note_unreadable(failed + unlisted, replace_all=True)
         self.store.record_sync(success=True, kind="full", counters=report.counters())
         self.purge_tombstones()
         return report
@@ -413,8 +531,10 @@ class Syncer:
         """Compare the horizon with TMS and refetch whatever the log missed."""
         report = SyncReport("reconcile")
         system_ids = self._refresh_rooms(None)
-        listed = self.list_horizon(system_ids)
+        unlisted: list[Unreadable] = []
+        listed = self.list_horizon(system_ids, None, unlisted)
         report.listed = len(listed)
+        unlisted_rooms = {entry.system_id for entry in unlisted}
         refs = list(self.store.iter_conference_refs())
         by_id = {i: ref for ref in refs for i in ref.conference_ids}
         listed_ids: set[int] = set()
@@ -427,8 +547,11 @@ class Syncer:
                     or not entry.ids <= set(ref.conference_ids):
                 refresh.append(entry.any_id)
         for ref in refs:
-            if not listed_ids.intersection(ref.conference_ids):
+            if not listed_ids.intersection(ref.conference_ids) \
+                    and not unlisted_rooms.intersection(ref.room_ids):
                 refresh.append(ref.series_id)
+        self._note_unreadable(unlisted, cleared=[key for key, entry in self.unreadable().items()
+                                                 if entry.system_id is not None])
         self.apply_conference_ids(refresh, report)
         self.store.record_sync(success=True, kind="reconcile", counters=report.counters())
         self.purge_tombstones()

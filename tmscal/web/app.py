@@ -11,24 +11,34 @@ from tmscal.invitations.address_property import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.router import Router
+from tmscal.web.write_slots import WriteSlots
+from tmscal.web.xml_guard import XmlBodyGuard
 
 
 class BridgeApplication:
     """The WSGI callable ``tmscal serve`` runs."""
 
-    def __init__(self, runtime: BridgeRuntime, radicale_app: Callable) -> None:
+    def __init__(self, runtime: BridgeRuntime, radicale_app: Callable,
+                 threads: int | None = None) -> None:
         self.runtime = runtime
         self.radicale = radicale_app
         self.router = Router(AddressHrefs(RefusalTranslation(radicale_app)))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
+        settings = runtime.settings
+        self._guarded = WriteSlots(
+            XmlBodyGuard(self.router, max_bytes=settings.max_xml_bytes,
+                         max_depth=settings.max_xml_depth),
+            slots=settings.write_slots(threads), retry_after=settings.retry_after)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return self.router(environ, start_response)
+        return self._guarded(environ, start_response)
 
 
-def build_application(runtime: BridgeRuntime, radicale_configuration) -> BridgeApplication:
-    """Radicale's app for ``radicale_configuration`` wrapped for the bridge."""
+def build_application(runtime: BridgeRuntime, radicale_configuration,
+                      threads: int | None = None) -> BridgeApplication:
+    """Radicale's app for ``radicale_configuration`` wrapped for the bridge (on a server with
+    ``threads`` worker threads; default ``[server] threads``)."""
     from radicale import Application
 
-    return BridgeApplication(runtime, Application(radicale_configuration))
+    return BridgeApplication(runtime, Application(radicale_configuration), threads)

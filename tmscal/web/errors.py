@@ -9,6 +9,10 @@ opens a :mod:`radicale_plugin.outcome` for the request, lets Radicale answer, th
 * explains a plain 403 on a write into a room the user may only see;
 * drops the ETag of a PUT answer when the stored object differs from the request body, so
   clients fetch TMS's version (RFC 4791 §5.3.4).
+
+A refusal is an expected answer, not a server error: it is logged as one line (a warning for
+TMS being down, info otherwise), and Radicale's error, traceback and "500" lines for the
+exception that carried it are dropped (:class:`ExpectedRefusalFilter`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,28 @@ log = logging.getLogger(__name__)
 
 _NAMESPACES = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 _WRITE_METHODS = ("PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL")
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """Drops error records logged while this thread's request carries a typed refusal (the
+    refusal is logged once by :class:`RefusalTranslation`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        notes = outcome.active()
+        return notes is None or notes.refusal is None
+
+
+_FILTER = ExpectedRefusalFilter()
+
+
+def install_refusal_filter() -> None:
+    """Install :class:`ExpectedRefusalFilter` on Radicale's logger and the root logger (which
+    Radicale logs tracebacks to); idempotent."""
+    for logger in (logging.getLogger("radicale"), logging.getLogger()):
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def _status_line(code: int) -> str:
@@ -54,6 +80,7 @@ class RefusalTranslation:
 
     def __init__(self, app: Callable) -> None:
         self._app = app
+        install_refusal_filter()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -74,8 +101,9 @@ class RefusalTranslation:
         code = int(status.split(" ", 1)[0])
         refusal = notes.refusal
         if refusal is not None and code >= 400:
-            log.info("%s %s refused (%d): %s", method, environ.get("PATH_INFO", ""),
-                     refusal.status, refusal.reason)
+            log.log(logging.WARNING if refusal.status >= 500 else logging.INFO,
+                    "%s %s refused (%d): %s", method, environ.get("PATH_INFO", ""),
+                    refusal.status, refusal.reason)
             status, headers, body = refusal_response(refusal.status, refusal.reason,
                                                      refusal.precondition, refusal.headers)
         elif code == 403 and method == "DELETE" and notes.notes.get("target") == "calendar":
