@@ -304,3 +304,19 @@ def test_a_series_conflict_names_the_occurrences_that_collide(empty_simulator, t
         answer = write(bridge, single, event_text(single, second, "Clash"), room=102)
         assert answer.status_code == 409
         assert f"by 'Daily' ({local_span(second, second + hour, zone)})" in answer.text
+
+
+def test_a_write_that_never_reached_tms_says_nothing_was_changed(simulator_factory,
+                                                                 demo_engine, tmp_path):
+    """TMS's host refusing connections is not an unknown outcome: the change was never sent,
+    so the answer says nothing was changed and no booking is left pending."""
+    sim = simulator_factory(engine=demo_engine)
+    with serving_bridge(tmp_path, tms_url=sim.url, rights=RIGHTS, users=("alice",)) as bridge:
+        sim.stop()  # the port now refuses connections
+        uid = str(uuid.uuid4())
+        answer = write(bridge, uid, event_text(uid, slot(4), "Never sent"))
+        assert answer.status_code == 503 and NOTHING in answer.text, answer.text
+        assert answer.headers["Retry-After"]
+        assert settled(bridge)
+        with pytest.raises(Exception, match="(?i)not ?found"):
+            sim.engine.get_conference_by_external_id(sim.engine.user("admin"), SOURCE, uid)

@@ -72,6 +72,7 @@ from tmscal.model import (
     TmsAuthenticationError,
     TmsError,
     TmsUnavailable,
+    TmsUnreachable,
     UserNotFound,
 )
 from tmscal.reason_time import local_span
@@ -407,7 +408,9 @@ class RoomBooking:
     def _save(self, user: str, client, room: Room, conference: Conference,
               existing: ConferenceRef | None, save: Callable[[], Conference]) -> Conference:
         """``save`` (one SaveConference call), then the series as TMS holds it. When TMS does
-        not answer either, TMS is asked what it holds (:class:`TmsOutcome`)."""
+        not answer either, TMS is asked what it holds (:class:`TmsOutcome`); when the save
+        never reached TMS, nothing was changed and the refusal says so."""
+        saved = None
         try:
             saved = self._call(user, room, conference, save)
             if saved.is_series or saved.recurrence_instance_id_utc is not None:
@@ -415,7 +418,9 @@ class RoomBooking:
                                    lambda: client.get_recurrent_conference_by_id(
                                        saved.conference_id))
             return saved
-        except refusal.TmsDown:
+        except refusal.TmsDown as error:
+            if saved is None and isinstance(error, refusal.TmsNotReached):
+                raise  # the save never reached TMS: nothing was changed
             before = existing.version if existing is not None else None
             uid = existing.uid if existing is not None else conference.external_primary_key
             held = self._outcome.settle(
@@ -449,8 +454,9 @@ class RoomBooking:
         if len(added) + len(known) != len(conference.recurrence.exceptions) or not added:
             return None
         write = self._pending_write(existing.uid, conference)
+        done = 0  # occurrences TMS changed
         try:
-            for done, exception in enumerate(added):
+            for exception in added:
                 try:
                     self._change_occurrence(user, client, room, conference, exception)
                 except refusal.BridgeRefusal:
@@ -458,9 +464,12 @@ class RoomBooking:
                         with contextlib.suppress(refusal.TmsDown):
                             self._outcome.ask(client, write, f"room {room.name}")
                     raise
+                done += 1
             return self._call(user, room, conference,
                               lambda: client.get_recurrent_conference_by_id(existing.series_id))
-        except refusal.TmsDown:
+        except refusal.TmsDown as error:
+            if not done and isinstance(error, refusal.TmsNotReached):
+                raise  # nothing reached TMS: nothing was changed
             wanted = {_exception_key(e) for e in added}
             return self._outcome.settle(
                 client, write, f"room {room.name}", before_version=existing.version,
@@ -495,6 +504,8 @@ class RoomBooking:
                        lambda: client.delete_conference_by_id(existing.series_id))
         except refusal.PreconditionFailed:
             pass  # already gone in TMS: the mirror follows
+        except refusal.TmsNotReached:
+            raise  # the delete never reached TMS: nothing was changed
         except refusal.TmsDown:
             self._outcome.settle(
                 client, PendingWrite(existing.uid, existing.external_source_id,
@@ -535,11 +546,16 @@ class RoomBooking:
             translated = self._refusal_for(error, user, room, conference)
             self.counters[type(translated).__name__] += 1
             raise translated from error
-        except (TmsUnavailable, TmsAuthenticationError) as error:
+        except (TmsUnreachable, TmsAuthenticationError) as error:
+            self.counters["TmsDown"] += 1
+            raise refusal.TmsNotReached(
+                f"TMS could not be reached while booking room {room.name}; nothing was "
+                "changed, try again later.", self._settings.retry_after) from error
+        except TmsUnavailable as error:
             self.counters["TmsDown"] += 1
             raise refusal.TmsDown(
-                f"TMS did not answer while booking room {room.name}; nothing was changed, "
-                "try again later.", self._settings.retry_after) from error
+                f"TMS did not answer while booking room {room.name}; try again later.",
+                self._settings.retry_after) from error
 
     def _refusal_for(self, error: TmsError, user: str, room: Room,
                      conference: Conference | None):

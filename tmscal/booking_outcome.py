@@ -45,7 +45,7 @@ class TmsOutcome:
             held = held_by_tms(client, write.external_source_id, write.external_primary_key)
         except (TmsUnavailable, TmsAuthenticationError, TmsError) as error:
             self._store.mark_pending(write)
-            log.warning("outcome of the write of %s unknown (%s); marked pending", write.uid,
+            log.info("outcome of the write of %s unknown (%s); marked pending", write.uid,
                         type(error).__name__)
             raise refusal.OutcomeUnknown(
                 f"TMS did not answer while booking {subject}, and whether it made the change "

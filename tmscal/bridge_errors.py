@@ -112,6 +112,11 @@ class TmsDown(RuntimeError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class TmsNotReached(TmsDown):
+    """The change never reached TMS (no connection, or TMS refused the login): nothing was
+    changed, so there is nothing to find out (503, as for ``TmsDown``)."""
+
+
 class OutcomeUnknown(TmsDown):
     """TMS did not answer a change and could not be asked what it did: the booking is marked
     pending and settled as soon as TMS answers (503, as for ``TmsDown``)."""

@@ -608,6 +608,11 @@ class TmsUnavailable(Exception):
     without a SOAP fault). Nothing is known to have been saved."""
 
 
+class TmsUnreachable(TmsUnavailable):
+    """No connection to TMS could be made (refused, unknown host, connect timeout): the
+    request was never sent, so TMS changed nothing."""
+
+
 class TmsAuthenticationError(Exception):
     """TMS answered HTTP 401: the credentials were refused."""
 

@@ -10,9 +10,9 @@ requests uses), a path names a CA bundle file or directory, False turns checking
 ``timeout`` is ``(connect, read)`` seconds. Answers are bounded: the whole exchange must finish
 within ``deadline`` seconds (the socket is shut down when it has not: a server trickling a byte
 at a time cannot hold a caller), and the body, compressed or decoded, may not exceed
-``max_bytes``. Errors: :class:`ConnectTimeout`/``TimeoutError`` when the server does not answer
-in time, :class:`AnswerTooLarge` past the size limit, ``OSError`` or
-``http.client.HTTPException`` when it cannot be reached or breaks the exchange.
+``max_bytes``. Errors: :class:`NotConnected` when no connection could be made (nothing was
+sent), ``TimeoutError`` when the server does not answer in time, :class:`AnswerTooLarge` past
+the size limit, ``OSError`` or ``http.client.HTTPException`` when the exchange breaks.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
 
 
-class ConnectTimeout(TimeoutError):
-    """The TCP (or TLS) connection was not established in time."""
+class NotConnected(OSError):
+    """No TCP (or TLS) connection to the server could be made, so the request was not sent."""
 
 
 class DeadlineExceeded(TimeoutError):
@@ -218,12 +218,9 @@ class ConnectionPool:
         connection._outgoing = []
         try:
             connection.connect()
-        except TimeoutError as exc:
+        except OSError as exc:  # refused, unreachable, timed out, TLS handshake failed
             connection.close()
-            raise ConnectTimeout(f"connecting to {self.host}:{self.port} timed out") from exc
-        except OSError:
-            connection.close()
-            raise
+            raise NotConnected(f"connecting to {self.host}:{self.port} failed: {exc}") from exc
         connection.sock.settimeout(read)
         return connection
 

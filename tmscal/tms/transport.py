@@ -3,7 +3,9 @@
 :class:`TmsTransport` is the zeep transport the client posts through. It maps what HTTP can tell
 us before any SOAP is read (:func:`check_http_answer`):
 
-* connection errors, timeouts, an answer not finished within the call's ``deadline`` or larger
+* no connection could be made (refused, unknown host, connect timeout, TLS handshake) →
+  :class:`TmsUnreachable` (the request was not sent, so TMS changed nothing);
+* other connection errors, timeouts, an answer not finished within the call's ``deadline`` or larger
   than ``max_bytes`` (compressed or decoded) → :class:`TmsUnavailable`;
 * HTTP 401 and 403, and a redirect to a login page → :class:`TmsAuthenticationError`;
 * any other redirect (never followed), and any answer that is not an XML body with an XML
@@ -40,9 +42,9 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 from zeep.transports import Transport
 
-from tmscal.model import TmsAuthenticationError, TmsUnavailable
+from tmscal.model import TmsAuthenticationError, TmsUnavailable, TmsUnreachable
 from tmscal.tms.connections import (
-    DEFAULT_MAX_BYTES, AnswerTooLarge, ConnectionPool, DeadlineExceeded, HttpAnswer,
+    DEFAULT_MAX_BYTES, AnswerTooLarge, ConnectionPool, DeadlineExceeded, HttpAnswer, NotConnected,
 )
 
 AUTH_SCHEMES = ("basic", "ntlm")
@@ -157,6 +159,12 @@ class TmsTransport(Transport):
                 response = self._post_basic(address, message, headers)
             else:
                 response = self._post_session(address, message, headers)
+        except (NotConnected, requests.exceptions.ConnectTimeout) as exc:
+            raise TmsUnreachable(f"TMS could not be reached ({_describe(exc)})") from exc
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise TmsUnreachable(f"TMS could not be reached ({_describe(exc)})") from exc
+            raise TmsUnavailable(f"TMS could not be reached ({_describe(exc)})") from exc
         except (TimeoutError, requests.Timeout) as exc:
             raise TmsUnavailable(f"TMS did not answer in time ({_describe(exc)})") from exc
         except AnswerTooLarge as exc:
@@ -267,6 +275,13 @@ def check_http_answer(response: requests.Response | HttpAnswer, username: str) -
         return  # a SOAP answer or fault: the client reads it
     raise TmsUnavailable(f"TMS answered with {describe_answer(response)} instead of a SOAP "
                          "answer")
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """Whether requests failed before a connection existed (urllib3's NewConnectionError,
+    which also covers unknown hosts), i.e. before anything was sent."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _describe(exc: Exception) -> str:
