@@ -1,8 +1,8 @@
 """Conference → VCALENDAR text, deterministically.
 
 The same Conference (and ``changed_utc``) always gives the same bytes: properties are added in
-a fixed order and serialized unsorted, VTIMEZONEs are built from zoneinfo for the years the
-series spans, and nothing reads the clock.
+a fixed order and serialized unsorted, the VTIMEZONE is built from zoneinfo to cover every
+instance of the series (:mod:`.vtimezones`), and nothing reads the clock.
 
 * DTSTAMP and LAST-MODIFIED: ``changed_utc`` when the caller knows when TMS last changed the
   conference (the mirror records when it saw the transaction); otherwise the UTC start of the
@@ -29,7 +29,8 @@ from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
 from .series import SeriesLayout, conference_zone, is_all_day, lay_out
 from .tms_fields import event_status, tms_properties
-from .zones import is_utc, vtimezone_text
+from .vtimezones import vtimezone_text
+from .zones import is_utc
 
 PRODID = "-//tmscal//tmscal//EN"
 _HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n"
@@ -181,16 +182,18 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
                              end_utc=modified.end_utc or original + (
                                  conference.end_utc - conference.start_utc))
         events += writer.event(occurrence, original)
-    zone_text = ""
-    if not is_utc(zone_name) and writer.timed:
-        years = [t.year for t in writer.local_times]
-        zone_text = vtimezone_text(zone_name, min(years), max(years))
-    text = "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n"))
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)
     else:
         first, last = conference.start_utc, conference.end_utc
+    zone_text = ""
+    if not is_utc(zone_name) and writer.timed:
+        # every instance of the series, and every local time written (EXDATE, UNTIL)
+        years = [t.year for t in writer.local_times]
+        years += [first.astimezone(layout.zone).year, last.astimezone(layout.zone).year]
+        zone_text = vtimezone_text(zone_name, min(years) - 1, max(years))
+    text = "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n"))
     return RenderedEvent(uid=event_uid(conference),
                          ical=text,
                          start_utc=first, end_utc=last, occurrences=list(occurrences))
