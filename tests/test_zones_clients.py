@@ -1,0 +1,169 @@
+"""What parsers that read the VTIMEZONEs in the data show is what TMS holds, for every body.
+
+The demo seed's 14 rooms in Oslo, New York, Adelaide and Bangalore hold single meetings and
+series with moved and deleted occurrences across DST changes. Over 90 days back and 730 ahead,
+every object GET, every collection GET and every feed variant (room, site and all rooms; busy,
+title, full; series and expanded) expands, in ical.js (Thunderbird), libical (Evolution, KDE,
+Cyrus), icalendar (recurring-ical-events) and vobject, to exactly the occurrences the simulator
+holds (start and end in UTC), and libical finds nothing invalid.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import calendar_parsers as parsers
+from tests.bridge_harness import serving_bridge
+from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.model import ConferenceStatus
+
+PAST, FUTURE = 90, 730
+PRIVACY = ("busy", "title", "full")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A demo simulator and a bridge whose mirror holds more than the window."""
+    from tmscal.simulator.server import SimulatorServer
+
+    directory = tmp_path_factory.mktemp("zones-clients")
+    tms = SimulatorServer(seed="demo")
+    tms.start()
+    try:
+        with serving_bridge(directory, tms_url=tms.url, users=("alice",),
+                            rights={"alice": "book=*"}, horizon=(PAST + 2, FUTURE + 2)) as bridge:
+            bridge.tms = tms
+            yield bridge
+    finally:
+        tms.stop()
+
+
+def window() -> tuple[int, int]:
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (int((day - timedelta(days=PAST)).timestamp()),
+            int((day + timedelta(days=FUTURE + 1)).timestamp()))
+
+
+def tms_spans(bridge, system_ids: list[int]) -> list[tuple[int, int]]:
+    """(start, end) of every live occurrence TMS holds in the window, once per room."""
+    start, end = (datetime.fromtimestamp(t, UTC) for t in window())
+    engine = bridge.tms.engine
+    listed = engine.get_conferences_for_systems(engine.user("admin"), system_ids, start, end,
+                                                ConferenceStatus.ALL_EXCEPT_DELETED)
+    return sorted((int(c.start_utc.timestamp()), int(c.end_utc.timestamp())) for c in listed
+                  if parsers.in_window(int(c.start_utc.timestamp()),
+                                       int(c.end_utc.timestamp()), window()))
+
+
+class Body:
+    """One kind of body (objects, collection, feeds) for one room or scope, on disk."""
+
+    def __init__(self, kind: str, label: str, files: list[Path], expected: list[tuple[int, int]],
+                 several_rooms: bool = False) -> None:
+        self.kind, self.label, self.files = kind, label, files
+        self.expected = expected
+        #: a meeting in several rooms is one event, but TMS lists it once per room
+        self.several_rooms = several_rooms
+
+    def agrees(self, found: list[tuple[int, int]]) -> bool:
+        if self.several_rooms:
+            return set(found) == set(self.expected)
+        return sorted(found) == self.expected
+
+
+@pytest.fixture(scope="module")
+def bodies(demo, tmp_path_factory) -> list[Body]:
+    directory = tmp_path_factory.mktemp("bodies")
+    session = requests.Session()
+    session.auth = ("alice", "alice")
+    rooms = demo.runtime.store.list_rooms()
+    tokens = FeedTokenStore(Path(demo.config).parent / "mirror.sqlite3")
+    found: list[Body] = []
+
+    def save(name: str, text: str) -> Path:
+        path = directory / name
+        path.write_text(text, encoding="utf-8", newline="")
+        return path
+
+    def feed(name: str, scope: str, target: str, privacy: str, expand: int) -> Path:
+        secret = tokens.create(scope, target, privacy).secret
+        response = session.get(f"{demo.url}feeds/{secret}.ics",
+                               params={"past": PAST, "future": FUTURE, "expand": expand})
+        assert response.status_code == 200, response.text
+        return save(f"feed-{name}-{privacy}-{expand}.ics", response.text)
+
+    for room in rooms:
+        expected = tms_spans(demo, [room.system_id])
+        base = f"{demo.url}alice/room-{room.system_id}/"
+        objects = []
+        for href, _ in demo.runtime.store.list_hrefs(room.calendar_id):
+            response = session.get(base + href)
+            assert response.status_code == 200, response.text
+            objects.append(save(f"object-{room.system_id}-{href}", response.text))
+        found.append(Body("objects", room.name, objects, expected))
+        response = session.get(base)
+        assert response.status_code == 200 and "BEGIN:VCALENDAR" in response.text
+        found.append(Body("collection", room.name,
+                          [save(f"collection-{room.system_id}.ics", response.text)], expected))
+        for privacy in PRIVACY:
+            for expand in (0, 1):
+                found.append(Body("feeds", f"{room.name} {privacy} expand={expand}",
+                                  [feed(str(room.system_id), "room", str(room.system_id),
+                                        privacy, expand)], expected))
+    scopes = [("site", site) for site in sorted({room.site for room in rooms})] + [("all", "")]
+    for scope, target in scopes:
+        ids = [room.system_id for room in rooms if scope == "all" or room.site == target]
+        expected = tms_spans(demo, ids)
+        for privacy in PRIVACY:
+            for expand in (0, 1):
+                found.append(Body("feeds", f"{scope} {target} {privacy} expand={expand}",
+                                  [feed(f"{scope}{len(found)}", scope, target, privacy, expand)],
+                                  expected, several_rooms=True))
+    return found
+
+
+def compare(bodies: list[Body], answers: dict[Path, list[tuple[int, int]]]) -> Counter:
+    """Assert every body agrees with TMS; count the occurrences compared per body kind."""
+    compared: Counter = Counter()
+    wrong = []
+    for body in bodies:
+        found = [span for path in body.files for span in answers[path]]
+        if not body.agrees(found):
+            missing = sorted(set(body.expected) - set(found))[:3]
+            extra = sorted(set(found) - set(body.expected))[:3]
+            wrong.append(f"{body.kind} {body.label}: {len(found)} found, {len(body.expected)} "
+                         f"in TMS; missing {missing}, unexpected {extra}")
+        compared[body.kind] += len(body.expected)
+    assert not wrong, "\n".join(wrong)
+    assert all(compared[kind] > 1000 for kind in ("objects", "collection", "feeds"))
+    return compared
+
+
+def test_ical_js_reads_every_body_as_tms_holds_it(bodies):
+    files = [path for body in bodies for path in body.files]
+    results = parsers.ical_js(files, window())
+    assert all(result["missing_zones"] == [] for result in results)
+    print("ical.js:", dict(compare(bodies, dict(zip(files, map(parsers.spans, results))))))
+
+
+def test_libical_reads_every_body_as_tms_holds_it_and_finds_nothing_invalid(bodies):
+    files = [path for body in bodies for path in body.files]
+    results = parsers.libical(files, window())
+    errors = {str(path.name): result["errors"] for path, result in zip(files, results)
+              if result["errors"]}
+    assert errors == {}
+    assert all(result["missing_zones"] == [] for result in results)
+    print("libical:", dict(compare(bodies, dict(zip(files, map(parsers.spans, results))))))
+
+
+@pytest.mark.parametrize("name", ["icalendar", "vobject"])
+def test_python_parsers_read_every_body_as_tms_holds_it(bodies, name):
+    expand = parsers.icalendar_spans if name == "icalendar" else parsers.vobject_spans
+    answers = {path: expand(path.read_text(encoding="utf-8"), window())
+               for body in bodies for path in body.files}
+    print(f"{name}:", dict(compare(bodies, answers)))
