@@ -5,11 +5,13 @@ series with moved and deleted occurrences across DST changes. Over 90 days back 
 every object GET, every collection GET and every feed variant (room, site and all rooms; busy,
 title, full; series and expanded) expands, in ical.js (Thunderbird), libical (Evolution, KDE,
 Cyrus), icalendar (recurring-ical-events) and vobject, to exactly the occurrences the simulator
-holds (start and end in UTC), and libical finds nothing invalid.
+holds (start and end in UTC), and libical finds nothing invalid. No DTSTAMP or LAST-MODIFIED
+served is after the instant the mirror stored the change.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,3 +179,18 @@ def test_python_parsers_read_one_room_per_site_as_tms_holds_it(demo, bodies, nam
     answers = {path: expand(path.read_text(encoding="utf-8"), window())
                for body in zoned for path in body.files}
     print(f"{name}:", dict(compare(zoned, answers, minimum=100)))
+
+
+def test_no_served_stamp_is_after_the_mirror_stored_the_change(demo, bodies):
+    served = {path.name: path for body in bodies if body.kind == "objects"
+              for path in body.files}
+    checked = 0
+    for room in demo.runtime.store.list_rooms():
+        for stored in demo.runtime.store.iter_objects(room.calendar_id):
+            text = served[f"object-{room.system_id}-{stored.href}"].read_text(encoding="utf-8")
+            values = re.findall(r"^(?:DTSTAMP|LAST-MODIFIED):(\S+)\r?$", text, re.MULTILINE)
+            stamps = {datetime.strptime(v, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                      for v in values}
+            assert stamps and max(stamps) <= stored.last_modified, (stored.href, values)
+            checked += 1
+    assert checked > 1000
