@@ -23,7 +23,8 @@ def zone_blocks(ical: str) -> dict[str, str]:
     start = ical.find("BEGIN:VTIMEZONE")
     if start < 0:
         return blocks
-    for match in _BLOCK.finditer(ical, start):
+    stop = ical.find("BEGIN:VEVENT", start)  # the renderer writes VTIMEZONEs first
+    for match in _BLOCK.finditer(ical, start, stop if stop > 0 else len(ical)):
         tzid = _TZID.search(match.group(0))
         if tzid:
             blocks.setdefault(tzid.group(1).strip(), match.group(0))
