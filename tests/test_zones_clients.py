@@ -2,8 +2,8 @@
 
 The demo seed's 14 rooms in Oslo, New York, Adelaide and Bangalore hold single meetings and
 series with moved and deleted occurrences across DST changes. Over 90 days back and 730 ahead,
-every object GET, every collection GET and every feed variant (room, site and all rooms; busy,
-title, full; series and expanded) expands, in ical.js (Thunderbird), libical (Evolution, KDE,
+every object GET, REPORT calendar-data (as stored, and expanded by the server), collection GET
+and feed variant (room, site and all rooms; busy, title, full; series and expanded) expands, in ical.js (Thunderbird), libical (Evolution, KDE,
 Cyrus), icalendar (recurring-ical-events) and vobject, to exactly the occurrences the simulator
 holds (start and end in UTC), and libical finds nothing invalid. No DTSTAMP or LAST-MODIFIED
 served is after the instant the mirror stored the change.
@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -26,6 +27,7 @@ from tmscal.model import ConferenceStatus
 
 PAST, FUTURE = 90, 730
 PRIVACY = ("busy", "title", "full")
+KINDS = ("objects", "report", "expanded report", "collection", "feeds")
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,11 @@ def bodies(demo, tmp_path_factory) -> list[Body]:
             assert response.status_code == 200, response.text
             objects.append(save(f"object-{room.system_id}-{href}", response.text))
         found.append(Body("objects", room.name, objects, expected, room.system_id))
+        for kind, expand in (("report", False), ("expanded report", True)):
+            texts = calendar_query(session, base, expand)
+            found.append(Body(kind, room.name, [
+                save(f"{kind.replace(' ', '-')}-{room.system_id}-{index}.ics", text)
+                for index, text in enumerate(texts)], expected, room.system_id))
         response = session.get(base)
         assert response.status_code == 200 and "BEGIN:VCALENDAR" in response.text
         found.append(Body("collection", room.name,
@@ -130,6 +137,28 @@ def bodies(demo, tmp_path_factory) -> list[Body]:
     return found
 
 
+def calendar_query(session: requests.Session, url: str, expand: bool) -> list[str]:
+    """The calendar-data of every object with an occurrence in the window (REPORT
+    calendar-query), expanded by the server (CALDAV:expand) when ``expand``."""
+    start, end = (datetime.fromtimestamp(t, UTC).strftime("%Y%m%dT%H%M%SZ") for t in window())
+    data = f'<C:expand start="{start}" end="{end}"/>' if expand else ""
+    body = f"""<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/><C:calendar-data>{data}</C:calendar-data></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+    <C:time-range start="{start}" end="{end}"/>
+  </C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"""
+    response = session.request("REPORT", url, data=body.encode(),
+                               headers={"Depth": "1", "Content-Type": "application/xml"})
+    assert response.status_code == 207, response.text
+    tree = ElementTree.fromstring(response.content)
+    texts = [element.text.replace("\r\n", "\n").replace("\n", "\r\n")
+             for element in tree.iter("{urn:ietf:params:xml:ns:caldav}calendar-data")]
+    assert texts
+    return texts
+
+
 def compare(bodies: list[Body], answers: dict[Path, list[tuple[int, int]]],
             minimum: int = 1000) -> Counter:
     """Assert every body agrees with TMS; count the occurrences compared per body kind (at
@@ -145,7 +174,7 @@ def compare(bodies: list[Body], answers: dict[Path, list[tuple[int, int]]],
                          f"in TMS; missing {missing}, unexpected {extra}")
         compared[body.kind] += len(body.expected)
     assert not wrong, "\n".join(wrong)
-    assert all(compared[kind] >= minimum for kind in ("objects", "collection", "feeds"))
+    assert all(compared[kind] >= minimum for kind in KINDS)
     return compared
 
 
