@@ -38,7 +38,7 @@ from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar
 
 PRODID = "-//tmscal//tmscal feeds//EN"
-FORMAT = "1"  # bump when the body format changes, so old ETags stop matching
+FORMAT = "2"  # bump when the body format changes, so old ETags stop matching
 _CACHE_BYTES = 192 * 1024 * 1024
 
 
