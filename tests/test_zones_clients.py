@@ -3,10 +3,11 @@
 The demo seed's 14 rooms in Oslo, New York, Adelaide and Bangalore hold single meetings and
 series with moved and deleted occurrences across DST changes. Over 90 days back and 730 ahead,
 every object GET, REPORT calendar-data (as stored, and expanded by the server), collection GET
-and feed variant (room, site and all rooms; busy, title, full; series and expanded) expands, in ical.js (Thunderbird), libical (Evolution, KDE,
-Cyrus), icalendar (recurring-ical-events) and vobject, to exactly the occurrences the simulator
-holds (start and end in UTC), and libical finds nothing invalid. No DTSTAMP or LAST-MODIFIED
-served is after the instant the mirror stored the change.
+and feed variant (room, site and all rooms; busy, title, full; series and expanded) expands,
+in ical.js (Thunderbird), libical (Evolution, KDE, Cyrus), icalendar (recurring-ical-events)
+and vobject, to exactly the occurrences the simulator holds (start and end in UTC), and
+libical finds nothing invalid. No DTSTAMP or LAST-MODIFIED served is after the instant the
+mirror stored the change.
 """
 
 from __future__ import annotations

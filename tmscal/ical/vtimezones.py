@@ -12,8 +12,12 @@ RFC 5545 allows, so the text keeps to what they all read:
   changes follow no such rule, get one component per onset, each with its own DTSTART and no
   RDATE (ical.js 2.2 reads only the first value of an RDATE and drops DTSTART when RDATEs
   exist).
-* The first component starts on Jan 1 of the first year covered, with the offset of that
-  instant (ical.js places a time before every onset at UTC).
+* The first component is the zone's last change before Jan 1 of the first year covered
+  (ical.js places a time before every onset at UTC); a zone that never changed gets one
+  component from that Jan 1 on.
+* A change that puts the clock forward is DAYLIGHT, one that puts it back STANDARD (also where
+  tzdata calls the winter offset daylight time, as in Europe/Dublin): dateutil derives its
+  notion of standard time from this.
 * No COMMENT (RFC 5545 allows none in VTIMEZONE; libical flags it).
 
 For a zone with a current rule the text depends only on the zone and on the first year asked
@@ -25,15 +29,15 @@ depends on the current date.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from functools import lru_cache
-
-from tmscal.model import UTC
 
 from .zones import offset_changes, zone_info
 
 #: Years before this are not searched for the start of a zone's current rule.
 _SEARCH_FROM = 1970
+#: Years before this are not searched for a zone's last change.
+_OLDEST = 1900
 #: A year far enough ahead that zoneinfo answers it from the zone's final rule.
 _FAR_YEAR = 2100
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -68,8 +72,7 @@ class _Onset:
 def _onsets(zone: str, year: int) -> tuple[_Onset, ...]:
     info = zone_info(zone)
     return tuple(_Onset(local=(instant + before).replace(tzinfo=None), before=before, after=after,
-                        name=instant.astimezone(info).tzname() or "",
-                        daylight=bool(instant.astimezone(info).dst()))
+                        name=instant.astimezone(info).tzname() or "", daylight=after > before)
                  for instant, before, after in offset_changes(info, year))
 
 
@@ -129,14 +132,18 @@ def _observance(onset: _Onset, rule: str = "") -> list[str]:
     return lines
 
 
-def _first_observance(info: tzinfo, year: int) -> _Onset:
-    """The offset in force at Jan 1, 00:00 local of ``year``, as an onset changing nothing."""
-    instant = datetime(year, 1, 1, tzinfo=UTC)
-    offset = instant.astimezone(info).utcoffset() or timedelta()
-    instant -= offset
-    local = instant.astimezone(info)
+@lru_cache(maxsize=512)
+def _opening(zone: str, year: int) -> _Onset:
+    """The zone's last change before ``year``, or (none since 1900) its offset at Jan 1 of
+    ``year`` as an onset changing nothing."""
+    for earlier in range(year - 1, _OLDEST - 1, -1):
+        onsets = _onsets(zone, earlier)
+        if onsets:
+            return onsets[-1]
+    local = datetime(year, 1, 1, tzinfo=zone_info(zone))
+    offset = local.utcoffset() or timedelta()
     return _Onset(local=datetime(year, 1, 1), before=offset, after=offset,
-                  name=local.tzname() or "", daylight=bool(local.dst()))
+                  name=local.tzname() or "", daylight=False)
 
 
 def covered_years(zone: str, first_year: int, last_year: int) -> tuple[int, int | None]:
@@ -150,11 +157,10 @@ def covered_years(zone: str, first_year: int, last_year: int) -> tuple[int, int 
 
 @lru_cache(maxsize=512)
 def _vtimezone_lines(zone: str, first: int, last: int | None) -> str:
-    info = zone_info(zone)
     rule = _current_rule(zone) if last is None else None
     until = rule.since if rule is not None else (last or first) + 1  # last: no rule
     lines = ["BEGIN:VTIMEZONE", f"TZID:{zone}"]
-    lines += _observance(_first_observance(info, first))
+    lines += _observance(_opening(zone, first))
     for year in range(first, until):
         for onset in _onsets(zone, year):
             lines += _observance(onset)
