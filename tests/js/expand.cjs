@@ -16,6 +16,12 @@ for (const file of args) {
   process.stdout.write(JSON.stringify(expand(file)) + "\n");
 }
 
+// Without options, ICAL.Event relates every RECURRENCE-ID VEVENT of the calendar to the
+// master, whatever its UID (a feed merges many series); relate only those of the same UID.
+function event(vevent) {
+  return new ICAL.Event(vevent, { strictExceptions: true, exceptions: [] });
+}
+
 function expand(file) {
   const root = new ICAL.Component(ICAL.parse(fs.readFileSync(file, "utf8")));
 
@@ -33,13 +39,13 @@ function expand(file) {
       if (tzid && !defined.includes(tzid)) missing.add(tzid);
     }
     if (vevent.hasProperty("recurrence-id")) overrides.push(vevent);
-    else masters.set(vevent.getFirstPropertyValue("uid"), new ICAL.Event(vevent));
+    else masters.set(vevent.getFirstPropertyValue("uid"), event(vevent));
   }
   const singles = [];
   for (const vevent of overrides) {
     const master = masters.get(vevent.getFirstPropertyValue("uid"));
     if (master) master.relateException(vevent);
-    else singles.push(new ICAL.Event(vevent));
+    else singles.push(event(vevent));
   }
 
   const occurrences = [];
