@@ -18,7 +18,7 @@ for (const file of args) {
 
 // Without options, ICAL.Event relates every RECURRENCE-ID VEVENT of the calendar to the
 // master, whatever its UID (a feed merges many series); relate only those of the same UID.
-function event(vevent) {
+function eventOf(vevent) {
   return new ICAL.Event(vevent, { strictExceptions: true, exceptions: [] });
 }
 
@@ -39,13 +39,13 @@ function expand(file) {
       if (tzid && !defined.includes(tzid)) missing.add(tzid);
     }
     if (vevent.hasProperty("recurrence-id")) overrides.push(vevent);
-    else masters.set(vevent.getFirstPropertyValue("uid"), event(vevent));
+    else masters.set(vevent.getFirstPropertyValue("uid"), eventOf(vevent));
   }
   const singles = [];
   for (const vevent of overrides) {
     const master = masters.get(vevent.getFirstPropertyValue("uid"));
     if (master) master.relateException(vevent);
-    else singles.push(event(vevent));
+    else singles.push(eventOf(vevent));
   }
 
   const occurrences = [];

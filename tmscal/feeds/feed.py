@@ -31,8 +31,8 @@ from tmscal.feeds.redacted_objects import RedactedObjects
 from tmscal.feeds.settings import FeedSettings
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import FeedWindow
-from tmscal.ical.privacy import Privacy
 from tmscal.ical.calendar_zones import MergedZones
+from tmscal.ical.privacy import Privacy
 from tmscal.ical.zones import zone_info
 from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar

@@ -27,8 +27,8 @@ from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
 from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
-from .stamps import utc_text
 from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .stamps import utc_text
 from .tms_fields import event_status, tms_properties
 from .vtimezones import vtimezone_text
 from .zones import is_utc
