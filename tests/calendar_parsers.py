@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -63,7 +64,7 @@ def libical_program() -> Path:
     program = Path(tempfile.gettempdir()) / f"tmscal-libical-{key}" / "expand"
     if not program.exists():
         program.parent.mkdir(parents=True, exist_ok=True)
-        partial = program.with_suffix(".partial")
+        partial = program.with_name(f"expand.{os.getpid()}.partial")  # concurrent runs
         result = subprocess.run([gcc, "-O1", "-Wall", "-o", str(partial),
                                  str(LIBICAL_SOURCE), *flags.stdout.split()],
                                 capture_output=True, text=True, timeout=120)
