@@ -11,7 +11,7 @@ import pytest
 from dateutil import tz
 
 from tmscal.ical import RoomInfo, RoomTable, render_conference
-from tmscal.ical.calendar_zones import zone_blocks
+from tmscal.ical.calendar_zones import MergedZones, zone_blocks
 from tmscal.ical.vtimezones import vtimezone_text
 from tmscal.ical.zones import time_zone_rule
 from tmscal.model import (
@@ -85,3 +85,14 @@ def test_a_series_into_the_next_year_carries_a_zone_for_all_of_it():
     zone = read(zone_blocks(rendered.ical)["Europe/Oslo"], "Europe/Oslo")
     assert all(at.astimezone(zone).utcoffset() == at.astimezone(ZoneInfo("Europe/Oslo"))
                .utcoffset() for at, _ in rendered.occurrences)
+
+
+def test_a_merged_body_keeps_the_own_definition_of_a_zone_zoneinfo_lacks():
+    own = ("BEGIN:VTIMEZONE\r\nTZID:Custom/Zone\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+           "TZOFFSETFROM:+0300\r\nTZOFFSETTO:+0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+    oslo = vtimezone_text("Europe/Oslo", 2026, 2026)
+    merged = MergedZones()
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    merged.add(f"BEGIN:VCALENDAR\r\n{own}{oslo}BEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+               start, start)
+    assert merged.text() == own + oslo
