@@ -160,9 +160,8 @@ class RoomCalendar(MirroredCalendar):
         key = (self._calendar_id, state.ctag if state else "", name, description)
         text = _calendar_texts.get(key)
         if text is None:
-            text = render_calendar(
-                (stored.ical for stored in self._runtime.store.iter_objects(self._calendar_id)),
-                name, description)
+            text = render_calendar(self._runtime.store.iter_objects(self._calendar_id),
+                                   name, description)
             _calendar_texts.put(key, text)
         return text
 

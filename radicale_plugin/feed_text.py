@@ -1,8 +1,9 @@
 """The text of a whole room calendar (GET of the collection), built from stored texts.
 
-Concatenates the components of every object, keeps one VTIMEZONE per TZID, and wraps them in a
-VCALENDAR with ``X-WR-CALNAME``/``X-WR-CALDESC``. Works on strings only; results are cached per
-calendar and ctag, so an unchanged calendar is served without touching the objects again.
+Concatenates the components of every object, keeps one VTIMEZONE per TZID (generated to cover
+every object that uses it, :mod:`tmscal.ical.calendar_zones`), and wraps them in a VCALENDAR
+with ``X-WR-CALNAME``/``X-WR-CALDESC``. Never parses the texts; results are cached per calendar
+and ctag, so an unchanged calendar is served without touching the objects again.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+
+from tmscal.ical.calendar_zones import MergedZones
+from tmscal.mirror.store import StoredObject
 
 _CACHE_SIZE = 32
 
@@ -19,47 +23,34 @@ def _escape(value: str) -> str:
             .replace("\n", "\\n"))
 
 
-def _split(text: str) -> tuple[list[str], str]:
-    """``(vtimezone blocks, other components)`` of one VCALENDAR text."""
+def _components(text: str) -> str:
+    """The components of one VCALENDAR text other than its VTIMEZONEs."""
     begin = text.find("\r\nBEGIN:V", text.find("BEGIN:VCALENDAR") + 15)
     end = text.rfind("END:VCALENDAR")
     if begin < 0 or end < 0:
-        return [], ""
+        return ""
     body = text[begin + 2:end]
-    zones: list[str] = []
     while body.startswith("BEGIN:VTIMEZONE"):
         stop = body.find("END:VTIMEZONE\r\n")
         if stop < 0:
             break
-        stop += len("END:VTIMEZONE\r\n")
-        zones.append(body[:stop])
-        body = body[stop:]
-    return zones, body
+        body = body[stop + len("END:VTIMEZONE\r\n"):]
+    return body
 
 
-def _tzid(block: str) -> str:
-    start = block.find("\r\nTZID:")
-    if start < 0:
-        return block
-    start += len("\r\nTZID:")
-    return block[start:block.find("\r\n", start)]
-
-
-def render_calendar(texts: Iterable[str], name: str, description: str) -> str:
-    """One VCALENDAR holding the components of every text in ``texts``."""
-    zones: dict[str, str] = {}
+def render_calendar(objects: Iterable[StoredObject], name: str, description: str) -> str:
+    """One VCALENDAR holding the components of every object in ``objects``."""
+    zones = MergedZones()
     bodies: list[str] = []
-    for text in texts:
-        text_zones, body = _split(text)
-        for block in text_zones:
-            zones.setdefault(_tzid(block), block)
-        bodies.append(body)
+    for stored in objects:
+        zones.add(stored.ical, stored.start_utc, stored.end_utc)
+        bodies.append(_components(stored.ical))
     head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//tmscal//room calendar//EN"]
     if name:
         head.append("X-WR-CALNAME:" + _escape(name))
     if description:
         head.append("X-WR-CALDESC:" + _escape(description))
-    return ("\r\n".join(head) + "\r\n" + "".join(zones.values()) + "".join(bodies)
+    return ("\r\n".join(head) + "\r\n" + zones.text() + "".join(bodies)
             + "END:VCALENDAR\r\n")
 
 

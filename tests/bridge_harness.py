@@ -17,9 +17,10 @@ def write_bridge_config(directory: Path, *, tms_url: str = "http://127.0.0.1:9",
                         booking_model: str = "service", room_visibility: str = "config",
                         tms_user: str = "tmscal-svc", extra: str = "",
                         poll_interval: float = 0.5, timeout: float = 5.0,
-                        mirror_extra: str = "") -> Path:
+                        horizon: tuple[int, int] = (30, 400), mirror_extra: str = "") -> Path:
     """Write ``tmscal.conf`` (and an htpasswd file, password = user name) into ``directory``.
-    ``extra`` is appended (more sections); ``mirror_extra`` goes into ``[mirror]``."""
+    ``extra`` is appended (more sections); ``mirror_extra`` goes into ``[mirror]``;
+    ``horizon`` is the mirror's (days back, days ahead)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "users").write_text("".join(f"{user}:{user}\n" for user in users))
     rights_text = "\n".join(f"{user} = {grant}" for user, grant in (rights or {}).items())
@@ -37,8 +38,8 @@ timeout = {timeout}
 path = {directory / 'mirror.sqlite3'}
 poll_interval = {poll_interval}
 reconcile_interval = 0
-horizon_past_days = 30
-horizon_future_days = 400
+horizon_past_days = {horizon[0]}
+horizon_future_days = {horizon[1]}
 {mirror_extra}
 
 [bridge]

@@ -12,6 +12,7 @@ a mirror built by a full import into a new database.
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -44,11 +45,16 @@ class SimulatedCrash(BaseException):
 
 
 def snapshot(store) -> dict[str, dict[str, str]]:
-    """calendar → {href: etag}, plus the room list: what a client can observe."""
+    """calendar → {href: text}, plus the room list: what a client can observe. Stamps are left
+    out: they are the instant each mirror stored the change."""
     view = {f"room:{room.system_id}": {"name": room.name} for room in store.list_rooms()}
     for room in store.list_rooms():
-        view[room.calendar_id] = dict(store.list_hrefs(room.calendar_id))
+        view[room.calendar_id] = {stored.href: _STAMPS.sub("", stored.ical)
+                                  for stored in store.iter_objects(room.calendar_id)}
     return view
+
+
+_STAMPS = re.compile(r"^(DTSTAMP|LAST-MODIFIED):\S+\r?\n", re.MULTILINE)
 
 
 class Scenario:

@@ -4,6 +4,7 @@ backoff and read-your-writes. (End-to-end behaviour over HTTP is in test_mirror_
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -342,6 +343,34 @@ def test_read_your_writes(store, tms):
     syncer.sync_once()  # the poll that follows changes nothing
     assert store.changes_since("2", token).changed == ["key-100.ics"]
     assert store.calendar_state("2").sync_token == store.changes_since("2", token).token
+
+
+def stamps(text: str) -> set[datetime]:
+    """Every DTSTAMP and LAST-MODIFIED of a stored text."""
+    return {datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            for value in re.findall(r"^(?:DTSTAMP|LAST-MODIFIED):(\S+)\r?$", text, re.MULTILINE)}
+
+
+def test_stamps_are_when_the_mirror_stored_the_change(store, tms):
+    syncer = syncer_for(store, tms)
+    series = tms.book("weekly", weeks=3, start=SOON + timedelta(days=30))
+    before = datetime.now(UTC).replace(microsecond=0)
+    syncer.full_import()
+    [stored] = store.iter_objects("1")
+    assert len(stamps(stored.ical)) == 1  # DTSTAMP and LAST-MODIFIED: one instant
+    assert before <= min(stamps(stored.ical)) <= stored.last_modified  # not the booking's start
+
+    store.set_cursor(0)  # the same changes again, and a full import: nothing changes
+    syncer.sync_once()
+    syncer.full_import()
+    assert [o.ical for o in store.iter_objects("1")] == [stored.ical]
+
+    changed = datetime.now(UTC).replace(microsecond=0)
+    tms.change(series.conference_id, title="weekly, renamed")
+    syncer.sync_once()
+    [renamed] = store.iter_objects("1")
+    assert "SUMMARY:weekly\\, renamed" in renamed.ical
+    assert changed <= min(stamps(renamed.ical)) <= renamed.last_modified
 
 
 def test_runner_backs_off_records_errors_and_holds_the_lease(store, tms):

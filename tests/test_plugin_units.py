@@ -4,6 +4,7 @@ Radicale signatures the plugin must accept, and the refusal responses."""
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,8 @@ from radicale_plugin.feed_text import render_calendar
 from radicale_plugin.storage import Storage
 from tmscal import bridge_errors
 from tmscal.bridge_settings import RoomGrant, parse_grant
+from tmscal.ical.vtimezones import vtimezone_text
+from tmscal.mirror.store import StoredObject
 from tmscal.web.errors import refusal_response
 
 
@@ -41,13 +44,21 @@ def test_site_colour_is_stable_and_per_site():
     assert site_colour("Oslo").startswith("#")
 
 
-def test_render_calendar_keeps_one_timezone_per_tzid():
-    zone = "BEGIN:VTIMEZONE\r\nTZID:Europe/Oslo\r\nEND:VTIMEZONE\r\n"
-    event = "BEGIN:VEVENT\r\nUID:{}\r\nEND:VEVENT\r\n"
-    texts = [f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{zone}{event.format(i)}END:VCALENDAR\r\n"
-             for i in range(3)]
-    text = render_calendar(texts, "Room, A", "")
-    assert text.count("BEGIN:VTIMEZONE") == 1 and text.count("BEGIN:VEVENT") == 3
+def test_render_calendar_keeps_one_timezone_per_tzid_covering_every_object():
+    def stored(index: int, zone: str, year: int) -> StoredObject:
+        text = (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{zone}BEGIN:VEVENT\r\nUID:{index}\r\n"
+                "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        start = datetime(year, 6, 1, tzinfo=UTC)
+        return StoredObject("101", f"{index}.ics", str(index), '"e"', text, start,
+                            start + timedelta(hours=1), start)
+
+    # Asia/Jerusalem follows no yearly rule iCalendar can say: its onsets are listed per year
+    objects = [stored(0, vtimezone_text("Asia/Jerusalem", 2026, 2026), 2026),
+               stored(1, vtimezone_text("Asia/Jerusalem", 2029, 2029), 2029),
+               stored(2, vtimezone_text("Europe/Oslo", 2026, 2026), 2026)]
+    text = render_calendar(objects, "Room, A", "")
+    assert text.count("BEGIN:VTIMEZONE") == 2 and text.count("BEGIN:VEVENT") == 3
+    assert vtimezone_text("Asia/Jerusalem", 2025, 2030) in text
     assert "X-WR-CALNAME:Room\\, A" in text and text.endswith("END:VCALENDAR\r\n")
 
 

@@ -10,8 +10,8 @@ Calendar properties: ``X-WR-CALNAME`` and ``NAME`` (the room, site or "All rooms
 **no METHOD**: a subscribed feed is a published calendar, not an iTIP message (RFC 5545 3.7.2
 makes METHOD optional; without it Outlook, Google, Apple and Thunderbird all subscribe), and
 ``METHOD:PUBLISH`` would oblige an ORGANIZER on every event (RFC 5546 3.2.1), which the
-``busy`` level must not show. Each TZID used gets one VTIMEZONE covering the years of the
-events that use it; expanded feeds use UTC and need none.
+``busy`` level must not show. Each TZID used gets one VTIMEZONE covering every event that
+uses it (:mod:`tmscal.ical.calendar_zones`); expanded feeds use UTC and need none.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 from tmscal.feeds.contentline import CRLF, fold
 from tmscal.feeds.event_values import escape_text
@@ -30,16 +29,16 @@ from tmscal.feeds.expansion import expand_blocks
 from tmscal.feeds.occurrences import OccurrenceIndex
 from tmscal.feeds.redacted_objects import RedactedObjects
 from tmscal.feeds.settings import FeedSettings
-from tmscal.feeds.stored_events import defined_zones
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import FeedWindow
+from tmscal.ical.calendar_zones import MergedZones
 from tmscal.ical.privacy import Privacy
-from tmscal.ical.zones import vtimezone, zone_info
+from tmscal.ical.zones import zone_info
 from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar
 
 PRODID = "-//tmscal//tmscal feeds//EN"
-FORMAT = "1"  # bump when the body format changes, so old ETags stop matching
+FORMAT = "2"  # bump when the body format changes, so old ETags stop matching
 _CACHE_BYTES = 192 * 1024 * 1024
 
 
@@ -173,8 +172,7 @@ class FeedBuilder:
         level = request.token.privacy
         window = request.window
         chunks: list[str] = []
-        zones: dict[str, list[int]] = {}
-        stored_zones: dict[str, str] = {}
+        zones = MergedZones()
         seen: set[str] = set()
         for room in version.rooms:
             try:
@@ -188,12 +186,7 @@ class FeedBuilder:
                 continue
             for stored in sorted(objects, key=lambda o: (o.start_utc, o.uid)):
                 chunks.append(self.redacted.text(stored, level))
-                for tzid in defined_zones(stored.ical):
-                    years = zones.setdefault(tzid, [stored.start_utc.year - 1,
-                                                    stored.end_utc.year])
-                    years[0] = min(years[0], stored.start_utc.year - 1)
-                    years[1] = max(years[1], stored.end_utc.year)
-                    stored_zones.setdefault(tzid, stored.ical)
+                zones.add(stored.ical, stored.start_utc, stored.end_utc)
         if request.expand:
             chunks.sort()
         head = [
@@ -202,9 +195,7 @@ class FeedBuilder:
             f"REFRESH-INTERVAL;VALUE=DURATION:PT{self.settings.refresh_minutes}M",
             f"X-PUBLISHED-TTL:PT{self.settings.refresh_minutes}M",
         ]
-        parts = [CRLF.join(fold(line) for line in head) + CRLF]
-        for tzid in sorted(zones):
-            parts.append(_zone_text(tzid, *zones[tzid], stored_zones[tzid]))
+        parts = [CRLF.join(fold(line) for line in head) + CRLF, zones.text()]
         if request.expand:
             parts.extend(text for _, text in chunks)  # type: ignore[misc]
         else:
@@ -227,19 +218,3 @@ class FeedBuilder:
                 text = CRLF.join(fold(line) for line in event.lines) + CRLF
                 out.append(((event.start, event.uid), text))
         return out
-
-
-@lru_cache(maxsize=128)
-def _generated_zone(tzid: str, first_year: int, last_year: int) -> str:
-    text = vtimezone(tzid, first_year, last_year).to_ical().decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\n", CRLF)
-
-
-def _zone_text(tzid: str, first_year: int, last_year: int, stored_ical: str) -> str:
-    """One VTIMEZONE for ``tzid`` over the years; the stored one if zoneinfo lacks the zone."""
-    try:
-        return _generated_zone(tzid, first_year, last_year)
-    except Exception:  # noqa: BLE001 - any failure: fall back to the object's own definition
-        start = stored_ical.find("BEGIN:VTIMEZONE")
-        end = stored_ical.find("END:VTIMEZONE", start)
-        return stored_ical[start:end] + "END:VTIMEZONE" + CRLF

@@ -11,7 +11,6 @@ import re
 
 from tmscal.feeds.contentline import unfold
 
-_TZID_LINE = re.compile(r"^TZID:(.+?)\r?$", re.MULTILINE)
 _TZID_PARAM = re.compile(r';TZID=("[^"]*"|[^;:]*)')
 
 
@@ -49,16 +48,6 @@ def events_text(ical: str) -> str:
     if "\r\n" not in text:
         text = text.replace("\n", "\r\n")
     return text
-
-
-def defined_zones(ical: str) -> list[str]:
-    """TZIDs of the VTIMEZONEs in ``ical`` (the zones its events refer to)."""
-    start = ical.find("BEGIN:VTIMEZONE")
-    if start < 0:
-        return []
-    end = ical.find("BEGIN:VEVENT", start)
-    stop = end if end > 0 else len(ical)
-    return [match.strip() for match in _TZID_LINE.findall(ical, start, stop)]
 
 
 def referenced_zones(lines: list[str]) -> set[str]:

@@ -1,12 +1,12 @@
 """Conference → VCALENDAR text, deterministically.
 
 The same Conference (and ``changed_utc``) always gives the same bytes: properties are added in
-a fixed order and serialized unsorted, VTIMEZONEs are built from zoneinfo for the years the
-series spans, and nothing reads the clock.
+a fixed order and serialized unsorted, the VTIMEZONE is built from zoneinfo to cover every
+instance of the series (:mod:`.vtimezones`), and nothing reads the clock.
 
-* DTSTAMP and LAST-MODIFIED: ``changed_utc`` when the caller knows when TMS last changed the
-  conference (the mirror records when it saw the transaction); otherwise the UTC start of the
-  first occurrence, a fixed instant derived from the conference itself.
+* DTSTAMP and LAST-MODIFIED: ``changed_utc`` when given, otherwise the UTC start of the first
+  occurrence (a fixed instant derived from the conference itself). The mirror replaces them by
+  the instant it stores the change (:mod:`.stamps`).
 * SEQUENCE: TMS ``Version`` (a global counter that grows with every change), else
   ``TransactionId``; an override gets the larger of its own and the series' value.
 * No METHOD: these are CalDAV resources, not iTIP messages (RFC 4791 4.1).
@@ -28,8 +28,10 @@ from .privacy import BUSY_SUMMARY, Privacy
 from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
 from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .stamps import utc_text
 from .tms_fields import event_status, tms_properties
-from .zones import is_utc, vtimezone_text
+from .vtimezones import vtimezone_text
+from .zones import is_utc
 
 PRODID = "-//tmscal//tmscal//EN"
 _HEAD = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n"
@@ -69,7 +71,7 @@ class _Writer:
         self.layout = layout
         self.rooms = rooms
         self.level = level
-        self.stamp = _utc_text(stamp)
+        self.stamp = utc_text(stamp)
         self.local_times: list[datetime] = []
         #: whether any DTSTART, DTEND or RECURRENCE-ID is a date-time (then a VTIMEZONE is due)
         self.timed = False
@@ -149,20 +151,13 @@ class _Writer:
         return lines
 
 
-def _utc_text(instant: datetime) -> str:
-    """A UTC DATE-TIME value (seconds precision), as icalendar writes it."""
-    instant = instant.astimezone(UTC)
-    return (f"{instant.year:04d}{instant.month:02d}{instant.day:02d}T"
-            f"{instant.hour:02d}{instant.minute:02d}{instant.second:02d}Z")
-
-
 def render_conference(conference: Conference, rooms: RoomDirectory, *,
                       default_zone: str = "UTC", privacy: str = "full",
                       changed_utc: datetime | None = None) -> RenderedEvent | None:
     """Render a single meeting or a series (with its exceptions); None for a Deleted one.
 
     ``privacy`` is ``full``, ``title`` or ``busy`` (see :mod:`tmscal.ical.privacy`);
-    ``changed_utc`` is the instant TMS last changed the conference, if known.
+    ``changed_utc`` is the instant of the change, if known.
     """
     level = Privacy.of(privacy)
     if conference.status == ConferenceStatus.DELETED:
@@ -181,17 +176,19 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
                              end_utc=modified.end_utc or original + (
                                  conference.end_utc - conference.start_utc))
         events += writer.event(occurrence, original)
-    zone_text = ""
-    if not is_utc(zone_name) and writer.timed:
-        years = [t.year for t in writer.local_times]
-        zone_text = vtimezone_text(zone_name, min(years), max(years))
-    text = without_control_characters(
-        "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n")))
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)
     else:
         first, last = conference.start_utc, conference.end_utc
+    zone_text = ""
+    if not is_utc(zone_name) and writer.timed:
+        # every instance of the series, and every local time written (EXDATE, UNTIL)
+        years = [t.year for t in writer.local_times]
+        years += [first.astimezone(layout.zone).year, last.astimezone(layout.zone).year]
+        zone_text = vtimezone_text(zone_name, min(years) - 1, max(years))
+    text = without_control_characters(
+        "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n")))
     return RenderedEvent(uid=event_uid(conference),
                          ical=text,
                          start_utc=first, end_utc=last, occurrences=list(occurrences))

@@ -1,4 +1,4 @@
-"""Time zones: Windows ids ↔ IANA names, TMS TimeZoneRules, VTIMEZONE components.
+"""Time zones: Windows ids ↔ IANA names, TMS TimeZoneRules, offset changes.
 
 TMS names zones by Windows id ("W. Europe Standard Time"); calendars use IANA names. The
 Windows → IANA table is icalendar's copy of CLDR's; the reverse direction uses that table, a
@@ -8,11 +8,10 @@ Everything is computed from zoneinfo and cached; nothing depends on the current 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from tmscal.model import UTC, TimeZoneRule, TransitionRule
@@ -148,7 +147,7 @@ def zone_for_rules(rules: list[TimeZoneRule], preferred: str | None = None) -> s
     return None
 
 
-def _transitions(zone: tzinfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
+def offset_changes(zone: tzinfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
     """(instant, offset before, offset after) of every offset change in ``year``, in order."""
     found = []
     day = datetime(year, 1, 1, tzinfo=UTC)
@@ -183,7 +182,7 @@ def _transition_rule(instant: datetime, offset_before: timedelta) -> TransitionR
 def _rule_for(zone: str, year: int) -> TimeZoneRule:
     info = zone_info(zone)
     windows_id = windows_for_iana(zone, year)
-    changes = _transitions(info, year)
+    changes = offset_changes(info, year)
     daylight = next(((t, b) for t, b, a in changes if a > b), None)
     standard = next(((t, b) for t, b, a in changes if a < b), None)
     if daylight and standard:
@@ -211,24 +210,3 @@ def time_zone_rule(zone: str, year: int) -> TimeZoneRule:
         daylight_offset_minutes=rule.daylight_offset_minutes,
         daylight=TransitionRule(**vars(rule.daylight)) if rule.daylight else None,
         standard=TransitionRule(**vars(rule.standard)) if rule.standard else None)
-
-
-@lru_cache(maxsize=256)
-def _vtimezone_text(zone: str, first_year: int, last_year: int) -> bytes:
-    component = Timezone.from_tzinfo(zone_info(zone), tzid=zone,
-                                     first_date=date(first_year, 1, 1),
-                                     last_date=date(last_year + 1, 1, 1))
-    return component.to_ical()
-
-
-def vtimezone_text(zone: str, first_year: int, last_year: int) -> str:
-    """The serialized :func:`vtimezone` (cached; CRLF line ends)."""
-    return _vtimezone_text(zone, first_year, last_year).decode("utf-8")
-
-
-def vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
-    """A VTIMEZONE for ``zone`` valid from Jan 1 of ``first_year`` to the end of ``last_year``.
-
-    Built from zoneinfo by icalendar; the same arguments always give the same component.
-    """
-    return Timezone.from_ical(_vtimezone_text(zone, first_year, last_year))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tmscal.ical.stamps import stamped
 from tmscal.mirror.sqlite_file import SqliteFile
 from tmscal.mirror.sqlite_schema import apply_schema
 from tmscal.mirror.store import (
@@ -327,10 +328,11 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
                    now: float, client_named: bool = True) -> StoreOutcome:
-        stored = db.execute("SELECT version FROM conferences WHERE uid=?",
+        stored = db.execute("SELECT version, ical FROM conferences WHERE uid=?",
                             (record.uid,)).fetchone()
         if stored is not None and record.version < stored[0]:
             return StoreOutcome([], [])  # an older answer than the one stored: never step back
+        record.ical = stamped(record.ical, stored[1] if stored else None, _dt(now))
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]

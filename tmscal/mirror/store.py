@@ -32,9 +32,15 @@ Sync tokens
 
 Consistency
     Every write is one transaction: a crash leaves the previous consistent state. Storing a
-    record whose text and rooms did not change is a no-op (no sequence bump), so applying the
-    same TMS change twice is harmless. A conference's version never steps back: a record
-    older than the stored one (a fetch that raced a newer write) is not stored.
+    record whose text (apart from its stamps) and rooms did not change is a no-op (no sequence
+    bump), so applying the same TMS change twice is harmless. A conference's version never
+    steps back: a record older than the stored one (a fetch that raced a newer write) is not
+    stored.
+
+Stamps
+    DTSTAMP and LAST-MODIFIED of a stored text are the instant the mirror stored the change
+    (TMS tells none): :func:`tmscal.ical.stamps.stamped` sets them when a text changes and
+    keeps them when only they would.
 
 Pending writes
     A write whose outcome in TMS is unknown (TMS did not answer, and could not be asked what it
@@ -374,8 +380,9 @@ class MirrorStore(ABC):
         the href a client chose there, else the deterministic one; when another UID holds that
         href, under :func:`hashed_href`) and tombstoned in calendars that held it but are no
         longer listed. Calendars whose object
-        text is unchanged are left alone (no sequence bump). Used by the syncer and by the write
-        path right after TMS answered a save (read-your-writes).
+        text is unchanged are left alone (no sequence bump). ``record.ical`` becomes the text
+        stored, stamped as the module docstring says. Used by the syncer and by the write path
+        right after TMS answered a save (read-your-writes).
         """
 
     @abstractmethod
