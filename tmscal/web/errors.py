@@ -57,7 +57,7 @@ class RefusalTranslation:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        notes = outcome.begin()
+        notes = outcome.begin(method)
         captured: dict[str, object] = {}
 
         def capture(status: str, headers: list, exc_info=None):
