@@ -23,6 +23,25 @@ from tmscal.user_credentials import UserCredentials
 log = logging.getLogger(__name__)
 
 
+def service_client(settings: BridgeSettings):
+    """A fresh TMS client for the service user of ``settings``."""
+    from tmscal.tms import TmsClient
+
+    return TmsClient(settings.tms_url, settings.tms_username, settings.tms_password,
+                     auth=settings.tms_auth, verify=settings.tms_verify,
+                     timeout=(min(5.0, settings.tms_timeout), settings.tms_timeout))
+
+
+def new_syncer(settings: BridgeSettings, store: MirrorStore):
+    """The syncer of ``store`` as ``settings`` configure it (the mirror's settings and what it
+    stores of each booking, ``[bridge] privacy``): ``tmscal serve`` and ``tmscal sync`` both
+    sync through it."""
+    from tmscal.mirror.sync import Syncer
+
+    return Syncer(store, lambda: service_client(settings), settings.mirror,
+                  privacy=settings.privacy)
+
+
 class BridgeRuntime:
     """Everything one bridge process shares across requests and threads."""
 
@@ -43,12 +62,7 @@ class BridgeRuntime:
 
     def new_service_client(self):
         """A fresh TMS client for the configured (service) user."""
-        from tmscal.tms import TmsClient
-
-        return TmsClient(self.settings.tms_url, self.settings.tms_username,
-                         self.settings.tms_password, auth=self.settings.tms_auth,
-                         verify=self.settings.tms_verify,
-                         timeout=(min(5.0, self.settings.tms_timeout), self.settings.tms_timeout))
+        return service_client(self.settings)
 
     @property
     def service_client(self):
@@ -72,12 +86,10 @@ class BridgeRuntime:
     def start_syncer(self) -> None:
         """Start the background syncer of this mirror (once per process)."""
         from tmscal.mirror.runner import start_background_syncer
-        from tmscal.mirror.sync import Syncer
 
         if self.runner is not None:
             return
-        self.syncer = Syncer(self.store, self.new_service_client, self.settings.mirror,
-                             privacy=self.settings.privacy)
+        self.syncer = new_syncer(self.settings, self.store)
         self.runner = start_background_syncer(self.syncer, self.settings.mirror.path)
 
     def stop_syncer(self, timeout: float = 10.0) -> None:
