@@ -13,8 +13,8 @@ Sections and options (all optional except ``[tms] url``)::
     [room_rights]  <user | @group | *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
     [room_groups]  <group> = user, user, …   (groups may also come from Radicale's [auth]/LDAP)
     [server]   host, port, threads
-    [auth]     passed to Radicale's [auth] unchanged
-               (type = htpasswd | ldap | radicale_plugin.auth …)
+    [auth]     passed to Radicale's [auth] unchanged (type = htpasswd | ldap |
+               radicale_plugin.auth …), except ``delay``: only a failed login waits that long
     [rights]   passed to Radicale's [rights] (default: the plugin's room rights)
     [logging]  level
 
@@ -93,6 +93,14 @@ class BridgeSettings:
     auth: dict[str, str] = field(default_factory=dict)
     rights: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
+
+    @property
+    def login_delay(self) -> float:
+        """Seconds a failed login waits (``[auth] delay``, Radicale's default 1), × 0.5–1.5."""
+        try:
+            return max(0.0, float(self.auth.get("delay", "1")))
+        except ValueError:
+            raise SettingsError(f"[auth] delay must be a number, not {self.auth['delay']!r}") from None
 
     def grant_for(self, user: str, groups: Iterable[str] = ()) -> RoomGrant:
         """The configured grant of ``user``: their own entry (or the ``*`` entry) combined with
