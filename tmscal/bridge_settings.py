@@ -100,7 +100,8 @@ class BridgeSettings:
         try:
             return max(0.0, float(self.auth.get("delay", "1")))
         except ValueError:
-            raise SettingsError(f"[auth] delay must be a number, not {self.auth['delay']!r}") from None
+            raise SettingsError(
+                f"[auth] delay must be a number, not {self.auth['delay']!r}") from None
 
     def grant_for(self, user: str, groups: Iterable[str] = ()) -> RoomGrant:
         """The configured grant of ``user``: their own entry (or the ``*`` entry) combined with
