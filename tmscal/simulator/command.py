@@ -11,6 +11,7 @@ import argparse
 import logging
 import math
 import signal
+import threading
 
 from tmscal.simulator.faults import FaultInjection
 
@@ -58,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     faults = FaultInjection(latency=args.latency, fault_rate=args.fault_rate,
                             timeout=_timeout(args.timeout), database_down=args.database_down,
                             down=args.down)
+    stop = threading.Event()  # set by Ctrl-C or SIGTERM: stop (and save the state)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     simulator = SimulatorServer(host=args.host, port=args.port, seed=args.seed,
                                 state_file=args.state, faults=faults,
                                 admin=True if args.admin else None)
@@ -76,10 +80,5 @@ def run(args: argparse.Namespace) -> int:
         for user_name, password, role in accounts:
             print(f"    {user_name:<20} {password:<16} {role}")
     print(f"  Faults: {simulator.faults!r}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop (and save the state) as on Ctrl-C
-    simulator.serve_forever()
+    simulator.serve_until(stop)
     return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
