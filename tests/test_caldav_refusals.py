@@ -51,12 +51,16 @@ def test_every_refusal_carries_a_one_line_reason(bridge):
             **{"If-None-Match": "*"}),
         put(bridge, "alice", 110, uid, event_text(uid, slot(4), "Not mine")),
         requests.request("MKCALENDAR", f"{bridge.url}alice/mine/", auth=("alice", "alice")),
+        requests.put(f"{bridge.url}alice/room-101/copy.ics", auth=("alice", "alice"),
+                     data=event_text(uid, slot(4), "Copy").encode(), timeout=30,
+                     headers={"Content-Type": "text/calendar"}),
     ]
-    assert [answer.status_code for answer in answers] == [412, 412, 403, 403]
+    assert [answer.status_code for answer in answers] == [412, 412, 403, 403, 409]
     for answer in answers:
         reason = answer.text.strip()
         assert len(reason) > 20 and "Precondition failed." not in reason
     assert "fetch it again" in answers[0].text and "If-None-Match" in answers[1].text
+    assert "no-uid-conflict" in answers[4].text and "already has this UID" in answers[4].text
 
 
 def test_only_a_failed_login_waits(bridge):

@@ -8,7 +8,8 @@ opens a :mod:`radicale_plugin.outcome` for the request, lets Radicale answer, th
   a one-line reason (plain text, or a DAV:error body carrying the precondition element);
 * explains a plain 403 on a write into a room the user may only see;
 * says what is wrong with calendar data Radicale could not read (its bare "400 Bad Request":
-  the line and property, :mod:`tmscal.ical.diagnosis`), and why Radicale's own 412 happened;
+  the line and property, :mod:`tmscal.ical.diagnosis`), and why Radicale's own 409 and 412
+  happened;
 * drops the ETag of a PUT answer when the stored object differs from the request body, so
   clients fetch TMS's version (RFC 4791 §5.3.4).
 """
@@ -131,6 +132,10 @@ class RefusalTranslation:
         elif code == 400 and method == "PUT":
             status, headers, body = refusal_response(
                 400, unreadable_calendar_reason(request_body), None, {})
+        elif code == 409 and method == "PUT":  # Radicale's no-uid-conflict, without a reason
+            status, headers, body = refusal_response(
+                409, "Another event in this calendar already has this UID under another name; "
+                "change that event instead of saving a copy.", ("C", "no-uid-conflict"), {})
         elif code == 412 and method in ("PUT", "DELETE"):
             status, headers, body = refusal_response(412, _stale_reason(environ), None, {})
         elif method == "PUT" and code in (200, 201, 204) and notes.stored_differs:
