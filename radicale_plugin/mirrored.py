@@ -37,7 +37,7 @@ USER_PROPERTIES = ("ICAL:calendar-color", "ICAL:calendar-order")
 
 
 class FixedProperties:
-    """``get_meta`` over ``self._meta``, a dict of WebDAV properties clients cannot change."""
+    """``get_meta`` over ``self._meta``, the dict of WebDAV properties served."""
 
     _meta: dict[str, str]
 
@@ -73,9 +73,8 @@ class MirroredCalendar(FixedProperties, BaseCollection):
                                                                          self._calendar_id))
 
     def _fixed_reason(self, names: list[str]) -> str:
-        """Why ``names`` cannot be changed (one line)."""
-        return (f"{', '.join(names)} of this calendar cannot be changed; you may set its "
-                "colour and order.")
+        """Why the properties ``names`` cannot be changed (one line, per kind of calendar)."""
+        raise NotImplementedError
 
     def set_meta(self, props: Mapping[str, str]) -> None:
         """Store the user's own colour and order (and what else ``_user_properties`` allows);
