@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Optional
 
 from radicale.item import Item
@@ -29,17 +30,33 @@ from tmscal.mirror.store import Room, room_calendar_id
 if TYPE_CHECKING:
     from tmscal.bridge_runtime import BridgeRuntime
 
-#: Colours per site, picked by a stable hash of the site name.
+#: Colours of sites, given in the order of the site names (the meetings calendar has its own).
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
                 "#17becfff", "#8c564bff", "#e377c2ff", "#7f7f7fff", "#bcbd22ff")
 
 _calendar_texts = CalendarTextCache()
 
 
-def site_colour(site: str) -> str:
-    """The calendar colour of every room of ``site`` (stable across restarts)."""
-    digest = hashlib.sha256(site.encode("utf-8")).digest()
-    return SITE_COLOURS[digest[0] % len(SITE_COLOURS)]
+class SiteColours:
+    """One colour per site: the n-th site name (sorted) gets the n-th colour, so up to
+    ``len(SITE_COLOURS)`` sites never share one, and the choice is the same after a restart."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._colours: dict[str, str] = {}
+
+    def colour(self, site: str, sites: Callable[[], Iterable[str]]) -> str:
+        """The colour of ``site``; ``sites()`` lists every site (read only when ``site`` is
+        new to this process)."""
+        with self._lock:
+            if site not in self._colours:
+                names = sorted(set(sites()) | {site})
+                self._colours = {name: SITE_COLOURS[index % len(SITE_COLOURS)]
+                                 for index, name in enumerate(names)}
+            return self._colours[site]
+
+
+_site_colours = SiteColours()
 
 
 def room_description(room: Room) -> str:
@@ -133,10 +150,12 @@ class RoomCalendar(MirroredCalendar):
             "tag": "VCALENDAR",
             "D:displayname": room.name,
             "C:calendar-description": room_description(room),
-            "ICAL:calendar-color": site_colour(room.site),
+            "ICAL:calendar-color": _site_colours.colour(
+                room.site, lambda: (r.site for r in runtime.store.list_rooms())),
             "C:supported-calendar-component-set": "VEVENT",
             "C:calendar-user-address-set": meetings_for(runtime).address_of(room),
         }
+        self._add_preferences()
 
     # ---- identity ----------------------------------------------------------------------------
 
@@ -167,10 +186,9 @@ class RoomCalendar(MirroredCalendar):
 
     # ---- properties --------------------------------------------------------------------------
 
-    def set_meta(self, props: Mapping[str, str]) -> None:
-        outcome.refuse(RefusedOperation(
-            f"The properties of room {self._room.name} come from TMS and cannot be changed "
-            "from a calendar client."))
+    def _fixed_reason(self, names: list[str]) -> str:
+        return (f"{', '.join(names)} of room {self._room.name} come from TMS and cannot be "
+                "changed from a calendar client; you may set its colour and order.")
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -180,6 +198,7 @@ class RoomCalendar(MirroredCalendar):
         Returns ``(stored item, previous item)``; when TMS changed what the client sent, the
         client is made to fetch TMS's version (:func:`~radicale_plugin.items.uploaded_item`).
         """
+        self._check_component(item)
         previous = next(iter(self.get_multi([href])))[1]
         text = item.serialize()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -20,6 +21,10 @@ from tmscal.mirror.store import StoredObject
 
 if TYPE_CHECKING:
     from radicale.storage import BaseCollection
+
+#: The first component of a calendar object that is not a VTIMEZONE.
+_COMPONENT = re.compile(r"^BEGIN:(?!VCALENDAR|VTIMEZONE|STANDARD|DAYLIGHT)([A-Z-]+)\r?$",
+                        re.MULTILINE | re.IGNORECASE)
 
 #: The Last-Modified of things that never change (the root, homes).
 EPOCH_HTTP_DATE = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -34,9 +39,31 @@ def http_date(instant: datetime | None) -> str:
     return format_datetime(instant.astimezone(timezone.utc), usegmt=True)
 
 
+def component_name(text: str) -> str:
+    """The component ``text`` holds (``VEVENT``, ``VTODO`` …), as Radicale's filters need it:
+    an item tagged with a component it does not hold makes every filtered REPORT fail."""
+    match = _COMPONENT.search(text)
+    return match.group(1).upper() if match else ""
+
+
+class MirroredItem(Item):
+    """A Radicale item whose copies parse their own text.
+
+    Radicale's CALDAV:expand edits a shallow copy of the item's parsed object in place; when a
+    REPORT asks for ``getetag`` and ``calendar-data`` together it expands twice, and a second
+    expansion of an item already parsed (by a filter re-check) saw the first one's edits.
+    """
+
+    def __copy__(self) -> "MirroredItem":
+        return MirroredItem(collection=self.collection, href=self.href,
+                            last_modified=self.last_modified, text=self.serialize(),
+                            etag=self.etag, uid=self.uid, name=self.name,
+                            component_name=self.component_name, time_range=self.time_range)
+
+
 def item_from_object(collection: "BaseCollection", stored: StoredObject) -> Item:
     """The Radicale item for one mirrored object of ``collection``."""
-    return Item(
+    return MirroredItem(
         collection=collection,
         href=stored.href,
         last_modified=http_date(stored.last_modified),
@@ -44,7 +71,7 @@ def item_from_object(collection: "BaseCollection", stored: StoredObject) -> Item
         etag=stored.etag,
         uid=stored.uid,
         name="VCALENDAR",
-        component_name="VEVENT",
+        component_name=component_name(stored.ical),
         time_range=(math.floor(stored.start_utc.timestamp()),
                     math.ceil(stored.end_utc.timestamp())),
     )

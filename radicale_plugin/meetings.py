@@ -11,7 +11,6 @@ meeting, the client is made to fetch it (:func:`radicale_plugin.items.uploaded_i
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from radicale.item import Item
@@ -19,7 +18,7 @@ from radicale.storage import ComponentNotFoundError
 
 from radicale_plugin import outcome
 from radicale_plugin.items import uploaded_item
-from radicale_plugin.mirrored import MirroredCalendar
+from radicale_plugin.mirrored import USER_PROPERTIES, MirroredCalendar
 from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.invitations.meetings import MeetingCalendars, meetings_for
 
@@ -34,8 +33,14 @@ def personal_segments(runtime: BridgeRuntime) -> tuple[str, ...]:
     return (meetings_for(runtime).settings.calendar,)
 
 
+#: The colour of every meetings calendar (none of the site colours).
+MEETINGS_COLOUR = "#008080ff"
+
+
 class MeetingsCalendar(MirroredCalendar):
-    """One user's meetings calendar (VEVENT only)."""
+    """One user's meetings calendar (VEVENT only); its owner may also rename it."""
+
+    _user_properties = (*USER_PROPERTIES, "D:displayname")
 
     def __init__(self, runtime: BridgeRuntime, user: str) -> None:
         self._runtime = runtime
@@ -55,18 +60,20 @@ class MeetingsCalendar(MirroredCalendar):
             "D:displayname": settings.calendar_name,
             "C:calendar-description": "Your meetings. Invite a room as an attendee to book it "
                                       "in TMS; its answer appears in the meeting.",
+            "ICAL:calendar-color": MEETINGS_COLOUR,
             "C:supported-calendar-component-set": "VEVENT",
         }
+        self._add_preferences()
 
-    # ---- properties --------------------------------------------------------------------------
-
-    def set_meta(self, props: Mapping[str, str]) -> None:
-        outcome.refuse(RefusedOperation("The properties of the meetings calendar are fixed."))
+    def _fixed_reason(self, names: list[str]) -> str:
+        return (f"{', '.join(names)} of the meetings calendar cannot be changed; you may set "
+                "its name, colour and order.")
 
     # ---- writes ------------------------------------------------------------------------------
 
     def upload(self, href: str, item: Item) -> tuple[Item, Item | None]:
         """Store the meeting and book its rooms; returns ``(stored item, previous item)``."""
+        self._check_component(item)
         previous = next(iter(self.get_multi([href])))[1]
         text = item.serialize()
         try:

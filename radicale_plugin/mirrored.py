@@ -3,9 +3,10 @@
 Both are one calendar id of the mirror: the ctag, last-modified and sync token come from its
 change sequence and tombstones; items, multiget and time-range queries from its objects (a
 reader with ``get_objects``, ``iter_objects`` and ``objects_in_range`` per calendar id: the
-mirror store for rooms, the personal calendars for meetings); the properties are fixed (they
-come from TMS or the settings, not from clients). Subclasses set the attributes below in
-``__init__`` and implement the writes.
+mirror store for rooms, the personal calendars for meetings). The properties come from TMS or
+the settings, except those a user sets for their own client (colour, order: stored per user,
+:mod:`tmscal.mirror.calendar_preferences`). Both hold events only. Subclasses set the attributes
+below in ``__init__`` (then call :meth:`_add_preferences`) and implement the writes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from radicale.item import Item
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
 from radicale.storage import BaseCollection
 
+from radicale_plugin import outcome
 from radicale_plugin.items import http_date, item_from_object
+from tmscal.bridge_errors import InvalidCalendar, RefusedOperation
+from tmscal.mirror.calendar_preferences import calendar_preferences
 from tmscal.mirror.store import CalendarState, UnknownCalendar, UnknownSyncToken
 
 if TYPE_CHECKING:
@@ -28,9 +32,12 @@ if TYPE_CHECKING:
 
 SYNC_TOKEN_PREFIX = "http://radicale.org/ns/sync/"
 
+#: Properties every user may set for themselves on a room or meetings calendar.
+USER_PROPERTIES = ("ICAL:calendar-color", "ICAL:calendar-order")
+
 
 class FixedProperties:
-    """``get_meta`` over ``self._meta``, a dict of WebDAV properties clients cannot change."""
+    """``get_meta`` over ``self._meta``, the dict of WebDAV properties served."""
 
     _meta: dict[str, str]
 
@@ -53,6 +60,44 @@ class MirroredCalendar(FixedProperties, BaseCollection):
     _calendar_id: str
     _objects: Any  # get_objects, iter_objects, objects_in_range (per calendar id)
     _path: str
+    _user: str
+    #: what the user may set for themselves (see :data:`USER_PROPERTIES`)
+    _user_properties: tuple[str, ...] = USER_PROPERTIES
+
+    # ---- properties --------------------------------------------------------------------------
+
+    def _add_preferences(self) -> None:
+        """Show what the user set for themselves over the calendar's own properties."""
+        self._defaults = dict(self._meta)
+        self._meta.update(calendar_preferences(self._runtime.store).get(self._user,
+                                                                         self._calendar_id))
+
+    def _fixed_reason(self, names: list[str]) -> str:
+        """Why the properties ``names`` cannot be changed (one line, per kind of calendar)."""
+        raise NotImplementedError
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        """Store the user's own colour and order (and what else ``_user_properties`` allows);
+        any other change is refused with the reason, and nothing is stored."""
+        changed = sorted(name for name in set(props) | set(self._meta)
+                         if props.get(name) != self._meta.get(name))
+        fixed = [name for name in changed if name not in self._user_properties]
+        if fixed:
+            outcome.refuse(RefusedOperation(self._fixed_reason(fixed)))
+        chosen = {name: props[name] for name in self._user_properties
+                  if props.get(name) not in (None, "", self._defaults.get(name))}
+        calendar_preferences(self._runtime.store).replace(self._user, self._calendar_id, chosen)
+        self._meta = {**self._defaults, **chosen}
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def _check_component(self, item: Item) -> None:
+        """Refuse anything but an event: the calendar says it holds VEVENTs only."""
+        if item.component_name != "VEVENT":
+            outcome.refuse(InvalidCalendar(
+                f"This calendar holds events (VEVENT) only, not {item.component_name or 'this'}"
+                "; save it in a calendar for tasks or journal entries.",
+                "supported-calendar-component"))
 
     @property
     def path(self) -> str:

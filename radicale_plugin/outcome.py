@@ -20,8 +20,10 @@ from tmscal.bridge_errors import BridgeError
 class RequestOutcome:
     """Notes about one request. ``refusal`` is the error behind a failed write;
     ``stored_differs`` means the client must refetch (no ETag on the PUT answer);
-    ``read_only_room`` names a room the user may see but not change."""
+    ``read_only_room`` names a room the user may see but not change; ``method`` is the
+    request's HTTP method."""
 
+    method: str = ""
     refusal: BridgeError | None = None
     stored_differs: bool = False
     read_only_room: str = ""
@@ -31,9 +33,9 @@ class RequestOutcome:
 _local = threading.local()
 
 
-def begin() -> RequestOutcome:
-    """Start a fresh outcome for the request running on this thread and return it."""
-    outcome = RequestOutcome()
+def begin(method: str = "") -> RequestOutcome:
+    """Start a fresh outcome for the ``method`` request running on this thread; return it."""
+    outcome = RequestOutcome(method=method)
     _local.outcome = outcome
     return outcome
 

@@ -3,8 +3,9 @@
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
 * ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.invitations);
 * ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
-  cannot be deleted), ``r`` if they may only see it, nothing otherwise (other users' homes are
-  invisible).
+  cannot be deleted), ``r`` if they may only see it (``rw`` on the calendar itself for a
+  PROPPATCH, which can only set the user's own colour and order), nothing otherwise (other
+  users' homes are invisible).
 
 Rooms seen read-only are noted in the request's outcome, so the web layer can say why a write
 was refused. Needs ``[storage] tmscal_config`` like the storage.
@@ -52,6 +53,7 @@ class Rights(BaseRights):
                 notes.notes["target"] = "calendar"
             if not bookable:
                 notes.read_only_room = room.name
-                return "r"
+                own_view = isinstance(location, namespace.RoomPath) and notes.method == "PROPPATCH"
+                return "rw" if own_view else "r"
             return "rwd"  # d: a room calendar itself can never be deleted
         return ""

@@ -14,6 +14,7 @@ from tests.feed_fixtures import (
     SECRETS,
     TITLES,
     fill_mirror,
+    next_monday_nine_oslo,
     rich_series,
     single,
 )
@@ -118,8 +119,12 @@ def test_expanded_feed_has_exactly_the_occurrences_in_utc(builder):
 
 
 def test_window_excludes_what_is_outside(builder):
-    assert "board-series-1" not in feed(builder, "title", future="3", past="0")
-    assert "board-series-1" in feed(builder, "title", future="60", past="0")
+    # the series starts next week's Monday (1 to 7 days from now, whatever today is): a window
+    # ending the UTC midnight before that day holds none of it, one more day holds it
+    first = next_monday_nine_oslo(NOW)
+    days = (first.date() - NOW.astimezone(UTC).date()).days
+    assert "board-series-1" not in feed(builder, "title", future=str(days - 1), past="0")
+    assert "board-series-1" in feed(builder, "title", future=str(days), past="0")
 
 
 def test_room_without_bookings_is_a_valid_empty_calendar(builder):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from radicale_plugin import namespace
-from radicale_plugin.collection import RoomCalendar, site_colour
+from radicale_plugin.collection import SITE_COLOURS, RoomCalendar, SiteColours
 from radicale_plugin.feed_text import render_calendar
 from radicale_plugin.storage import Storage
 from tmscal import bridge_errors
@@ -39,9 +39,13 @@ def test_parse_grant():
     assert not grant.may_see(3)
 
 
-def test_site_colour_is_stable_and_per_site():
-    assert site_colour("Oslo") == site_colour("Oslo")
-    assert site_colour("Oslo").startswith("#")
+def test_site_colours_differ_per_site_and_do_not_depend_on_the_order_asked():
+    sites = ["Oslo HQ", "New York", "Adelaide", "Bangalore"]
+    first, second = SiteColours(), SiteColours()
+    asked = {site: first.colour(site, lambda: sites) for site in sites}
+    again = {site: second.colour(site, lambda: sites) for site in reversed(sites)}
+    assert asked == again and len(set(asked.values())) == len(sites)
+    assert set(asked.values()) <= set(SITE_COLOURS)
 
 
 def test_render_calendar_keeps_one_timezone_per_tzid_covering_every_object():

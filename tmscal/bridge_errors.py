@@ -36,9 +36,14 @@ class BridgeRefusal(ValueError):
 
 
 class BookingConflict(BridgeRefusal):
-    """Double booking: the room (or another room of the booking) is busy then."""
+    """Double booking: the room (or another room of the booking) is busy then.
 
-    status = 409
+    403, not 409: Thunderbird and Apple Calendar read 409 as "changed on the server" and offer
+    to resend, which gets the same answer again; DAVx5 drops a 409 silently. A 403 is shown
+    as an error and the client keeps (or goes back to) what the server holds.
+    """
+
+    status = 403
     stock_errno = errno.EACCES
 
 

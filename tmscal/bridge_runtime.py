@@ -19,9 +19,20 @@ from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.room_access import RoomAccess
+from tmscal.tms.client import service_client
 from tmscal.user_credentials import UserCredentials
 
 log = logging.getLogger(__name__)
+
+
+def new_syncer(settings: BridgeSettings, store: MirrorStore):
+    """The syncer of ``store`` as ``settings`` configure it (the mirror's settings and what it
+    stores of each booking, ``[bridge] privacy``): ``tmscal serve`` and ``tmscal sync`` both
+    sync through it."""
+    from tmscal.mirror.sync import Syncer
+
+    return Syncer(store, lambda: service_client(settings), settings.mirror,
+                  privacy=settings.privacy)
 
 
 class BridgeRuntime:
@@ -44,8 +55,6 @@ class BridgeRuntime:
 
     def new_service_client(self):
         """A fresh TMS client for the configured (service) user."""
-        from tmscal.tms.client import service_client
-
         return service_client(self.settings)
 
     @property
@@ -70,12 +79,10 @@ class BridgeRuntime:
     def start_syncer(self) -> None:
         """Start the background syncer of this mirror (once per process)."""
         from tmscal.mirror.runner import start_background_syncer
-        from tmscal.mirror.sync import Syncer
 
         if self.runner is not None:
             return
-        self.syncer = Syncer(self.store, self.new_service_client, self.settings.mirror,
-                             privacy=self.settings.privacy)
+        self.syncer = new_syncer(self.settings, self.store)
         self.runner = start_background_syncer(self.syncer, self.settings.mirror.path)
 
     def stop_syncer(self, timeout: float = 10.0) -> None:

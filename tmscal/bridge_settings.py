@@ -3,12 +3,14 @@ Radicale plugin (``[storage] tmscal_config = FILE``).
 
 Sections and options (all optional except ``[tms] url``)::
 
-    [tms]      url, username, password, auth (basic|ntlm), verify (true|false|CA file), timeout
-               (seconds a whole call may take), api_version (auto|N: ClientVersionIn override)
+    [tms]      url, username, password (or password_file: its first line), auth (basic|ntlm),
+               verify (true|false|CA file), timeout (seconds a whole call may take),
+               api_version (auto|N: ClientVersionIn override)
     [mirror]   read by :mod:`tmscal.mirror.settings` (path, poll_interval, default_zone, …)
     [bridge]   external_source_id, conference_type, booking_model (service|per-user),
                owner_template (e.g. DOMAIN\\{user}), room_visibility (tms|config),
-               show_unbookable (true|false), retry_after (seconds), privacy (full|busy),
+               show_unbookable (true|false), retry_after (seconds),
+               privacy (full|title|busy: what the mirror stores of every booking),
                max_pending_writes (writes waiting on TMS at once; 0 = half the threads)
     [room_rights]  <user | @group | *> = book=<ids|*> see=<ids|*>   (room_visibility = config)
     [room_groups]  <group> = user, user, …   (groups may also come from Radicale's [auth]/LDAP)
@@ -16,12 +18,14 @@ Sections and options (all optional except ``[tms] url``)::
                keep-alive connection is closed or the newcomer gets 503), idle_timeout
                (seconds a keep-alive connection may stay idle), max_xml_bytes, max_xml_depth
                (XML request bodies beyond them are refused before parsing)
-    [auth]     passed to Radicale's [auth] unchanged
-               (type = htpasswd | ldap | radicale_plugin.auth …)
+    [auth]     passed to Radicale's [auth] unchanged (type = htpasswd | ldap |
+               radicale_plugin.auth …), except ``delay``: only a failed login waits that long
     [rights]   passed to Radicale's [rights] (default: the plugin's room rights)
     [logging]  level
 
-Passwords are read but never logged: :meth:`BridgeSettings.describe` leaves them out.
+Passwords are read but never logged: :meth:`BridgeSettings.describe` leaves them out. Every
+command that reads this file (``serve``, ``demo``, ``sync``, ``feeds``, ``rooms`` and the plugin
+inside a stock Radicale) reads it here, so they all store the same thing.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tmscal.ical.privacy import Privacy
 from tmscal.mirror.settings import MirrorSettings, mirror_settings
 from tmscal.model import ConferenceType
 
@@ -100,6 +105,15 @@ class BridgeSettings:
     rights: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
 
+    @property
+    def login_delay(self) -> float:
+        """Seconds a failed login waits (``[auth] delay``, Radicale's default 1), × 0.5–1.5."""
+        try:
+            return max(0.0, float(self.auth.get("delay", "1")))
+        except ValueError:
+            raise SettingsError(
+                f"[auth] delay must be a number, not {self.auth['delay']!r}") from None
+
     def grant_for(self, user: str, groups: Iterable[str] = ()) -> RoomGrant:
         """The configured grant of ``user``: their own entry (or the ``*`` entry) combined with
         the entries of their groups (``[room_groups]`` and ``groups``, e.g. from LDAP)."""
@@ -162,6 +176,15 @@ def _bool(text: str, option: str) -> bool:
     raise SettingsError(f"{option} must be true or false, not {text!r}")
 
 
+def read_password(path: str | os.PathLike[str]) -> str:
+    """The first line of a password file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().rstrip("\r\n")
+    except OSError as error:
+        raise SettingsError(f"cannot read the password file {path}: {error.strerror}") from None
+
+
 def load_settings(path: str | os.PathLike[str]) -> BridgeSettings:
     """Read a bridge configuration file. Relative paths in it are relative to the file."""
     file_path = Path(path)
@@ -201,6 +224,15 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         conference_type = ConferenceType(get("bridge", "conference_type", "Reservation Only"))
     except ValueError as error:
         raise SettingsError(f"[bridge] conference_type: {error}") from error
+    privacy = get("bridge", "privacy", "full")
+    try:
+        Privacy.of(privacy)
+    except ValueError as error:
+        raise SettingsError(f"[bridge] {error}") from None
+    password = get("tms", "password")
+    password_file = get("tms", "password_file")
+    if password_file:
+        password = read_password(base / password_file)
     rights = {user: parse_grant(value) for user, value in parser.items("room_rights")} \
         if parser.has_section("room_rights") else {}
     groups = {group: frozenset(u.strip() for u in members.replace(",", " ").split() if u.strip())
@@ -213,7 +245,7 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         source=str(file_path.resolve()) if file_path else "",
         tms_url=get("tms", "url"),
         tms_username=get("tms", "username"),
-        tms_password=get("tms", "password"),
+        tms_password=password,
         tms_auth=get("tms", "auth", "basic"),
         tms_verify=verify,
         tms_timeout=float(get("tms", "timeout", "30")),
@@ -227,7 +259,7 @@ def settings_from_parser(parser: configparser.RawConfigParser,
         show_unbookable=_bool(get("bridge", "show_unbookable", "true"),
                               "[bridge] show_unbookable"),
         retry_after=int(get("bridge", "retry_after", "30")),
-        privacy=get("bridge", "privacy", "full"),
+        privacy=privacy,
         room_rights=rights,
         room_groups=groups,
         host=get("server", "host", "127.0.0.1"),

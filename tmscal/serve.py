@@ -22,13 +22,15 @@ log = logging.getLogger(__name__)
 
 def radicale_configuration(settings: BridgeSettings, config_path: str):
     """Radicale's configuration for the bridge: the plugin as storage, its room rights, the
-    configured authentication, no web UI, no delay after errors the bridge translates."""
+    configured authentication, no web UI, no delay after errors (Radicale's ``[auth] delay``
+    would slow every 403 refusal too; :mod:`tmscal.web.login_delay` delays failed logins)."""
     from radicale import config
 
     configuration = config.load([])
     auth = dict(settings.auth) or {"type": "htpasswd"}
     if settings.booking_model == "per-user" and "type" not in settings.auth:
         auth = {"type": "radicale_plugin.auth", **auth}
+    auth["delay"] = "0"
     rights = dict(settings.rights) or {"type": "radicale_plugin.rights"}
     configuration.update({
         "storage": {"type": "radicale_plugin", "tmscal_config": config_path,

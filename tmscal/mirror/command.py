@@ -4,24 +4,23 @@
     tmscal sync --tms URL --user U --password-file F --db PATH [...]
 
 Without ``--full`` one incremental sync runs (a full import if the mirror is new). ``--watch``
-keeps polling (Ctrl-C stops). The password comes from ``[tms] password``/``password_file`` or
-``--password-file``; it is never printed.
+keeps polling (Ctrl-C stops). The configuration is read as ``tmscal serve`` reads it (the same
+mirror settings and ``[bridge] privacy``), so both store the same objects. The password comes
+from ``[tms] password``/``password_file`` or ``--password-file``; it is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import configparser
 import logging
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tmscal.mirror.runner import SyncRunner
-from tmscal.mirror.settings import MirrorSettings, mirror_settings
 from tmscal.mirror.status import describe_status
-from tmscal.mirror.sync import Syncer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -60,59 +59,35 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _read_password(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
-        return handle.readline().rstrip("\r\n")
+def settings_from(args: argparse.Namespace):
+    """The bridge's settings (read by :func:`tmscal.bridge_settings.load_settings`, as every
+    command reads them) with the command line's overrides."""
+    from tmscal.bridge_settings import BridgeSettings, SettingsError, load_settings, read_password
 
-
-def connection_from(args: argparse.Namespace) -> tuple[dict, MirrorSettings]:
-    """TMS client arguments and mirror settings from the config file and the options."""
-    parser = configparser.RawConfigParser()
-    base = None
-    if args.config:
-        if not parser.read(args.config, encoding="utf-8"):
-            raise SystemExit(f"tmscal sync: cannot read {args.config}")
-        base = Path(args.config).resolve().parent
-    settings = mirror_settings(parser, base)
-    if args.db:
-        settings = settings.with_changes(path=str(Path(args.db).resolve()))
-    if args.interval:
-        settings = settings.with_changes(poll_interval=args.interval)
-
-    def option(name: str, default: str = "") -> str:
-        return parser.get("tms", name, fallback=default).strip()
-
-    password = option("password")
-    password_file = args.password_file or option("password_file")
-    if password_file:
-        if base is not None and not Path(password_file).is_absolute() and not args.password_file:
-            password_file = str(base / password_file)
-        password = _read_password(password_file)
-    verify_text = option("verify", "true").lower()
-    verify: bool | str = verify_text in ("1", "true", "yes", "on") if verify_text in (
-        "1", "true", "yes", "on", "0", "false", "no", "off") else option("verify")
-    timeout = float(option("timeout", "30"))
-    client = dict(base_url=args.tms or option("url"), username=args.user or option("username"),
-                  password=password, auth=args.auth or option("auth", "basic"), verify=verify,
-                  timeout=(min(5.0, timeout), timeout), deadline=timeout)
-    api_version = option("api_version", "auto").lower()
-    if api_version != "auto":
-        if not api_version.isdigit():
-            raise SystemExit("tmscal sync: [tms] api_version must be 'auto' or a number")
-        client["api_version"] = int(api_version)
-    if not client["base_url"]:
+    try:
+        settings = load_settings(args.config) if args.config else BridgeSettings()
+        password = read_password(args.password_file) if args.password_file else None
+    except SettingsError as error:
+        raise SystemExit(f"tmscal sync: {error}") from None
+    mirror = settings.mirror.with_changes(
+        path=str(Path(args.db).resolve()) if args.db else None, poll_interval=args.interval)
+    overrides = {"tms_url": args.tms, "tms_username": args.user, "tms_password": password,
+                 "tms_auth": args.auth}
+    settings = replace(settings, mirror=mirror,
+                       **{key: value for key, value in overrides.items() if value is not None})
+    if not settings.tms_url:
         raise SystemExit("tmscal sync: no TMS URL (use --tms or [tms] url in --config)")
-    return client, settings
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
+    from tmscal.bridge_runtime import new_syncer
     from tmscal.mirror import open_store
-    from tmscal.tms import TmsClient
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    client_args, settings = connection_from(args)
-    store = open_store(settings.path)
-    syncer = Syncer(store, lambda: TmsClient(**client_args), settings)
+    settings = settings_from(args)
+    store = open_store(settings.mirror.path)
+    syncer = new_syncer(settings, store)
     runner = SyncRunner(syncer)
     if not store.acquire_lease("syncer", runner.owner, runner.lease_ttl):
         holder = store.lease_holder("syncer")

@@ -12,6 +12,7 @@ import logging
 import math
 import signal
 import ssl
+import threading
 
 from tmscal.simulator.faults import FaultInjection
 
@@ -69,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if args.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
+    stop = threading.Event()  # set by Ctrl-C or SIGTERM: stop (and save the state)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     simulator = SimulatorServer(host=args.host, port=args.port, seed=args.seed,
                                 state_file=args.state, faults=faults,
                                 admin=True if args.admin else None, tls=tls)
@@ -89,10 +93,5 @@ def run(args: argparse.Namespace) -> int:
         for user_name, password, role in accounts:
             print(f"    {user_name:<20} {password:<16} {role}")
     print(f"  Faults: {simulator.faults!r}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop (and save the state) as on Ctrl-C
-    simulator.serve_forever()
+    simulator.serve_until(stop)
     return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt

@@ -145,21 +145,30 @@ def _demo(tms_class, **kwargs):
     def book(conference: Conference, api: bool = True) -> Conference | None:
         return tms.book_directly(admin, conference, through_api=api)
 
-    def exceptions(start: datetime, step: timedelta, moved: int, deleted: int,
-                   shift: timedelta = timedelta(hours=1)) -> list[RecurrenceException]:
-        moved_slot = start + moved * step
+    zone_of = {room: zone for _, zone, _, rooms in SITES for room, _, _ in rooms}
+
+    def occurrence(start: datetime, pattern: RecurrencePattern, room: int, n: int) -> datetime:
+        """The UTC start of occurrence ``n``: series repeat at the same local time in their
+        room's zone, so across a DST change it is not ``start`` plus whole weeks."""
+        return occurrence_starts(start, pattern, zone_info(zone_of[room]))[n]
+
+    def exceptions(start: datetime, pattern: RecurrencePattern, room: int, moved: int,
+                   deleted: int, shift: timedelta = timedelta(hours=1)
+                   ) -> list[RecurrenceException]:
+        moved_slot = occurrence(start, pattern, room, moved)
         return [
             RecurrenceException(ExceptionType.MODIFY, moved_slot, modified=Conference(
                 start_utc=moved_slot + shift, end_utc=moved_slot + shift + timedelta(minutes=45))),
-            RecurrenceException(ExceptionType.DELETE, start + deleted * step),
+            RecurrenceException(ExceptionType.DELETE, occurrence(start, pattern, room, deleted)),
         ]
 
     week = timedelta(weeks=1)
     # Weekly sync, Oslo Fjord, Mondays 08:00Z, from 8 weeks ago, one moved and one deleted.
     start = datetime.combine(monday - 8 * week, time(8, 0), tzinfo=UTC)
-    book(_series(start, 45, "Weekly sync", "alice", [101], RecurrencePattern(
-        RecurringFrequency.WEEKLY, days_of_week=[DayOfWeek.MONDAY], instances=30,
-        exceptions=exceptions(start, week, moved=10, deleted=11))))
+    weekly = RecurrencePattern(RecurringFrequency.WEEKLY, days_of_week=[DayOfWeek.MONDAY],
+                               instances=30)
+    weekly.exceptions = exceptions(start, weekly, 101, moved=10, deleted=11)
+    book(_series(start, 45, "Weekly sync", "alice", [101], weekly))
     # Two-weekly design crit on Tuesdays and Thursdays in Oslo Vigeland, end by date.
     start = datetime.combine(monday - 4 * week + timedelta(days=1), time(12, 0), tzinfo=UTC)
     book(_series(start, 60, "Design crit", "alice", [103], RecurrencePattern(
@@ -167,10 +176,12 @@ def _demo(tms_class, **kwargs):
         end_type=RecurrenceEndType.END_BY_DATE, end_date_utc=start + 20 * week)))
     # Daily stand-up on weekdays in NY Brooklyn (14:00Z), end by date, one deleted day.
     start = datetime.combine(monday - 3 * week, time(14, 0), tzinfo=UTC)
-    book(_series(start, 15, "Daily stand-up", "bob", [107], RecurrencePattern(
-        RecurringFrequency.DAILY_WEEKDAY, end_type=RecurrenceEndType.END_BY_DATE,
-        end_date_utc=start + 12 * week,
-        exceptions=[RecurrenceException(ExceptionType.DELETE, start + 4 * week)])))
+    stand_up = RecurrencePattern(RecurringFrequency.DAILY_WEEKDAY,
+                                 end_type=RecurrenceEndType.END_BY_DATE,
+                                 end_date_utc=start + 12 * week)
+    stand_up.exceptions = [RecurrenceException(ExceptionType.DELETE,
+                                               occurrence(start, stand_up, 107, 20))]
+    book(_series(start, 15, "Daily stand-up", "bob", [107], stand_up))
     # Monthly leadership meeting, first Tuesday, Oslo Boardroom + NY Liberty + a dial-in.
     first_of_month = today.replace(day=1)
     start = datetime.combine(first_of_month - timedelta(days=150), time(14, 0), tzinfo=UTC)
@@ -190,9 +201,10 @@ def _demo(tms_class, **kwargs):
     # TMS-UI bookings in the unlicensed rooms: fortnightly sprint review in Adelaide, monthly
     # ops review in Bangalore.
     start = datetime.combine(monday - 6 * week + timedelta(days=3), time(23, 30), tzinfo=UTC)
-    book(_series(start, 60, "Sprint review", "carol", [110], RecurrencePattern(
-        RecurringFrequency.WEEKLY, interval=2, days_of_week=[DayOfWeek.THURSDAY], instances=20,
-        exceptions=exceptions(start, 2 * week, moved=5, deleted=6))), api=False)
+    sprint = RecurrencePattern(RecurringFrequency.WEEKLY, interval=2,
+                               days_of_week=[DayOfWeek.THURSDAY], instances=20)
+    sprint.exceptions = exceptions(start, sprint, 110, moved=5, deleted=6)
+    book(_series(start, 60, "Sprint review", "carol", [110], sprint), api=False)
     start = datetime.combine(first_of_month - timedelta(days=90), time(5, 30), tzinfo=UTC)
     book(_series(start, 60, "Ops review", "carol", [113], RecurrencePattern(
         RecurringFrequency.MONTHLY, by_month_day=15, instances=12)), api=False)

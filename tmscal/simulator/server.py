@@ -116,15 +116,18 @@ class SimulatorServer:
             self._thread.join(timeout=5)
         self.save_state()
 
-    def serve_forever(self) -> None:
-        """Start (unless started) and block until interrupted (Ctrl-C), then stop."""
+    def serve_until(self, stop: threading.Event) -> None:
+        """Start (unless started) and serve until ``stop`` is set, then :meth:`stop`.
+
+        The command sets ``stop`` from its SIGINT/SIGTERM handlers, installed before it starts:
+        a signal is then never a KeyboardInterrupt in the middle of start-up or of a thread
+        join (which could leave the process running).
+        """
         if self._httpd is None:
             self.start()
         try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(timeout=0.5)
-        except KeyboardInterrupt:
-            pass
+            while not stop.wait(0.2) and self._thread is not None and self._thread.is_alive():
+                pass
         finally:
             self.stop()
 

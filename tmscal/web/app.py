@@ -10,6 +10,7 @@ from tmscal.feeds.app import mount as mount_feeds
 from tmscal.invitations.address_property import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
+from tmscal.web.login_delay import FailedLoginDelay
 from tmscal.web.router import Router
 from tmscal.web.write_slots import WriteSlots
 from tmscal.web.xml_guard import XmlBodyGuard
@@ -22,7 +23,9 @@ class BridgeApplication:
                  threads: int | None = None) -> None:
         self.runtime = runtime
         self.radicale = radicale_app
-        self.router = Router(AddressHrefs(RefusalTranslation(radicale_app)))
+        #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
+        self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.login_delay)
+        self.router = Router(AddressHrefs(RefusalTranslation(self.login_delay)))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings

@@ -7,6 +7,9 @@ opens a :mod:`radicale_plugin.outcome` for the request, lets Radicale answer, th
 * replaces the answer by the refusal's status (409, 403, 400, 412, 503 + ``Retry-After``) with
   a one-line reason (plain text, or a DAV:error body carrying the precondition element);
 * explains a plain 403 on a write into a room the user may only see;
+* says what is wrong with calendar data Radicale could not read (its bare "400 Bad Request":
+  the line and property, :mod:`tmscal.ical.diagnosis`), and why Radicale's own 409 and 412
+  happened;
 * drops the ETag of a PUT answer when the stored object differs from the request body, so
   clients fetch TMS's version (RFC 4791 §5.3.4).
 
@@ -17,17 +20,47 @@ exception that carried it are dropped (:class:`ExpectedRefusalFilter`).
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from xml.sax.saxutils import escape
 
 from radicale_plugin import outcome
+from tmscal.ical.diagnosis import first_problem
 
 log = logging.getLogger(__name__)
 
 _NAMESPACES = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 _WRITE_METHODS = ("PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL")
+#: PUT bodies up to this size are kept to explain a refusal (the bridge refuses more than
+#: 512 KiB anyway).
+_KEPT_BODY = 1 << 20
+
+
+def unreadable_calendar_reason(body: bytes) -> str:
+    """Why Radicale could not read ``body`` as a calendar object, in one line."""
+    problem = first_problem(body)
+    if not problem:
+        from radicale import item as radicale_item
+
+        try:
+            radicale_item.check_and_sanitize_items(
+                radicale_item.read_components(body.decode("utf-8")), tag="VCALENDAR")
+        except Exception as error:  # what Radicale itself refused, in its words
+            problem = " ".join(str(error).split())
+        else:
+            problem = "the calendar data could not be read"
+    return f"Malformed iCalendar: {problem}."
+
+
+def _stale_reason(environ: dict) -> str:
+    if environ.get("HTTP_IF_NONE_MATCH", "").strip() == "*":
+        return ("An object already exists under this name (If-None-Match: *); fetch the "
+                "calendar again.")
+    return ("The object changed on the server since you read it (If-Match "
+            f"{environ.get('HTTP_IF_MATCH', '')} no longer matches); fetch it again and "
+            "redo your change.")
 
 
 class ExpectedRefusalFilter(logging.Filter):
@@ -84,7 +117,7 @@ class RefusalTranslation:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        notes = outcome.begin()
+        notes = outcome.begin(method)
         captured: dict[str, object] = {}
 
         def capture(status: str, headers: list, exc_info=None):
@@ -92,6 +125,11 @@ class RefusalTranslation:
             captured["headers"] = headers
             return lambda data: None  # Radicale never uses write()
 
+        request_body = b""
+        length = environ.get("CONTENT_LENGTH") or ""
+        if method == "PUT" and length.isdigit() and int(length) <= _KEPT_BODY:
+            request_body = environ["wsgi.input"].read(int(length))
+            environ["wsgi.input"] = io.BytesIO(request_body)
         try:
             body = b"".join(self._app(environ, capture))
         finally:
@@ -119,6 +157,15 @@ class RefusalTranslation:
                 403, f"You may see room {notes.read_only_room} but not book it or change its "
                 "bookings; ask your TMS administrator for booking rights.",
                 ("D", "need-privileges"), {})
+        elif code == 400 and method == "PUT":
+            status, headers, body = refusal_response(
+                400, unreadable_calendar_reason(request_body), None, {})
+        elif code == 409 and method == "PUT":  # Radicale's no-uid-conflict, without a reason
+            status, headers, body = refusal_response(
+                409, "Another event in this calendar already has this UID under another name; "
+                "change that event instead of saving a copy.", ("C", "no-uid-conflict"), {})
+        elif code == 412 and method in ("PUT", "DELETE"):
+            status, headers, body = refusal_response(412, _stale_reason(environ), None, {})
         elif method == "PUT" and code in (200, 201, 204) and notes.stored_differs:
             headers = [(name, value) for name, value in headers if name.lower() != "etag"]
         start_response(status, headers)
