@@ -54,7 +54,14 @@ def rich_series(now: datetime) -> Conference:
     with another title."""
     first = next_monday_nine_oslo(now)
     week = timedelta(days=7)
-    moved_from = first + 2 * week
+
+    def weeks_later(weeks: int) -> datetime:
+        """The occurrence ``weeks`` after the first: 09:00 Oslo time, across a DST change too."""
+        from zoneinfo import ZoneInfo
+
+        return (first.astimezone(ZoneInfo("Europe/Oslo")) + weeks * week).astimezone(UTC)
+
+    moved_from = weeks_later(2)
     moved = Conference(conference_id=503, title="Moved board talk",
                        start_utc=moved_from + timedelta(hours=2),
                        end_utc=moved_from + timedelta(hours=3))
@@ -73,7 +80,7 @@ def rich_series(now: datetime) -> Conference:
         recurrence=RecurrencePattern(
             RecurringFrequency.WEEKLY, 1, [DayOfWeek.from_python_weekday(first.weekday())],
             instances=6, exceptions=[
-                RecurrenceException(ExceptionType.DELETE, first + week),
+                RecurrenceException(ExceptionType.DELETE, weeks_later(1)),
                 RecurrenceException(ExceptionType.MODIFY, moved_from, modified=moved)]))
 
 

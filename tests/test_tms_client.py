@@ -8,7 +8,7 @@ so each test can provoke exactly the answer it wants; ``test_tms_client_errors.p
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -30,6 +30,7 @@ from tmscal.model import (
     TransitionRule,
 )
 from tmscal.simulator.engine import Tms
+from tmscal.simulator.timezones import zone_info
 from tmscal.tms import TmsClient
 
 ROOM_A, ROOM_B, ROOM_UNLICENSED = 101, 102, 103
@@ -189,8 +190,10 @@ def test_series_instances_and_exceptions(client):
     assert saved.recurrence is not None
     assert saved.recurrence.frequency is RecurringFrequency.WEEKLY
     assert saved.recurrence.instances == 4
-    second_start = saved.start_utc + timedelta(weeks=1)
-    third_start = saved.start_utc + timedelta(weeks=2)
+    # occurrences repeat at the same local time in the room's zone (across a DST change too)
+    local_start = saved.start_utc.astimezone(zone_info(saved.time_zone_rules[0].id))
+    second_start, third_start = ((local_start + timedelta(weeks=n)).astimezone(timezone.utc)
+                                 for n in (1, 2))
 
     second_id = client.get_conference_id_by_external_id(SOURCE, "uid-series", second_start)
     assert second_id != saved.conference_id
