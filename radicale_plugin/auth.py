@@ -1,7 +1,7 @@
 """``Auth`` for ``[auth] type = radicale_plugin.auth``: log in with your TMS credentials.
 
 Used with ``booking_model = per-user``: the bridge checks the login against TMS
-(GetSystemsForUser, cached by :class:`tmscal.user_credentials.UserCredentials`) and later books
+(GetSystemsForUser, cached by :class:`tmscal.bridge.credentials.UserCredentials`) and later books
 with the same credentials, so TMS's own per-user rights apply. User names are passed to TMS as
 typed (``DOMAIN\\user`` or ``user``). If TMS cannot be reached, users verified before keep
 working; others are refused.
@@ -14,7 +14,7 @@ import logging
 from radicale.auth import BaseAuth
 
 from radicale_plugin.options import config_path
-from tmscal.bridge_runtime import runtime_for
+from tmscal.bridge.runtime import runtime_for
 from tmscal.model import TmsUnavailable
 
 log = logging.getLogger(__name__)

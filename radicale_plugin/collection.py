@@ -2,7 +2,7 @@
 
 All answers come from the mirror (:class:`tmscal.mirror.store.MirrorStore`) through indexed
 questions: the ctag, sync token, ``has_uid``, multiget, time-range query and last-modified
-never scan a calendar. Writes go to the booking service (:mod:`tmscal.booking`), which talks
+never scan a calendar. Writes go to the booking service (:mod:`tmscal.bridge.booking`), which talks
 to TMS and stores TMS's answer in the mirror before returning.
 """
 
@@ -22,13 +22,13 @@ from radicale_plugin.feed_text import CalendarTextCache, render_calendar
 from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
-from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsAnswerInvalid, TmsDown
-from tmscal.invitations.meetings import meetings_for
+from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsAnswerInvalid, TmsDown
+from tmscal.bridge.invitations.meetings import meetings_for
 from tmscal.mirror.records import UnstorableConference
 from tmscal.mirror.store import Room, room_calendar_id
 
 if TYPE_CHECKING:
-    from tmscal.bridge_runtime import BridgeRuntime
+    from tmscal.bridge.runtime import BridgeRuntime
 
 #: Colours of sites, given in the order of the site names (the meetings calendar has its own).
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
@@ -134,7 +134,7 @@ class HomeCollection(_StaticCollection):
 class RoomCalendar(MirroredCalendar):
     """A room as a calendar collection of one user's home.
 
-    ``bookable`` False makes every write a :class:`~tmscal.bridge_errors.NotAllowed` (the rights
+    ``bookable`` False makes every write a :class:`~tmscal.bridge.refusals.NotAllowed` (the rights
     plugin already shows the calendar read-only to clients).
     """
 

@@ -3,7 +3,7 @@
 Reads come from :class:`tmscal.mirror.personal_store.PersonalCalendars`; the ctag, sync token
 and last-modified are computed by the very same code as a room calendar's
 (:class:`~radicale_plugin.mirrored.MirroredCalendar`: the mirror's change sequence and
-tombstones). Writes go to :class:`tmscal.invitations.meetings.MeetingCalendars`, which stores
+tombstones). Writes go to :class:`tmscal.bridge.invitations.meetings.MeetingCalendars`, which stores
 the meeting and books the rooms it invites. When the bridge wrote TMS's answer into the
 meeting, the client is made to fetch it (:func:`radicale_plugin.items.uploaded_item`).
 """
@@ -19,11 +19,11 @@ from radicale.storage import ComponentNotFoundError
 from radicale_plugin import outcome
 from radicale_plugin.items import uploaded_item
 from radicale_plugin.mirrored import USER_PROPERTIES, MirroredCalendar
-from tmscal.bridge_errors import BridgeRefusal, RefusedOperation, TmsDown
-from tmscal.invitations.meetings import MeetingCalendars, meetings_for
+from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsDown
+from tmscal.bridge.invitations.meetings import MeetingCalendars, meetings_for
 
 if TYPE_CHECKING:
-    from tmscal.bridge_runtime import BridgeRuntime
+    from tmscal.bridge.runtime import BridgeRuntime
 
 log = logging.getLogger(__name__)
 

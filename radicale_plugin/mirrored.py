@@ -23,12 +23,12 @@ from radicale.storage import BaseCollection
 
 from radicale_plugin import outcome
 from radicale_plugin.items import http_date, item_from_object
-from tmscal.bridge_errors import InvalidCalendar, RefusedOperation
+from tmscal.bridge.refusals import InvalidCalendar, RefusedOperation
 from tmscal.mirror.calendar_preferences import calendar_preferences
 from tmscal.mirror.store import CalendarState, UnknownCalendar, UnknownSyncToken
 
 if TYPE_CHECKING:
-    from tmscal.bridge_runtime import BridgeRuntime
+    from tmscal.bridge.runtime import BridgeRuntime
 
 SYNC_TOKEN_PREFIX = "http://radicale.org/ns/sync/"
 

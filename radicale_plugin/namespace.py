@@ -6,7 +6,7 @@
     /<user>/                       the user's home: one calendar per room the user may see
     /<user>/room-<SystemId>/       a room calendar (VEVENT only)
     /<user>/room-<SystemId>/<href> one booking (series or single meeting)
-    /<user>/<personal>/            the user's own meetings calendar (tmscal.invitations)
+    /<user>/<personal>/            the user's own meetings calendar (tmscal.bridge.invitations)
     /<user>/<personal>/<href>      one meeting
 
 Paths arrive sanitized from Radicale (leading ``/``); :func:`parse_path` accepts them with or

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-from tmscal.bridge_errors import BridgeError
+from tmscal.bridge.refusals import BridgeError
 
 
 @dataclass

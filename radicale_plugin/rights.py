@@ -1,7 +1,7 @@
 """``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
 
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
-* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.invitations);
+* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.bridge.invitations);
 * ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
   cannot be deleted), ``r`` if they may only see it (``rw`` on the calendar itself for a
   PROPPATCH, which can only set the user's own colour and order), nothing otherwise (other
@@ -18,11 +18,11 @@ from radicale.rights import BaseRights
 from radicale_plugin import namespace, outcome
 from radicale_plugin.meetings import personal_segments
 from radicale_plugin.options import config_path
-from tmscal.bridge_runtime import runtime_for
+from tmscal.bridge.runtime import runtime_for
 
 
 class Rights(BaseRights):
-    """Room rights from :class:`tmscal.room_access.RoomAccess`."""
+    """Room rights from :class:`tmscal.bridge.room_access.RoomAccess`."""
 
     def __init__(self, configuration) -> None:
         super().__init__(configuration)

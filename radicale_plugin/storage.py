@@ -2,8 +2,8 @@
 
 Radicale loads this class for ``[storage] type = radicale_plugin``. It may build several
 instances (one for the app, one for sharing); all of them share the process's
-:class:`~tmscal.bridge_runtime.BridgeRuntime`. Discovery is per user: ``/<user>/`` lists the
-room calendars :class:`~tmscal.room_access.RoomAccess` grants that user.
+:class:`~tmscal.bridge.runtime.BridgeRuntime`. Discovery is per user: ``/<user>/`` lists the
+room calendars :class:`~tmscal.bridge.room_access.RoomAccess` grants that user.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
 from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
-from tmscal.bridge_errors import RefusedOperation
-from tmscal.bridge_runtime import BridgeRuntime, runtime_for
+from tmscal.bridge.refusals import RefusedOperation
+from tmscal.bridge.runtime import BridgeRuntime, runtime_for
 
 _room_locks: dict[int, threading.Lock] = {}
 _room_locks_guard = threading.Lock()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tmscal.bridge_runtime import forget_runtime
+from tmscal.bridge.runtime import forget_runtime
 
 
 def write_bridge_config(directory: Path, *, tms_url: str = "http://127.0.0.1:9",
@@ -63,7 +63,7 @@ level = warning
 
 @dataclass
 class RunningBridge:
-    """A started :class:`tmscal.serve.BridgeServer` and helpers to talk to it."""
+    """A started :class:`tmscal.web.server.BridgeServer` and helpers to talk to it."""
 
     server: object
     config: Path
@@ -88,7 +88,7 @@ class RunningBridge:
 
 
 def start_bridge(config: Path, *, syncer: bool = True) -> RunningBridge:
-    from tmscal.serve import BridgeServer
+    from tmscal.web.server import BridgeServer
 
     server = BridgeServer(str(config), host="127.0.0.1", port=0, threads=4, syncer=syncer)
     server.start()

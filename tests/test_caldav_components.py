@@ -13,7 +13,7 @@ import requests
 from tests.bridge_harness import serving_bridge
 from tests.test_caldav_e2e import slot
 from tests.test_invitations_e2e import meeting, put
-from tmscal.invitations.meetings import meetings_for
+from tmscal.bridge.invitations.meetings import meetings_for
 
 RIGHTS = {"alice": "book=101 see=*", "bob": "book=101 see=*"}
 CALDAV = "urn:ietf:params:xml:ns:caldav"

@@ -196,7 +196,7 @@ def test_double_booking_is_403_with_the_other_booking_and_nothing_created(bridge
     second = str(uuid.uuid4())
     response = put(bridge, "bob", 101, second, event_text(second, start + timedelta(minutes=30),
                                                           "Clash"))
-    assert response.status_code == 403  # not 409: see tmscal.bridge_errors.BookingConflict
+    assert response.status_code == 403  # not 409: see tmscal.bridge.refusals.BookingConflict
     assert "Oslo Fjord" in response.text and "Board" in response.text
     with pytest.raises(TmsError):
         admin.get_conference_id_by_external_id(SOURCE, second)

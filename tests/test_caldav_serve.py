@@ -62,7 +62,7 @@ def test_logs_carry_no_secrets(empty_simulator, tmp_path, caplog):
 
 def test_demo_setup_gives_each_user_their_simulator_rooms(simulator_factory, tmp_path):
     from tmscal.bridge_settings import load_settings
-    from tmscal.demo import prepare_demo
+    from tmscal.cli.demo import prepare_demo
 
     tms = simulator_factory(seed="empty")
     settings = load_settings(prepare_demo(tms.url, tmp_path, 5232))

@@ -21,7 +21,7 @@ from tmscal.model import (
     ParticipantCallType,
     TmsError,
 )
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 from tmscal.tms import TmsClient
 
 RIGHTS = {"alice": "book=101,102,103,104,105,106 see=110", "bob": "book=101,106"}

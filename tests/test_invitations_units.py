@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from tmscal import bridge_errors as refusal
-from tmscal.invitations import decisions as answer
-from tmscal.invitations.addresses import InvitationRooms, room_address
-from tmscal.invitations.settings import invitation_settings
-from tmscal.invitations.writeback import BLOCK_MARKER, user_text, write_answer, written_answer
+from tmscal.bridge import refusals as refusal
+from tmscal.bridge.invitations import decisions as answer
+from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
+from tmscal.bridge.invitations.settings import invitation_settings
+from tmscal.bridge.invitations.writeback import (
+    BLOCK_MARKER, user_text, write_answer, written_answer,
+)
 from tmscal.mirror.personal_store import PersonalCalendars
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.store import ConferenceRecord, Room, UnknownSyncToken, personal_calendar_id

@@ -12,13 +12,13 @@ import requests
 from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.bridge_harness import wait_until
 from tests.test_caldav_e2e import RIGHTS, event_text, put, slot
-from tmscal.bridge_runtime import forget_runtime
+from tmscal.bridge.runtime import forget_runtime
 
 
 def test_storages_share_one_runtime_and_one_syncer(empty_simulator, tmp_path):
     from radicale import Application
 
-    from tmscal.serve import radicale_configuration
+    from tmscal.web.server import radicale_configuration
     from tmscal.bridge_settings import load_settings
 
     config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 
 START = datetime(2026, 12, 12, 9, 30, tzinfo=UTC)
 

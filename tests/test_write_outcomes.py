@@ -15,7 +15,7 @@ import requests
 from tests.bridge_harness import serving_bridge, wait_until
 from tests.test_caldav_e2e import SOURCE, event_text, slot
 from tmscal.mirror.sync import held_by_tms
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 from tmscal.simulator.faults import FaultInjection
 from tmscal.tms import TmsClient
 

@@ -46,7 +46,7 @@ class FeedsApp:
 
     @classmethod
     def for_runtime(cls, runtime) -> FeedsApp:
-        """The app for a :class:`tmscal.bridge_runtime.BridgeRuntime`."""
+        """The app for a :class:`tmscal.bridge.runtime.BridgeRuntime`."""
         settings: FeedSettings = feed_settings(runtime.settings.source or None)
         path = runtime.settings.mirror.path
         builder = FeedBuilder(runtime.store, OccurrenceIndex(path), settings,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tmscal.bridge_runtime import BridgeRuntime
+from tmscal.bridge.runtime import BridgeRuntime
 from tmscal.feeds.app import mount as mount_feeds
-from tmscal.invitations.address_property import AddressHrefs
+from tmscal.bridge.invitations.address_property import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.login_delay import FailedLoginDelay

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 
-from tmscal.bridge_runtime import BridgeRuntime
+from tmscal.bridge.runtime import BridgeRuntime
 
 
 class HealthApp:

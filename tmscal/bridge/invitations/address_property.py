@@ -1,10 +1,10 @@
 """``calendar-user-address-set`` of a room calendar as RFC 6638 wants it: ``DAV:href`` values.
 
-Radicale serves a collection property it does not know as the text of the property element;
-the room calendars carry their calendar-user address that way
-(:meth:`tmscal.invitations.meetings.MeetingCalendars.address_of`). This WSGI middleware, placed
-around the Radicale application, wraps that text in ``<href>`` (the responses' default namespace
-is ``DAV:``). Only PROPFINDs that ask for it (by name, allprop, or an empty body) are
+Radicale serves a collection property it does not know as the text of the property element; the
+room calendars carry their calendar-user address that way
+(:meth:`tmscal.bridge.invitations.meetings.MeetingCalendars.address_of`). This WSGI middleware,
+placed around the Radicale application, wraps that text in ``<href>`` (the responses' default
+namespace is ``DAV:``). Only PROPFINDs that ask for it (by name, allprop, or an empty body) are
 buffered, and uncompressed; everything else passes through untouched.
 """
 

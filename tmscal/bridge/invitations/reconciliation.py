@@ -14,12 +14,12 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from tmscal.invitations import decisions as answer
-from tmscal.invitations.dial_in_text import mirrored_dial_in
-from tmscal.invitations.writeback import write_answer, written_answer
+from tmscal.bridge.invitations import decisions as answer
+from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
+from tmscal.bridge.invitations.writeback import write_answer, written_answer
 
 if TYPE_CHECKING:
-    from tmscal.invitations.meetings import MeetingCalendars
+    from tmscal.bridge.invitations.meetings import MeetingCalendars
 
 CANCELLED = "The booking was cancelled in TMS; save the meeting again to book the room again."
 REMOVED = "Room {name} was taken out of the booking in TMS; save the meeting again to book it."

@@ -5,7 +5,7 @@ After a timeout, a failed change or a failed follow-up read, :meth:`TmsOutcome.s
 booking, writes that into the mirror, and tells the write path whether its change is in TMS.
 When TMS cannot be asked, the booking is marked pending in the mirror (the syncer settles those
 first, :meth:`tmscal.mirror.sync.Syncer.settle_pending`) and the write is answered as of
-unknown outcome (:class:`~tmscal.bridge_errors.OutcomeUnknown`). Nothing here guesses.
+unknown outcome (:class:`~tmscal.bridge.refusals.OutcomeUnknown`). Nothing here guesses.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from tmscal import bridge_errors as refusal
+from tmscal.bridge import refusals as refusal
 from tmscal.mirror.store import MirrorStore, PendingWrite
 from tmscal.mirror.sync import held_by_tms, store_held
 from tmscal.model import Conference, TmsAuthenticationError, TmsError, TmsUnavailable
@@ -39,7 +39,7 @@ class TmsOutcome:
 
     def ask(self, client, write: PendingWrite, subject: str) -> Conference | None:
         """TMS's booking of ``write`` now, recorded in the mirror; raises
-        :class:`~tmscal.bridge_errors.OutcomeUnknown` (after marking it pending) when TMS
+        :class:`~tmscal.bridge.refusals.OutcomeUnknown` (after marking it pending) when TMS
         cannot be asked (``subject`` names the booking in the reason)."""
         try:
             held = held_by_tms(client, write.external_source_id, write.external_primary_key)
@@ -59,7 +59,7 @@ class TmsOutcome:
                done: Callable[[Conference | None], bool]) -> Conference | None:
         """After TMS did not answer a change of ``write`` (``subject`` names it in reasons):
         TMS's booking when ``done(held)`` says the change is in it; otherwise a
-        :class:`~tmscal.bridge_errors.TmsDown` that says truthfully whether nothing or a part
+        :class:`~tmscal.bridge.refusals.TmsDown` that says truthfully whether nothing or a part
         was changed. ``before_version`` is the version before the change (None: no booking)."""
         held = self.ask(client, write, subject)
         if done(held):

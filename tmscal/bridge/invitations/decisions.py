@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tmscal import bridge_errors as refusal
+from tmscal.bridge import refusals as refusal
 
 ACCEPTED = "ACCEPTED"
 DECLINED = "DECLINED"

@@ -12,15 +12,15 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from tmscal.booking import RoomBooking
+from tmscal.bridge.booking import RoomBooking
 from tmscal.bridge_settings import BridgeSettings, load_settings
 from tmscal.mirror import open_store, quarantine
 from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
-from tmscal.room_access import RoomAccess
+from tmscal.bridge.room_access import RoomAccess
 from tmscal.tms.client import service_client
-from tmscal.user_credentials import UserCredentials
+from tmscal.bridge.credentials import UserCredentials
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from icalendar import Calendar, vCalAddress, vText
 from tmscal.ical.dial_in import dial_in_alias
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomDirectory
-from tmscal.invitations.decisions import RoomDecision
+from tmscal.bridge.invitations.decisions import RoomDecision
 from tmscal.model import Conference
 
 BLOCK_MARKER = "-- Video meeting (TMS) --"

@@ -1,8 +1,8 @@
 """How a refusal names the booking a room is busy with: its title and the occurrence that
 collides, in the room's zone, read from the mirror's text as data.
 
-Both write paths use it: :class:`tmscal.booking.RoomBooking` for a double booking in a room
-calendar and :mod:`tmscal.invitations.conflicts` for the blocked occurrence of a meeting.
+Both write paths use it: :class:`tmscal.bridge.booking.RoomBooking` for a double booking in a room
+calendar and :mod:`tmscal.bridge.invitations.conflicts` for the blocked occurrence of a meeting.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.ical.series import conference_zone, lay_out
 from tmscal.mirror.store import MirrorStore, StoredObject, room_calendar_id
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 
 
 def busy_with(store: MirrorStore, rooms: RoomDirectory, system_id: int, start: datetime,

@@ -7,11 +7,11 @@ with what, without a TMS call.
 
 from __future__ import annotations
 
-from tmscal.conflict_text import busy_with
+from tmscal.bridge.conflict_text import busy_with
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.ical.series import conference_zone, lay_out
 from tmscal.mirror.store import MirrorStore
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 
 
 def blocked_occurrence(store: MirrorStore, parsed, rooms: RoomDirectory, system_id: int,

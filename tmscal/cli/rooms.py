@@ -11,8 +11,8 @@ import argparse
 import sys
 
 from tmscal.bridge_settings import load_settings
-from tmscal.invitations.addresses import room_address
-from tmscal.invitations.settings import invitation_settings
+from tmscal.bridge.invitations.addresses import room_address
+from tmscal.bridge.invitations.settings import invitation_settings
 from tmscal.mirror import open_store
 from tmscal.mirror.store import Room
 
@@ -33,8 +33,8 @@ def room_rows(config: str, user: str | None = None) -> list[tuple[str, ...]]:
     template = invitation_settings(settings.source).room_address
     store = open_store(settings.mirror.path)
     if user:
-        from tmscal.room_access import RoomAccess
-        from tmscal.user_credentials import UserCredentials
+        from tmscal.bridge.room_access import RoomAccess
+        from tmscal.bridge.credentials import UserCredentials
 
         access = RoomAccess(settings, store, UserCredentials(lambda *_: None))
         rooms: list[tuple[Room, str]] = [(room, "yes" if bookable else "no")

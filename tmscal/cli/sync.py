@@ -81,7 +81,7 @@ def settings_from(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tmscal.bridge_runtime import new_syncer
+    from tmscal.bridge.runtime import new_syncer
     from tmscal.mirror import open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

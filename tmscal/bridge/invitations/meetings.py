@@ -2,7 +2,7 @@
 
 :meth:`MeetingCalendars.put` stores the meeting as written (only invalid iCalendar is refused).
 When its ATTENDEEs name rooms, they are booked in TMS as one conference through
-:meth:`tmscal.booking.RoomBooking.book_meeting` (UID = ExternalPrimaryKey, so a retried PUT
+:meth:`tmscal.bridge.booking.RoomBooking.book_meeting` (UID = ExternalPrimaryKey, so a retried PUT
 updates): all rooms at once first; when TMS refuses one room (busy, licence, rights), every room
 is tried alone on top of the ones already booked, so the others stay booked (Strict saves never
 change anything when they fail). TMS's answer is written back into the meeting
@@ -19,24 +19,24 @@ from typing import TYPE_CHECKING
 
 from icalendar import Calendar
 
-from tmscal import bridge_errors as refusal
-from tmscal.booking import check_client_href, ical_refusal
+from tmscal.bridge import refusals as refusal
+from tmscal.bridge.booking import check_client_href, ical_refusal
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomInfo
-from tmscal.invitations import decisions as answer
-from tmscal.invitations.addresses import InvitationRooms, room_address
-from tmscal.invitations.conflicts import blocked_occurrence
-from tmscal.invitations.dial_in_text import mirrored_dial_in
-from tmscal.invitations.reconciliation import MeetingReconciler
-from tmscal.invitations.settings import InvitationSettings, invitation_settings
-from tmscal.invitations.writeback import user_text, write_answer, written_answer
+from tmscal.bridge.invitations import decisions as answer
+from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
+from tmscal.bridge.invitations.conflicts import blocked_occurrence
+from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
+from tmscal.bridge.invitations.reconciliation import MeetingReconciler
+from tmscal.bridge.invitations.settings import InvitationSettings, invitation_settings
+from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 from tmscal.process_wide import ProcessWide
 
 if TYPE_CHECKING:
-    from tmscal.bridge_runtime import BridgeRuntime
+    from tmscal.bridge.runtime import BridgeRuntime
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class MeetingCalendars:
 
     def put(self, *, user: str, href: str, uid: str, text: str,
             time_range: tuple[int, int]) -> MeetingResult:
-        """Store the meeting at ``href`` (any name :func:`~tmscal.booking.check_client_href`
+        """Store the meeting at ``href`` (any name :func:`~tmscal.bridge.booking.check_client_href`
         allows) and book (change, cancel) its rooms in TMS."""
         check_client_href(href, uid, "Meeting")
         calendar_id = self.calendar_id(user)
@@ -119,7 +119,7 @@ class MeetingCalendars:
     def delete(self, *, user: str, href: str) -> bool:
         """Delete the meeting at ``href`` and cancel its conference; False when none is there.
         Another user's copy is just deleted. When TMS does not answer, nothing is deleted
-        (:class:`~tmscal.bridge_errors.TmsDown`)."""
+        (:class:`~tmscal.bridge.refusals.TmsDown`)."""
         calendar_id = self.calendar_id(user)
         previous = self.calendars.get_objects(calendar_id, [href])
         if not previous:

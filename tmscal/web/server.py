@@ -1,21 +1,18 @@
-"""``tmscal serve --config FILE``: the CalDAV bridge on a threaded WSGI server.
-
-Runs Radicale with the tmscal plugin behind :mod:`tmscal.web` (refusal translation, ``/health``)
-on waitress, plus the background syncer. SIGINT/SIGTERM stop accepting, let running requests
-finish, stop the syncer and exit. :class:`BridgeServer` is the same thing as an object, for the
-demo, the tests and the benchmark.
+"""The bridge's HTTP server: Radicale with the tmscal plugin behind :mod:`tmscal.web` (refusal
+translation, ``/health``, feeds) on waitress, plus the background syncer. :class:`BridgeServer`
+is what ``tmscal serve`` and ``tmscal demo`` run, and what the tests and benchmarks start.
+SIGINT/SIGTERM stop accepting, let running requests finish, stop the syncer.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import threading
 from pathlib import Path
 
-from tmscal.bridge_runtime import BridgeRuntime, runtime_for
-from tmscal.bridge_settings import BridgeSettings, load_settings
+from tmscal.bridge.runtime import BridgeRuntime, runtime_for
+from tmscal.bridge_settings import BridgeSettings
 
 log = logging.getLogger(__name__)
 
@@ -126,22 +123,3 @@ class BridgeServer:
             self._thread.join(timeout=15)
             self._thread = None
         self.runtime.stop_syncer()
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE",
-                        help="bridge configuration file (see config/tmscal.conf.example)")
-    parser.add_argument("--host", help="address to listen on (default: [server] host)")
-    parser.add_argument("--port", type=int, help="port (default: [server] port)")
-    parser.add_argument("--no-sync", action="store_true",
-                        help="do not run the background syncer in this process")
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = BridgeServer(args.config, host=args.host, port=args.port, syncer=not args.no_sync)
-    log.info("configuration: %s", settings.describe())
-    server.serve_forever()
-    return 0

@@ -12,9 +12,9 @@ book, and a write that resolves to an existing conference first reads it from TM
 owner may change it under the service model; a version newer than the mirror's is a 412).
 Writes of one UID are serialized within the process. When TMS does not answer a change, TMS is
 asked what it holds before the answer; when it cannot be asked, the answer says the outcome is
-unknown and the booking is marked pending for the syncer (:mod:`tmscal.booking_outcome`).
+unknown and the booking is marked pending for the syncer (:mod:`tmscal.bridge.outcome`).
 
-Every refusal is a :mod:`tmscal.bridge_errors` error with a one-line reason naming the room
+Every refusal is a :mod:`tmscal.bridge.refusals` error with a one-line reason naming the room
 and the time. Nothing is written to the mirror unless TMS accepted the change. Free of Radicale
 types: the ICS feeds and room invitations reuse it.
 """
@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from tmscal import bridge_errors as refusal
-from tmscal.booking_outcome import TmsOutcome
+from tmscal.bridge import refusals as refusal
+from tmscal.bridge.outcome import TmsOutcome
 from tmscal.bridge_settings import BridgeSettings
-from tmscal.conflict_text import busy_with
+from tmscal.bridge.conflict_text import busy_with
 from tmscal.mirror.records import MirrorRoomDirectory, iana_zone
 from tmscal.mirror.sync import store_saved_conference
 from tmscal.mirror.store import (
@@ -75,7 +75,7 @@ from tmscal.model import (
     TmsUnreachable,
     UserNotFound,
 )
-from tmscal.reason_time import local_span
+from tmscal.bridge.reason_time import local_span
 
 log = logging.getLogger(__name__)
 
@@ -215,12 +215,12 @@ class RoomBooking:
             self._store.remove_conference(ref.uid)
 
     def book_meeting(self, *, user: str, parsed, system_ids: list[int]) -> Conference:
-        """Book a meeting of a user's own calendar (:mod:`tmscal.invitations`) with exactly the
-        rooms ``system_ids`` as one conference (SaveConferenceWithMode, Strict; the UID is the
-        ExternalPrimaryKey), store TMS's answer in those room calendars and return it (series
-        level). Refusals name ``system_ids[0]``; they are those of :meth:`put`, and a booking
-        the user may not change (another owner, a room they may not book) is refused before
-        any change is sent."""
+        """Book a meeting of a user's own calendar (:mod:`tmscal.bridge.invitations`) with exactly
+        the rooms ``system_ids`` as one conference (SaveConferenceWithMode, Strict; the UID is
+        the ExternalPrimaryKey), store TMS's answer in those room calendars and return it
+        (series level). Refusals name ``system_ids[0]``; they are those of :meth:`put`, and a
+        booking the user may not change (another owner, a room they may not book) is refused
+        before any change is sent."""
         room = self._room(system_ids[0])
         rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
         wanted = set(system_ids)

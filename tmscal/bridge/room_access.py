@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from tmscal.bridge_settings import BridgeSettings
 from tmscal.mirror.store import MirrorStore, Room
-from tmscal.user_credentials import UserCredentials
+from tmscal.bridge.credentials import UserCredentials
 
 
 class RoomAccess:

@@ -11,13 +11,13 @@ import sys
 
 #: sub-command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "simulator": ("tmscal.simulator.command", "run the TMS Booking API simulator"),
-    "sync": ("tmscal.mirror.command", "synchronize the local mirror with TMS"),
-    "serve": ("tmscal.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
-    "demo": ("tmscal.demo", "run the TMS simulator and the CalDAV bridge against it"),
-    "feeds": ("tmscal.feeds.command", "manage read-only room feed and display tokens"),
-    "rooms": ("tmscal.rooms_command", "list rooms with the address to invite them by"),
-    "check": ("tmscal.check_command", "check the TMS connection, rights and licences (pre-flight)"),
+    "simulator": ("tmscal.cli.simulator", "run the TMS Booking API simulator"),
+    "sync": ("tmscal.cli.sync", "synchronize the local mirror with TMS"),
+    "serve": ("tmscal.cli.serve", "serve TMS rooms as CalDAV calendars (Radicale + plugin)"),
+    "demo": ("tmscal.cli.demo", "run the TMS simulator and the CalDAV bridge against it"),
+    "feeds": ("tmscal.cli.feeds", "manage read-only room feed and display tokens"),
+    "rooms": ("tmscal.cli.rooms", "list rooms with the address to invite them by"),
+    "check": ("tmscal.cli.check", "check the TMS connection, rights and licences (pre-flight)"),
 }
 
 

@@ -115,7 +115,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tmscal.serve import BridgeServer
+    from tmscal.web.server import BridgeServer
     from tmscal.simulator.server import SimulatorServer
 
     logging.basicConfig(level=logging.WARNING,
