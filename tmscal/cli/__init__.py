@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 
 #: sub-command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,7 +33,3 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return importlib.import_module(args._module).run(args) or 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
