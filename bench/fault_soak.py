@@ -8,8 +8,10 @@ runs as ``tmscal serve`` in a subprocess. Phases, as shares of ``--seconds``: no
 down 20 %, normal 5 %, TMS hanging 20 %, fault rate 0.2 with 0.2 s latency 25 %, normal 15 %.
 Readers PROPFIND and GET room calendars; writers PUT new bookings into their own room and DELETE
 some they made. Printed: reads answered (and their p99 per phase), writes answered per status,
-bookings in TMS vs. acknowledged (201/204 to a PUT, minus 204 to a DELETE; they must be equal),
-and whether the mirror equals TMS after the faults end, and how long that took.
+bookings in TMS vs. acknowledged (201/204 to a PUT, minus 204 to a DELETE), what each booking's
+last answer claimed against what TMS holds (an answer TMS contradicts is a lie: there must be
+none; a 503 that says the outcome is not known yet claims nothing), and whether the mirror
+equals TMS after the faults end, and how long that took.
 """
 
 from __future__ import annotations
@@ -104,6 +106,22 @@ class Soak:
         self.reads: list[tuple[str, float, int]] = []  # phase, seconds, status (0 = no answer)
         self.writes: collections.Counter = collections.Counter()
         self.acknowledged: set[str] = set()
+        #: uid -> what the last answer about it claimed: "in" TMS, "out" of TMS, or "unknown"
+        self.claims: dict[str, str] = {}
+
+    def claim(self, uid: str, kind: str, answer: requests.Response) -> None:
+        """Record what ``answer`` to a PUT or DELETE of ``uid`` says about TMS."""
+        status = answer.status_code
+        if status in (200, 201, 204):
+            claim = "in" if kind == "PUT" else "out"
+        elif status == 503 and "nothing was changed" in answer.text:
+            claim = self.claims.get(uid, "out")  # as before the request
+        elif status == 503:
+            claim = "unknown"
+        else:  # a refusal: nothing was changed
+            claim = self.claims.get(uid, "out")
+        with self.lock:
+            self.claims[uid] = claim
 
     def reader(self, index: int) -> None:
         session = requests.Session()
@@ -139,6 +157,7 @@ class Soak:
                     uid = mine.pop(0)
                     answer = session.delete(f"{self.url}alice/room-{room}/{uid}.ics", timeout=30)
                     kind = "DELETE"
+                    self.claim(uid, kind, answer)
                     if answer.status_code in (200, 204):
                         with self.lock:
                             self.acknowledged.discard(uid)
@@ -149,6 +168,7 @@ class Soak:
                                          data=event(uid, start, f"soak {index}-{n}"),
                                          headers={"Content-Type": "text/calendar"}, timeout=30)
                     kind = "PUT"
+                    self.claim(uid, kind, answer)
                     if answer.status_code in (201, 204):
                         mine.append(uid)
                         with self.lock:
@@ -274,6 +294,13 @@ def report(soak: Soak, in_tms: set[str], converged: float | None, log_bytes: int
           f"equal: {in_tms == acknowledged} (in TMS but not acknowledged: "
           f"{len(in_tms - acknowledged)}, acknowledged but not in TMS: "
           f"{len(acknowledged - in_tms)})")
+    claimed_in = {uid for uid, claim in soak.claims.items() if claim == "in"}
+    claimed_out = {uid for uid, claim in soak.claims.items() if claim == "out"}
+    unknown = {uid for uid, claim in soak.claims.items() if claim == "unknown"}
+    lies = (claimed_in - in_tms) | (claimed_out & in_tms)
+    print(f"answers contradicted by TMS: {len(lies)} (must be 0); outcomes answered as not "
+          f"known yet: {len(unknown)} ({len(unknown & in_tms)} in TMS after settling, "
+          f"{len(unknown - in_tms)} not)")
     print("mirror == TMS after recovery: " + (f"yes, after {converged:.1f} s" if converged
                                               is not None else "NO (within 180 s)"))
     print(f"bridge log: {log_bytes / 1e6:.2f} MB")
