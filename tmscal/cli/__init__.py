@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from tmscal.settings import SettingsError
+
 #: sub-command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "simulator": ("tmscal.cli.simulator", "run the TMS Booking API simulator"),
@@ -33,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return importlib.import_module(args._module).run(args) or 0
+    try:
+        return importlib.import_module(args._module).run(args) or 0
+    except SettingsError as error:  # a configuration a command cannot use: one line, no trace
+        print(f"tmscal {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
