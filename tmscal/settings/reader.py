@@ -98,7 +98,7 @@ class Section:
         """A file name; a relative one is relative to ``base`` (the configuration file's
         folder) when given."""
         value = self.text(key, default, aliases=aliases)
-        if base is None or Path(value).is_absolute():
+        if not value or base is None or Path(value).is_absolute():
             return value
         return str((base / value).resolve())
 
