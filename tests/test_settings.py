@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from tmscal.cli import main
+from tmscal.ical.privacy import Privacy
 from tmscal.settings import OWNED_SECTIONS, Settings, SettingsError, load_settings
+from tmscal.settings.bridge import PRIVACY_LEVELS
 from tmscal.settings.reader import Section
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "tmscal.conf.example"
@@ -73,6 +75,10 @@ def test_values_are_typed_and_relative_paths_are_relative_to_the_file(tmp_path):
     assert settings.room_rights.grant_for("Bob").see is None
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.describe())
     assert load_settings(tmp_path / "bridge.conf") == settings
+
+
+def test_privacy_levels_are_the_ones_rendering_knows():
+    assert PRIVACY_LEVELS == tuple(level.value for level in Privacy)
 
 
 def test_defaults_without_a_file():

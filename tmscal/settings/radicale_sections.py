@@ -28,6 +28,8 @@ class AuthSettings:
 
 @dataclass(frozen=True)
 class LoggingSettings:
+    """``[logging]``: the level of tmscal's and Radicale's logs."""
+
     level: str = "info"
 
 

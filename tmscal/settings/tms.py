@@ -22,6 +22,7 @@ from pathlib import Path
 from tmscal.settings.errors import SettingsError
 from tmscal.settings.reader import Section, parse_flag
 
+#: What TmsTransport can speak.
 AUTH_SCHEMES = ("basic", "ntlm")
 
 
