@@ -496,15 +496,13 @@ class TmsClient:
         log.warning("GetTransactionsSince: gave up after %d pages", MAX_TRANSACTION_PAGES)
 
 
-def client_for(tms: TmsSettings, username: str | None = None,
-               password: str | None = None) -> TmsClient:
-    """The client ``[tms]`` describes, for its service user or for ``username``/``password``:
-    ``timeout`` bounds a whole call. The one way a client is built from the settings."""
-    return TmsClient(tms.url, tms.username if username is None else username,
-                     tms.password if password is None else password,
-                     auth=tms.auth, verify=tms.verify,
-                     timeout=(min(5.0, tms.timeout), tms.timeout),
-                     deadline=tms.timeout, api_version=tms.api_version)
+def client_for(tms: TmsSettings) -> TmsClient:
+    """The service user's client as ``[tms]`` describes it (``timeout`` bounds a whole call):
+    the one way a client is built from the settings. A per-user client derives from it with
+    :meth:`TmsClient.with_credentials`, which passes on the negotiated API version."""
+    return TmsClient(tms.url, tms.username, tms.password, auth=tms.auth, verify=tms.verify,
+                     timeout=(min(5.0, tms.timeout), tms.timeout), deadline=tms.timeout,
+                     api_version=tms.api_version)
 
 
 def _read(operation: str, read: Any, result: Any) -> Any:
