@@ -211,7 +211,7 @@ class RoomCalendar(MirroredCalendar):
             outcome.refuse(TmsAnswerInvalid(
                 f"TMS answered the booking of room {self._room.name} with data the bridge "
                 f"cannot store ({error}); the calendar shows the booking once TMS sends it "
-                "correctly.", self._runtime.settings.retry_after))
+                "correctly.", self._runtime.settings.bridge.retry_after))
         return uploaded_item(self, result.stored, text, result.differs), previous
 
     def delete(self, href: Optional[str] = None) -> None:

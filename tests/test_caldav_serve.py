@@ -61,12 +61,12 @@ def test_logs_carry_no_secrets(empty_simulator, tmp_path, caplog):
 
 
 def test_demo_setup_gives_each_user_their_simulator_rooms(simulator_factory, tmp_path):
-    from tmscal.bridge_settings import load_settings
+    from tmscal.settings import load_settings
     from tmscal.cli.demo import prepare_demo
 
     tms = simulator_factory(seed="empty")
     settings = load_settings(prepare_demo(tms.url, tmp_path, 5232))
-    assert settings.grant_for("alice").book == frozenset({101, 102, 103, 104, 105, 106})
-    assert settings.grant_for("carol").may_see(101)
+    assert settings.room_rights.grant_for("alice").book == frozenset({101, 102, 103, 104, 105, 106})
+    assert settings.room_rights.grant_for("carol").may_see(101)
     assert (tmp_path / "users").read_text().splitlines() == ["alice:alice", "bob:bob",
                                                              "carol:carol"]

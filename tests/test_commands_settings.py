@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from tests.bridge_harness import start_bridge, wait_until, write_bridge_config
-from tmscal.bridge_settings import SettingsError, load_settings
+from tmscal.settings import SettingsError, load_settings
 
 #: Stamps say when the mirror saw a change, which differs between two imports.
 _STAMPS = re.compile(r"^(DTSTAMP|LAST-MODIFIED):.*\r\n", re.MULTILINE)

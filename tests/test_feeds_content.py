@@ -20,7 +20,7 @@ from tests.feed_fixtures import (
 )
 from tmscal.feeds.feed import FeedBuilder, FeedRequest
 from tmscal.feeds.occurrences import OccurrenceIndex
-from tmscal.feeds.settings import FeedSettings
+from tmscal.settings import FeedSettings
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import feed_window
 from tmscal.ical import render_conference

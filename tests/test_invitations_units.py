@@ -12,7 +12,6 @@ from icalendar import Calendar
 from tmscal.bridge import refusals as refusal
 from tmscal.bridge.invitations import decisions as answer
 from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
-from tmscal.bridge.invitations.settings import invitation_settings
 from tmscal.bridge.invitations.writeback import (
     BLOCK_MARKER, user_text, write_answer, written_answer,
 )
@@ -20,6 +19,7 @@ from tmscal.mirror.personal_store import PersonalCalendars
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.store import ConferenceRecord, Room, UnknownSyncToken, personal_calendar_id
 from tmscal.model import Conference
+from tmscal.settings import Settings, load_settings
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 RANGE = (int(T0.timestamp()), int((T0 + timedelta(hours=1)).timestamp()))
@@ -98,13 +98,13 @@ def test_room_addresses_resolve_by_template_sip_address_and_name():
 
 
 def test_settings_defaults_and_validation(tmp_path):
-    assert invitation_settings("").calendar == "meetings"
+    assert Settings().invitations.calendar == "meetings"
     path = tmp_path / "tmscal.conf"
     path.write_text("[invitations]\ncalendar = room-x\n")
     with pytest.raises(ValueError):
-        invitation_settings(str(path))
+        load_settings(path)
     path.write_text("[invitations]\nroom_address = {name}@r.example.org\ncalendar = mine\n")
-    settings = invitation_settings(str(path))
+    settings = load_settings(path).invitations
     assert (settings.calendar, settings.room_address) == ("mine", "{name}@r.example.org")
 
 

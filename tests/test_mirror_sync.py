@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tmscal.mirror.runner import SyncRunner
-from tmscal.mirror.settings import MirrorSettings
+from tmscal.settings import MirrorSettings
 from tmscal.mirror.sqlite_store import SqliteMirrorStore
 from tmscal.mirror.sync import Syncer, store_saved_conference
 from tmscal.model import (

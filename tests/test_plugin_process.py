@@ -19,7 +19,7 @@ def test_storages_share_one_runtime_and_one_syncer(empty_simulator, tmp_path):
     from radicale import Application
 
     from tmscal.web.server import radicale_configuration
-    from tmscal.bridge_settings import load_settings
+    from tmscal.settings import load_settings
 
     config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS)
     configuration = radicale_configuration(load_settings(config), str(config))

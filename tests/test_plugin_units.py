@@ -13,7 +13,7 @@ from radicale_plugin.collection import SITE_COLOURS, RoomCalendar, SiteColours
 from radicale_plugin.feed_text import render_calendar
 from radicale_plugin.storage import Storage
 from tmscal.bridge import refusals as bridge_errors
-from tmscal.bridge_settings import RoomGrant, parse_grant
+from tmscal.settings import RoomGrant, parse_grant
 from tmscal.ical.vtimezones import vtimezone_text
 from tmscal.mirror.store import StoredObject
 from tmscal.web.errors import refusal_response

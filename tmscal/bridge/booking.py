@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 from tmscal.bridge import refusals as refusal
 from tmscal.bridge.outcome import TmsOutcome
-from tmscal.bridge_settings import BridgeSettings
+from tmscal.settings import Settings
 from tmscal.bridge.conflict_text import busy_with
 from tmscal.mirror.records import MirrorRoomDirectory, iana_zone
 from tmscal.mirror.sync import store_saved_conference
@@ -99,7 +99,7 @@ class RoomBooking:
     ``may_book(user, system_id)`` whether the user may book it.
     """
 
-    def __init__(self, settings: BridgeSettings, store: MirrorStore,
+    def __init__(self, settings: Settings, store: MirrorStore,
                  client_for: Callable[[str], object],
                  may_see: Callable[[str, int], bool] = lambda user, system_id: True,
                  may_book: Callable[[str, int], bool] = lambda user, system_id: True) -> None:
@@ -108,8 +108,9 @@ class RoomBooking:
         self._client_for = client_for
         self._may_see = may_see
         self._may_book = may_book
-        self._outcome = TmsOutcome(store, default_zone=settings.default_zone,
-                                   privacy=settings.privacy, retry_after=settings.retry_after)
+        self._outcome = TmsOutcome(store, default_zone=settings.mirror.default_zone,
+                                   privacy=settings.bridge.privacy,
+                                   retry_after=settings.bridge.retry_after)
         #: writes of one UID run one at a time (a fixed set of locks, picked by the UID)
         self._uid_locks = tuple(threading.RLock() for _ in range(64))
         #: ``tms_calls`` made by the write path (the read path makes none), ``saved`` writes,
@@ -133,7 +134,7 @@ class RoomBooking:
             raise refusal.NotAllowed(
                 f"You may see room {room.name} but not book it; ask your TMS administrator "
                 "for booking rights.")
-        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.mirror.default_zone)
         parsed = self._parse(text, rooms, room)
         self._check_may_book(user, room, [room.system_id, *_rooms_of(parsed.conference),
                                           *(info.system_id for info in parsed.room_attendees)])
@@ -222,7 +223,7 @@ class RoomBooking:
         booking the user may not change (another owner, a room they may not book) is refused
         before any change is sent."""
         room = self._room(system_ids[0])
-        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.mirror.default_zone)
         wanted = set(system_ids)
         self._check_may_book(user, room, wanted)
         conference: Conference = parsed.conference
@@ -289,7 +290,7 @@ class RoomBooking:
             else str(system_id)
 
     def _zone(self, room: Room) -> str:
-        return iana_zone(room.zone, self._settings.default_zone)
+        return iana_zone(room.zone, self._settings.mirror.default_zone)
 
     def _check_may_book(self, user: str, room: Room, system_ids) -> None:
         """Refuse (403, before any TMS call) unless ``user`` may book every room listed."""
@@ -329,8 +330,8 @@ class RoomBooking:
             raise refusal.PreconditionFailed(
                 f"The booking of room {room.name} {self._span(room, current)} was changed in "
                 "TMS meanwhile; refresh the calendar and try again.")
-        if self._settings.booking_model == "service" and not _same_owner(
-                current.owner_user_name, self._settings.owner_for(user)):
+        if self._settings.bridge.booking_model == "service" and not _same_owner(
+                current.owner_user_name, self._settings.bridge.owner_for(user)):
             self.counters["NotAllowed"] += 1
             raise refusal.NotAllowed(
                 f"The booking of room {room.name} {self._span(room, current)} belongs to "
@@ -344,7 +345,7 @@ class RoomBooking:
             return self._client_for(user)
         except (TmsUnavailable, TmsAuthenticationError) as error:
             raise refusal.TmsDown(f"TMS cannot be reached to book for {user}: {error}",
-                                  self._settings.retry_after) from error
+                                  self._settings.bridge.retry_after) from error
         except KeyError as error:
             raise refusal.NotAllowed(
                 f"No TMS credentials for {user}; log in again to book rooms.") from error
@@ -353,7 +354,7 @@ class RoomBooking:
         from tmscal import ical
 
         try:
-            return ical.parse_event(text, rooms, default_zone=self._settings.default_zone,
+            return ical.parse_event(text, rooms, default_zone=self._settings.mirror.default_zone,
                                     target_room=rooms.room_by_id(room.system_id))
         except ical.IcalError as error:
             raise _ical_refusal(error, room) from error
@@ -362,9 +363,10 @@ class RoomBooking:
         """Whether ``parsed`` asks TMS for exactly what the mirrored text stands for."""
         from tmscal import ical
 
-        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.mirror.default_zone)
         try:
-            old = ical.parse_event(previous_ical, rooms, default_zone=self._settings.default_zone,
+            old = ical.parse_event(previous_ical, rooms,
+                                   default_zone=self._settings.mirror.default_zone,
                                    target_room=rooms.room_by_id(room.system_id))
         except ical.IcalError:
             return False
@@ -376,10 +378,10 @@ class RoomBooking:
         # a booking keeps the external ids TMS holds (a booking made in TMS has its own
         # ExternalSourceId, often empty)
         conference.external_source_id = (existing.external_source_id if existing is not None
-                                          else self._settings.external_source_id)
+                                          else self._settings.bridge.external_source_id)
         conference.external_primary_key = (existing.external_primary_key if existing is not None
                                            and existing.external_primary_key else parsed.uid)
-        conference.conference_type = self._settings.conference_type
+        conference.conference_type = self._settings.bridge.conference_type
         if existing is not None:
             conference.conference_id = existing.series_id
             conference.version = existing.version
@@ -397,8 +399,8 @@ class RoomBooking:
                                            participant_id=system_id))
                 present.add(system_id)
         conference.participants = systems + others
-        if self._settings.booking_model == "service":
-            conference.owner_user_name = self._settings.owner_for(user)
+        if self._settings.bridge.booking_model == "service":
+            conference.owner_user_name = self._settings.bridge.owner_for(user)
         return conference
 
     def _pending_write(self, uid: str, conference: Conference) -> PendingWrite:
@@ -441,8 +443,8 @@ class RoomBooking:
         try:
             old = ical.parse_event(previous_ical,
                                    MirrorRoomDirectory.of_store(self._store,
-                                                                self._settings.default_zone),
-                                   default_zone=self._settings.default_zone,
+                                                                self._settings.mirror.default_zone),
+                                   default_zone=self._settings.mirror.default_zone,
                                    target_room=None).conference
         except ical.IcalError:
             return None
@@ -516,19 +518,19 @@ class RoomBooking:
     def _remember(self, saved: Conference, room: Room) -> StoredObject:
         """Store TMS's answer (read-your-writes) and return the object now in ``room``."""
         record = store_saved_conference(self._store, saved,
-                                        default_zone=self._settings.default_zone,
-                                        privacy=self._settings.privacy)
+                                        default_zone=self._settings.mirror.default_zone,
+                                        privacy=self._settings.bridge.privacy)
         if record is not None:
             self._store.clear_pending(record.uid)
         if record is None or room.system_id not in record.room_ids:
             raise refusal.TmsDown(
                 f"TMS saved the booking of room {room.name} without the room; try again.",
-                self._settings.retry_after)
+                self._settings.bridge.retry_after)
         self.counters["saved"] += 1
         stored = self._store.object_for_uid(room_calendar_id(room.system_id), record.uid)
         if stored is None:
             raise refusal.TmsDown(f"The booking of room {room.name} could not be stored; "
-                                  "try again.", self._settings.retry_after)
+                                  "try again.", self._settings.bridge.retry_after)
         return stored
 
     # ---- TMS calls and their refusals --------------------------------------------------------
@@ -550,12 +552,12 @@ class RoomBooking:
             self.counters["TmsDown"] += 1
             raise refusal.TmsNotReached(
                 f"TMS could not be reached while booking room {room.name}; nothing was "
-                "changed, try again later.", self._settings.retry_after) from error
+                "changed, try again later.", self._settings.bridge.retry_after) from error
         except TmsUnavailable as error:
             self.counters["TmsDown"] += 1
             raise refusal.TmsDown(
                 f"TMS did not answer while booking room {room.name}; try again later.",
-                self._settings.retry_after) from error
+                self._settings.bridge.retry_after) from error
 
     def _refusal_for(self, error: TmsError, user: str, room: Room,
                      conference: Conference | None):
@@ -590,7 +592,7 @@ class RoomBooking:
         if isinstance(error, DatabaseDown):
             return refusal.TmsDown(
                 f"TMS's database is down while booking room {name}; nothing was changed.",
-                self._settings.retry_after)
+                self._settings.bridge.retry_after)
         return refusal.InvalidCalendar(f"TMS refused the booking of room {name} {when}: "
                                        f"{error.message}")
 
@@ -604,10 +606,10 @@ class RoomBooking:
         from tmscal.ical import IcalError
         from tmscal.ical.series import conference_zone, lay_out
 
-        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.default_zone)
+        rooms = MirrorRoomDirectory.of_store(self._store, self._settings.mirror.default_zone)
         try:
             occurrences = lay_out(conference, conference_zone(
-                conference, rooms, self._settings.default_zone)).occurrences
+                conference, rooms, self._settings.mirror.default_zone)).occurrences
         except IcalError:
             occurrences = [(conference.start_utc, conference.end_utc)]
         which = " on the occurrence of" if conference.recurrence is not None else ""
@@ -617,7 +619,7 @@ class RoomBooking:
                     continue
                 detail = busy_with(self._store, rooms, system_id, start, end,
                                    uid=conference.external_primary_key,
-                                   default_zone=self._settings.default_zone)
+                                   default_zone=self._settings.mirror.default_zone)
                 if detail:
                     other = self._store.get_room(system_id)
                     where = f" in {other.name}" if other and system_id != room.system_id \

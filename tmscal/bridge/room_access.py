@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tmscal.bridge_settings import BridgeSettings
+from tmscal.settings import Settings
 from tmscal.mirror.store import MirrorStore, Room
 from tmscal.bridge.credentials import UserCredentials
 
@@ -26,7 +26,7 @@ from tmscal.bridge.credentials import UserCredentials
 class RoomAccess:
     """Room visibility and booking rights per calendar user."""
 
-    def __init__(self, settings: BridgeSettings, store: MirrorStore,
+    def __init__(self, settings: Settings, store: MirrorStore,
                  credentials: UserCredentials) -> None:
         self._settings = settings
         self._store = store
@@ -45,9 +45,9 @@ class RoomAccess:
 
     def _bookable_ids(self, user: str, groups: Iterable[str] = ()) -> frozenset[int] | None:
         """SystemIds ``user`` may book (None = every room)."""
-        if self._settings.room_visibility == "config":
-            return self._settings.grant_for(user, self._groups_of(user, groups)).book
-        if self._settings.booking_model == "service":
+        if self._settings.bridge.room_visibility == "config":
+            return self._settings.room_rights.grant_for(user, self._groups_of(user, groups)).book
+        if self._settings.bridge.booking_model == "service":
             return None
         return self._credentials.bookable_systems(user) or frozenset()
 
@@ -66,10 +66,10 @@ class RoomAccess:
         return result
 
     def _sees_unbookable(self, user: str, system_id: int, groups: Iterable[str] = ()) -> bool:
-        if self._settings.room_visibility == "config":
-            return self._settings.grant_for(user, self._groups_of(user, groups)).may_see(
-                system_id)
-        return self._settings.show_unbookable
+        if self._settings.bridge.room_visibility == "config":
+            grant = self._settings.room_rights.grant_for(user, self._groups_of(user, groups))
+            return grant.may_see(system_id)
+        return self._settings.bridge.show_unbookable
 
     def access(self, user: str, system_id: int,
                groups: Iterable[str] = ()) -> tuple[Room, bool] | None:

@@ -13,32 +13,32 @@ import threading
 from datetime import datetime, timezone
 
 from tmscal.bridge.booking import RoomBooking
-from tmscal.bridge_settings import BridgeSettings, load_settings
 from tmscal.mirror import open_store, quarantine
 from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
+from tmscal.settings import Settings, load_settings
 from tmscal.bridge.room_access import RoomAccess
-from tmscal.tms.client import service_client
+from tmscal.tms import client_for
 from tmscal.bridge.credentials import UserCredentials
 
 log = logging.getLogger(__name__)
 
 
-def new_syncer(settings: BridgeSettings, store: MirrorStore):
+def new_syncer(settings: Settings, store: MirrorStore):
     """The syncer of ``store`` as ``settings`` configure it (the mirror's settings and what it
     stores of each booking, ``[bridge] privacy``): ``tmscal serve`` and ``tmscal sync`` both
     sync through it."""
     from tmscal.mirror.sync import Syncer
 
-    return Syncer(store, lambda: service_client(settings), settings.mirror,
-                  privacy=settings.privacy)
+    return Syncer(store, lambda: client_for(settings.tms), settings.mirror,
+                  privacy=settings.bridge.privacy)
 
 
 class BridgeRuntime:
     """Everything one bridge process shares across requests and threads."""
 
-    def __init__(self, settings: BridgeSettings, store: MirrorStore | None = None) -> None:
+    def __init__(self, settings: Settings, store: MirrorStore | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.mirror.path)
         self.credentials = UserCredentials(self._user_client)
@@ -55,7 +55,7 @@ class BridgeRuntime:
 
     def new_service_client(self):
         """A fresh TMS client for the configured (service) user."""
-        return service_client(self.settings)
+        return client_for(self.settings.tms)
 
     @property
     def service_client(self):
@@ -70,7 +70,7 @@ class BridgeRuntime:
 
     def client_for(self, user: str):
         """The client that books for ``user`` under the configured booking model."""
-        if self.settings.booking_model == "per-user":
+        if self.settings.bridge.booking_model == "per-user":
             return self.credentials.client(user)
         return self.service_client
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+
+from tmscal.settings import SettingsError
 
 #: sub-command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,4 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return importlib.import_module(args._module).run(args) or 0
+    try:
+        return importlib.import_module(args._module).run(args) or 0
+    except SettingsError as error:  # a configuration a command cannot use: one line, no trace
+        print(f"tmscal {args.command}: {error}", file=sys.stderr)
+        return 2

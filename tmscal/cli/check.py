@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from tmscal.bridge_settings import BridgeSettings, SettingsError, load_settings
 from tmscal.model import (
     Conference, LicenseError, OutsideBookingWindow, Participant, System, SystemAlreadyBooked,
     TmsAuthenticationError, TmsError, TmsUnavailable,
 )
-from tmscal.tms.client import TmsClient, service_client
+from tmscal.settings import Settings, SettingsError, load_settings
+from tmscal.tms.client import TmsClient, client_for
 from tmscal.tms.description import MIN_API_VERSION, SHIPPED_API_VERSION
 
 OK, WARNING, PROBLEM, SKIPPED = "ok", "warning", "problem", "skipped"
@@ -54,7 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
-    except (SettingsError, ValueError) as error:
+    except SettingsError as error:
         print(CheckResult(PROBLEM, "configuration", f"{error}").line())
         return 1
     problems = 0
@@ -64,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def run_checks(settings: BridgeSettings, *, write_test: bool = False) -> Iterator[CheckResult]:
+def run_checks(settings: Settings, *, write_test: bool = False) -> Iterator[CheckResult]:
     """Every check, in order; TMS checks are skipped once TMS cannot be reached or refuses us."""
-    if not settings.tms_url:
+    if not settings.tms.url:
         yield CheckResult(PROBLEM, "configuration", "no [tms] url: set it to the TMS server, "
                                                     "e.g. https://tms.example.org")
         return
-    client = service_client(settings)
+    client = client_for(settings.tms)
     try:
         reached = yield from _connection(settings, client)
         if reached:
@@ -84,7 +84,7 @@ def run_checks(settings: BridgeSettings, *, write_test: bool = False) -> Iterato
     yield _mirror(settings)
 
 
-def _connection(settings: BridgeSettings,
+def _connection(settings: Settings,
                 client: TmsClient) -> Generator[CheckResult, None, bool]:
     """Reachability/TLS and authentication; returns whether TMS can be used."""
     fault: TmsError | None = None
@@ -109,7 +109,7 @@ def _connection(settings: BridgeSettings,
                           "database down?); check the TMS server")
         return False
     yield _reachable(settings, client)
-    detail = f"user '{settings.tms_username}' accepted ({settings.tms_auth})"
+    detail = f"user '{settings.tms.username}' accepted ({settings.tms.auth})"
     if fault is not None:
         detail += f"; IsAlive answered with a fault: {fault}"
     hint = _user_form_hint(settings)
@@ -117,13 +117,13 @@ def _connection(settings: BridgeSettings,
     return True
 
 
-def _reachable(settings: BridgeSettings, client: TmsClient) -> CheckResult:
+def _reachable(settings: Settings, client: TmsClient) -> CheckResult:
     """The line for a TMS that answers: a warning without TLS or without its verification."""
-    if not settings.tms_url.lower().startswith("https:"):
+    if not settings.tms.url.lower().startswith("https:"):
         return CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url} over "
                            "plain HTTP: credentials and bookings cross the network unencrypted; "
                            "use https")
-    if settings.tms_verify is False:
+    if settings.tms.verify is False:
         return CheckResult(WARNING, "reachability", f"TMS answers at {client.booking_url}, but "
                            "TLS verification is off ([tms] verify = false): set it to true or a "
                            "CA bundle")
@@ -131,13 +131,13 @@ def _reachable(settings: BridgeSettings, client: TmsClient) -> CheckResult:
                        "certificate verified")
 
 
-def _user_form_hint(settings: BridgeSettings) -> str:
-    if settings.tms_auth == "ntlm" and "\\" not in settings.tms_username:
+def _user_form_hint(settings: Settings) -> str:
+    if settings.tms.auth == "ntlm" and "\\" not in settings.tms.username:
         return "; NTLM expects DOMAIN\\user in [tms] username"
     return ""
 
 
-def _tms_checks(settings: BridgeSettings, client: TmsClient,
+def _tms_checks(settings: Settings, client: TmsClient,
                 write_test: bool) -> Iterator[CheckResult]:
     try:
         yield _api_version(settings, client)
@@ -158,15 +158,15 @@ def _tms_checks(settings: BridgeSettings, client: TmsClient,
         yield CheckResult(PROBLEM, "tms", f"{error}; the remaining TMS checks were not run")
 
 
-def _api_version(settings: BridgeSettings, client: TmsClient) -> CheckResult:
-    if settings.tms_api_version is not None:
+def _api_version(settings: Settings, client: TmsClient) -> CheckResult:
+    if settings.tms.api_version is not None:
         server = client.probe_server_version()
-        if server is not None and settings.tms_api_version > server:
+        if server is not None and settings.tms.api_version > server:
             return CheckResult(PROBLEM, "api version", f"[tms] api_version = "
-                               f"{settings.tms_api_version} is newer than the server's {server}: "
+                               f"{settings.tms.api_version} is newer than the server's {server}: "
                                "TMS refuses it; set api_version = auto")
         return CheckResult(OK, "api version", f"sending ClientVersionIn "
-                           f"{settings.tms_api_version} ([tms] api_version); server speaks "
+                           f"{settings.tms.api_version} ([tms] api_version); server speaks "
                            f"{server if server is not None else 'an unknown version'}")
     version = client.negotiate_version()
     server = client.server_api_version
@@ -203,7 +203,7 @@ def _rooms(visible: list[System], bookable: list[System]) -> CheckResult:
     return CheckResult(OK, "rooms", detail)
 
 
-def _rooms_booked_through_the_api(settings: BridgeSettings) -> set[int] | None:
+def _rooms_booked_through_the_api(settings: Settings) -> set[int] | None:
     """SystemIds of the mirrored rooms holding a booking made through the API (it carries an
     ExternalSourceId): TMS turned their *Allow Remote Bookings* on. None without a mirror."""
     if not _mirror_exists(settings):
@@ -232,7 +232,7 @@ def _remote_bookings(bookable: list[System], remote: set[int] | None) -> CheckRe
     return CheckResult(OK, "remote rooms", detail)
 
 
-def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[System],
+def _write_test(settings: Settings, client: TmsClient, bookable: list[System],
                 remote: set[int]) -> Iterator[CheckResult]:
     """Book one room far ahead on behalf of another user, then delete the booking. A room
     that does not yet allow remote bookings is preferred: its booking tests the licence pool
@@ -241,7 +241,7 @@ def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[Syst
         yield CheckResult(SKIPPED, "licences", "no bookable room to test with")
         return
     room = next((s for s in bookable if s.system_id not in remote), bookable[0])
-    owner = _other_user(client, settings) if settings.booking_model == "service" else ""
+    owner = _other_user(client, settings) if settings.bridge.booking_model == "service" else ""
     saved: Conference | None = None
     try:
         saved = _book_far_ahead(settings, client, room, owner)
@@ -261,7 +261,7 @@ def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[Syst
             client.delete_conference_by_id(saved.conference_id)
     yield CheckResult(OK, "licences", f"{room.name!r} took a test booking (deleted again): it "
                       "allows remote bookings")
-    if settings.booking_model != "service":
+    if settings.bridge.booking_model != "service":
         return
     if not owner:
         yield CheckResult(WARNING, "book on behalf", "no other TMS user to book for: not checked")
@@ -273,17 +273,17 @@ def _write_test(settings: BridgeSettings, client: TmsClient, bookable: list[Syst
         yield CheckResult(OK, "book on behalf", f"TMS accepted a booking on behalf of '{owner}'")
 
 
-def _other_user(client: TmsClient, settings: BridgeSettings) -> str:
+def _other_user(client: TmsClient, settings: Settings) -> str:
     """An existing TMS user other than the service user ('' if none): booking on behalf of an
     unknown name would make TMS create that user."""
-    me = settings.tms_username.lower().rsplit("\\", 1)[-1]
+    me = settings.tms.username.lower().rsplit("\\", 1)[-1]
     for user in client.get_users():
         if user.user_name.lower().rsplit("\\", 1)[-1] != me and not user.is_hidden:
             return user.user_name
     return ""
 
 
-def _book_far_ahead(settings: BridgeSettings, client: TmsClient, room: System,
+def _book_far_ahead(settings: Settings, client: TmsClient, room: System,
                     owner: str) -> Conference:
     today = datetime.now(timezone.utc).replace(hour=3, minute=17, second=0, microsecond=0)
     error: Exception | None = None
@@ -291,7 +291,7 @@ def _book_far_ahead(settings: BridgeSettings, client: TmsClient, room: System,
         start = today + timedelta(days=days)
         test = Conference(title="tmscal check: test booking (deleted at once)", start_utc=start,
                           end_utc=start + timedelta(minutes=5), owner_user_name=owner,
-                          external_source_id=settings.external_source_id,
+                          external_source_id=settings.bridge.external_source_id,
                           external_primary_key=f"tmscal-check-{start:%Y%m%d%H%M}",
                           participants=[Participant(participant_id=room.system_id)])
         try:
@@ -301,7 +301,7 @@ def _book_far_ahead(settings: BridgeSettings, client: TmsClient, room: System,
     raise error
 
 
-def _transactions(settings: BridgeSettings, client: TmsClient) -> CheckResult:
+def _transactions(settings: Settings, client: TmsClient) -> CheckResult:
     cursor = _mirror_status(settings).cursor if _mirror_exists(settings) else None
     page = client.get_transactions_since(cursor or 0)
     newest = max((t.transaction_id for t in page), default=cursor or 0)
@@ -325,17 +325,17 @@ def _clock(client: TmsClient) -> CheckResult:
     return CheckResult(OK, "clock", detail)
 
 
-def _mirror_exists(settings: BridgeSettings) -> bool:
+def _mirror_exists(settings: Settings) -> bool:
     return Path(settings.mirror.path).exists()
 
 
-def _mirror_status(settings: BridgeSettings):
+def _mirror_status(settings: Settings):
     from tmscal.mirror import open_store
 
     return open_store(settings.mirror.path).sync_status()
 
 
-def _mirror(settings: BridgeSettings) -> CheckResult:
+def _mirror(settings: Settings) -> CheckResult:
     if not _mirror_exists(settings):
         return CheckResult(WARNING, "mirror", f"no mirror at {settings.mirror.path} yet: run "
                            "'tmscal sync --config FILE --full' or start 'tmscal serve'")

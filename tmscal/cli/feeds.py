@@ -9,18 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tmscal.bridge_settings import load_settings
-from tmscal.feeds.settings import feed_settings
 from tmscal.feeds.tokens import FeedToken, FeedTokenStore, IssuedToken
+from tmscal.settings import Settings, load_settings
 
 
-def base_url(config: str) -> str:
+def base_url(settings: Settings) -> str:
     """``[feeds] public_url``, else the bridge's own ``http://host:port/``."""
-    public = feed_settings(config).public_url.strip()
+    public = settings.feeds.public_url
     if public:
         return public.rstrip("/") + "/"
-    settings = load_settings(config)
-    return f"http://{settings.host}:{settings.port}/"
+    return f"http://{settings.server.host}:{settings.server.port}/"
 
 
 def feed_urls(base: str, secret: str) -> dict[str, str]:
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             for token in tokens.list(include_revoked=args.all):
                 print(_describe(token))
             return 0
-        base = base_url(args.config)
+        base = base_url(settings)
         if args.action == "create":
             if args.room is not None:
                 from tmscal.mirror import open_store

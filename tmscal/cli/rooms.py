@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tmscal.bridge_settings import load_settings
 from tmscal.bridge.invitations.addresses import room_address
-from tmscal.bridge.invitations.settings import invitation_settings
 from tmscal.mirror import open_store
 from tmscal.mirror.store import Room
+from tmscal.settings import load_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +29,7 @@ def room_rows(config: str, user: str | None = None) -> list[tuple[str, ...]]:
     """``(SystemId, name, address, bookable, site)`` per room; bookable is ``yes``/``no``
     (``-`` without a user)."""
     settings = load_settings(config)
-    template = invitation_settings(settings.source).room_address
+    template = settings.invitations.room_address
     store = open_store(settings.mirror.path)
     if user:
         from tmscal.bridge.room_access import RoomAccess

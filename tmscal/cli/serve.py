@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from tmscal.bridge_settings import load_settings
+from tmscal.settings import load_settings
 from tmscal.web.server import BridgeServer
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+    logging.basicConfig(level=getattr(logging, settings.logging.level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = BridgeServer(args.config, host=args.host, port=args.port, syncer=not args.no_sync)
     log.info("configuration: %s", settings.describe())

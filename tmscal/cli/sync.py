@@ -60,22 +60,23 @@ class _ProgressBar:
 
 
 def settings_from(args: argparse.Namespace):
-    """The bridge's settings (read by :func:`tmscal.bridge_settings.load_settings`, as every
-    command reads them) with the command line's overrides."""
-    from tmscal.bridge_settings import BridgeSettings, SettingsError, load_settings, read_password
+    """The bridge's settings (read by :func:`tmscal.settings.load_settings`, as every command
+    reads them) with the command line's overrides."""
+    from tmscal.settings import Settings, SettingsError, load_settings, read_password
 
     try:
-        settings = load_settings(args.config) if args.config else BridgeSettings()
+        settings = load_settings(args.config) if args.config else Settings()
         password = read_password(args.password_file) if args.password_file else None
     except SettingsError as error:
         raise SystemExit(f"tmscal sync: {error}") from None
     mirror = settings.mirror.with_changes(
         path=str(Path(args.db).resolve()) if args.db else None, poll_interval=args.interval)
-    overrides = {"tms_url": args.tms, "tms_username": args.user, "tms_password": password,
-                 "tms_auth": args.auth}
-    settings = replace(settings, mirror=mirror,
-                       **{key: value for key, value in overrides.items() if value is not None})
-    if not settings.tms_url:
+    overrides = {"url": args.tms, "username": args.user, "password": password,
+                 "auth": args.auth}
+    tms = replace(settings.tms,
+                  **{key: value for key, value in overrides.items() if value is not None})
+    settings = replace(settings, tms=tms, mirror=mirror)
+    if not settings.tms.url:
         raise SystemExit("tmscal sync: no TMS URL (use --tms or [tms] url in --config)")
     return settings
 

@@ -19,7 +19,6 @@ from tmscal.feeds.conditional import accepts_gzip, gzip_etag, http_date, not_mod
 from tmscal.feeds.display import room_display
 from tmscal.feeds.feed import FeedBuilder, FeedRequest
 from tmscal.feeds.occurrences import OccurrenceIndex
-from tmscal.feeds.settings import FeedSettings, feed_settings
 from tmscal.feeds.tokens import FeedToken, FeedTokenStore, open_token_store
 from tmscal.feeds.window import BadWindow, feed_window
 
@@ -47,10 +46,10 @@ class FeedsApp:
     @classmethod
     def for_runtime(cls, runtime) -> FeedsApp:
         """The app for a :class:`tmscal.bridge.runtime.BridgeRuntime`."""
-        settings: FeedSettings = feed_settings(runtime.settings.source or None)
-        path = runtime.settings.mirror.path
-        builder = FeedBuilder(runtime.store, OccurrenceIndex(path), settings,
-                              runtime.settings.default_zone)
+        settings = runtime.settings
+        path = settings.mirror.path
+        builder = FeedBuilder(runtime.store, OccurrenceIndex(path), settings.feeds,
+                              settings.mirror.default_zone)
         return cls(builder, open_token_store(path))
 
     # ---- WSGI --------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from tmscal.feeds.event_values import escape_text
 from tmscal.feeds.expansion import expand_blocks
 from tmscal.feeds.occurrences import OccurrenceIndex
 from tmscal.feeds.redacted_objects import RedactedObjects
-from tmscal.feeds.settings import FeedSettings
+from tmscal.settings import FeedSettings
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import FeedWindow
 from tmscal.ical.calendar_zones import MergedZones

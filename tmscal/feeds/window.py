@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tmscal.feeds.settings import FeedSettings
+from tmscal.settings import FeedSettings
 
 
 class BadWindow(ValueError):

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from tmscal.mirror import quarantine
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
 from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system, storable
-from tmscal.mirror.settings import MirrorSettings
+from tmscal.settings import MirrorSettings
 from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
 from tmscal.model import (
     Conference,

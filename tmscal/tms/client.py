@@ -50,6 +50,7 @@ from tmscal.model import (
     User,
     format_tms_time,
 )
+from tmscal.settings import TmsSettings
 from tmscal.tms import answers, convert
 from tmscal.tms.connections import DEFAULT_MAX_BYTES
 from tmscal.tms.description import (
@@ -495,13 +496,13 @@ class TmsClient:
         log.warning("GetTransactionsSince: gave up after %d pages", MAX_TRANSACTION_PAGES)
 
 
-def service_client(settings: Any) -> TmsClient:
-    """The client of the configured service user (the ``[tms]`` section of
-    :class:`tmscal.bridge_settings.BridgeSettings`): ``timeout`` bounds a whole call."""
-    return TmsClient(settings.tms_url, settings.tms_username, settings.tms_password,
-                     auth=settings.tms_auth, verify=settings.tms_verify,
-                     timeout=(min(5.0, settings.tms_timeout), settings.tms_timeout),
-                     deadline=settings.tms_timeout, api_version=settings.tms_api_version)
+def client_for(tms: TmsSettings) -> TmsClient:
+    """The service user's client as ``[tms]`` describes it (``timeout`` bounds a whole call):
+    the one way a client is built from the settings. A per-user client derives from it with
+    :meth:`TmsClient.with_credentials`, which passes on the negotiated API version."""
+    return TmsClient(tms.url, tms.username, tms.password, auth=tms.auth, verify=tms.verify,
+                     timeout=(min(5.0, tms.timeout), tms.timeout), deadline=tms.timeout,
+                     api_version=tms.api_version)
 
 
 def _read(operation: str, read: Any, result: Any) -> Any:

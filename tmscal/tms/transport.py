@@ -43,11 +43,10 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from zeep.transports import Transport
 
 from tmscal.model import TmsAuthenticationError, TmsUnavailable, TmsUnreachable
+from tmscal.settings.tms import AUTH_SCHEMES
 from tmscal.tms.connections import (
     DEFAULT_MAX_BYTES, AnswerTooLarge, ConnectionPool, DeadlineExceeded, HttpAnswer, NotConnected,
 )
-
-AUTH_SCHEMES = ("basic", "ntlm")
 
 #: Connections kept per host; threads beyond this wait for a free connection instead of
 #: opening and discarding extra ones.

@@ -24,15 +24,15 @@ class BridgeApplication:
         self.runtime = runtime
         self.radicale = radicale_app
         #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
-        self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.login_delay)
+        self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.auth.login_delay)
         self.router = Router(AddressHrefs(RefusalTranslation(self.login_delay)))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings
         self._guarded = WriteSlots(
-            XmlBodyGuard(self.router, max_bytes=settings.max_xml_bytes,
-                         max_depth=settings.max_xml_depth),
-            slots=settings.write_slots(threads), retry_after=settings.retry_after)
+            XmlBodyGuard(self.router, max_bytes=settings.server.max_xml_bytes,
+                         max_depth=settings.server.max_xml_depth),
+            slots=settings.write_slots(threads), retry_after=settings.bridge.retry_after)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self._guarded(environ, start_response)

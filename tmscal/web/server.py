@@ -12,20 +12,20 @@ import threading
 from pathlib import Path
 
 from tmscal.bridge.runtime import BridgeRuntime, runtime_for
-from tmscal.bridge_settings import BridgeSettings
+from tmscal.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def radicale_configuration(settings: BridgeSettings, config_path: str):
+def radicale_configuration(settings: Settings, config_path: str):
     """Radicale's configuration for the bridge: the plugin as storage, its room rights, the
     configured authentication, no web UI, no delay after errors (Radicale's ``[auth] delay``
     would slow every 403 refusal too; :mod:`tmscal.web.login_delay` delays failed logins)."""
     from radicale import config
 
     configuration = config.load([])
-    auth = dict(settings.auth) or {"type": "htpasswd"}
-    if settings.booking_model == "per-user" and "type" not in settings.auth:
+    auth = dict(settings.auth.options) or {"type": "htpasswd"}
+    if settings.bridge.booking_model == "per-user" and "type" not in settings.auth.options:
         auth = {"type": "radicale_plugin.auth", **auth}
     auth["delay"] = "0"
     rights = dict(settings.rights) or {"type": "radicale_plugin.rights"}
@@ -36,7 +36,7 @@ def radicale_configuration(settings: BridgeSettings, config_path: str):
         "auth": auth,
         "web": {"type": "none"},
         "server": {"delay_on_error": "0"},
-        "logging": {"mask_passwords": "True", "level": settings.log_level},
+        "logging": {"mask_passwords": "True", "level": settings.logging.level},
     }, "tmscal serve", privileged=True)
     return configuration
 
@@ -51,9 +51,9 @@ class BridgeServer:
         self.config_path = str(Path(config_path).resolve())
         self.runtime: BridgeRuntime = runtime_for(self.config_path)
         settings = self.runtime.settings
-        self.host = host or settings.host
-        self.port = settings.port if port is None else port
-        self.threads = threads or settings.threads
+        self.host = host or settings.server.host
+        self.port = settings.server.port if port is None else port
+        self.threads = threads or settings.server.threads
         self.run_syncer = syncer
         self.application = build_application(
             self.runtime, radicale_configuration(settings, self.config_path), self.threads)
@@ -71,8 +71,8 @@ class BridgeServer:
         settings = self.runtime.settings
         self._server = create_listener(
             self.application, host=self.host, port=self.port, threads=self.threads,
-            connection_limit=settings.connection_limit, idle_timeout=settings.idle_timeout,
-            retry_after=settings.retry_after)
+            connection_limit=settings.server.connection_limit,
+            idle_timeout=settings.server.idle_timeout, retry_after=settings.bridge.retry_after)
         self.port = self._server.effective_port  # type: ignore[attr-defined]
 
     def start(self) -> "BridgeServer":

@@ -5,8 +5,8 @@ user's personal calendar is stored as written; the rooms among its ATTENDEEs are
 one conference (the UID is the ExternalPrimaryKey), and TMS's answer is written back into the
 meeting: PARTSTAT and SCHEDULE-STATUS per room, the dial-in details in DESCRIPTION and LOCATION.
 
-Modules: :mod:`.settings` (the ``[invitations]`` section), :mod:`.addresses` (room calendar-user
-addresses and attendee resolution), :mod:`.decisions` (TMS's answer per room),
+Modules (``[invitations]`` is read by :mod:`tmscal.settings.invitations`): :mod:`.addresses`
+(room calendar-user addresses and attendee resolution), :mod:`.decisions` (TMS's answer per room),
 :mod:`.conflicts` (which occurrence a busy room blocks), :mod:`.writeback` (the answer written
 into the event, and read back), :mod:`.dial_in_text` (TMS's dial-in text from the mirror),
 :mod:`.meetings` (the write path of a personal calendar), :mod:`.reconciliation` (meetings follow

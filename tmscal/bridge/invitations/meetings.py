@@ -28,12 +28,12 @@ from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
 from tmscal.bridge.invitations.conflicts import blocked_occurrence
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
 from tmscal.bridge.invitations.reconciliation import MeetingReconciler
-from tmscal.bridge.invitations.settings import InvitationSettings, invitation_settings
 from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
 from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 from tmscal.process_wide import ProcessWide
+from tmscal.settings import InvitationSettings
 
 if TYPE_CHECKING:
     from tmscal.bridge.runtime import BridgeRuntime
@@ -70,7 +70,7 @@ class MeetingCalendars:
     def rooms(self) -> InvitationRooms:
         """Room look-ups with the configured room addresses (a snapshot of the mirror)."""
         return InvitationRooms(self._runtime.store.list_rooms(), self.settings.room_address,
-                               self._runtime.settings.default_zone)
+                               self._runtime.settings.mirror.default_zone)
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -146,7 +146,8 @@ class MeetingCalendars:
     def _parse(self, text: str, rooms: InvitationRooms):
         from tmscal import ical
 
-        parsed = ical.parse_event(text, rooms, default_zone=self._runtime.settings.default_zone,
+        parsed = ical.parse_event(text, rooms,
+                                  default_zone=self._runtime.settings.mirror.default_zone,
                                   target_room=None)
         conference = parsed.conference
         conference.user_message_text = user_text(conference.user_message_text)
@@ -243,7 +244,8 @@ class MeetingCalendars:
         except ical.IcalError:
             return None
         ref = self._runtime.store.find_by_uid(uid)
-        if not same or ref is None or not Privacy.of(self._runtime.settings.privacy).shows_details:
+        privacy = Privacy.of(self._runtime.settings.bridge.privacy)
+        if not same or ref is None or not privacy.shows_details:
             return None  # (without details the mirror has no dial-in text to write back)
         return _ordered(decisions, invited), mirrored_dial_in(self._runtime.store, ref)
 
@@ -257,7 +259,7 @@ class MeetingCalendars:
         if parsed.conference.recurrence is None:
             return error
         reason = blocked_occurrence(self._runtime.store, parsed, rooms, room.system_id,
-                                    room.name, self._runtime.settings.default_zone)
+                                    room.name, self._runtime.settings.mirror.default_zone)
         return refusal.BookingConflict(reason) if reason else error
 
     def _booked_rooms(self, uid: str) -> set[int]:
@@ -306,7 +308,7 @@ def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], b
 
 
 _SERVICES: ProcessWide[BridgeRuntime, MeetingCalendars] = ProcessWide(
-    lambda runtime: MeetingCalendars(runtime, invitation_settings(runtime.settings.source)),
+    lambda runtime: MeetingCalendars(runtime, runtime.settings.invitations),
     weak_keys=True)
 
 

@@ -1,4 +1,4 @@
-"""The ``[invitations]`` section of the bridge's configuration file.
+"""``[invitations]``: room addresses and each user's own meetings calendar.
 
 ::
 
@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
-import configparser
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from tmscal.settings.reader import Section
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -28,22 +30,15 @@ class InvitationSettings:
     calendar_name: str = "Meetings"
 
 
-def invitation_settings(config_path: str) -> InvitationSettings:
-    """Read ``[invitations]`` from the bridge configuration file (defaults when absent)."""
-    parser = configparser.RawConfigParser()
-    if config_path:
-        parser.read(config_path, encoding="utf-8")
-    if not parser.has_section("invitations"):
-        return InvitationSettings()
-    section = parser["invitations"]
+def read_invitations(section: Section, base: Path | None) -> InvitationSettings:
     defaults = InvitationSettings()
     settings = InvitationSettings(
-        room_address=section.get("room_address", defaults.room_address).strip(),
-        calendar=section.get("calendar", defaults.calendar).strip(),
-        calendar_name=section.get("calendar_name", defaults.calendar_name).strip())
+        room_address=section.text("room_address", defaults.room_address),
+        calendar=section.text("calendar", defaults.calendar),
+        calendar_name=section.text("calendar_name", defaults.calendar_name))
     if not _SEGMENT.fullmatch(settings.calendar) or settings.calendar.startswith("room-"):
-        raise ValueError("[invitations] calendar must be a simple path segment not starting "
-                         f"with 'room-', not {settings.calendar!r}")
+        raise section.error("calendar", "must be a simple path segment not starting with "
+                                        f"'room-', not {settings.calendar!r}")
     if "{id}" not in settings.room_address and "{name}" not in settings.room_address:
-        raise ValueError("[invitations] room_address needs {id} or {name}")
+        raise section.error("room_address", "needs {id} or {name}")
     return settings

@@ -1,4 +1,4 @@
-"""The ``[feeds]`` section of the bridge's configuration file.
+"""``[feeds]``: ICS feeds and room displays.
 
 Keys (all optional)::
 
@@ -16,11 +16,10 @@ Keys (all optional)::
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
-from tmscal.config_section import section_values
+from tmscal.settings.reader import Section
 
 
 @dataclass(frozen=True)
@@ -37,9 +36,10 @@ class FeedSettings:
     display_refresh_seconds: int = 30
 
 
-def feed_settings(config_path: str | Path | None) -> FeedSettings:
-    """Read ``[feeds]`` from the configuration file (defaults when absent)."""
-    parser = configparser.RawConfigParser()
-    if config_path:
-        parser.read(config_path, encoding="utf-8")
-    return FeedSettings(**section_values(parser, "feeds", FeedSettings))  # type: ignore[arg-type]
+def read_feeds(section: Section, base: Path | None) -> FeedSettings:
+    defaults = FeedSettings()
+    return FeedSettings(
+        public_url=section.text("public_url", defaults.public_url),
+        **{name: section.whole_number(name, getattr(defaults, name))
+           for name in ("refresh_minutes", "past_days", "future_days", "max_past_days",
+                        "max_future_days", "soon_minutes", "display_refresh_seconds")})
