@@ -19,7 +19,8 @@ from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.bridge.room_access import RoomAccess
-from tmscal.tms.client import service_client
+from tmscal.model import TmsCalls
+from tmscal.tms.client import TmsClient, service_client
 from tmscal.bridge.credentials import UserCredentials
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class BridgeRuntime:
         self.store = store or open_store(settings.mirror.path)
         self.credentials = UserCredentials(self._user_client)
         self.access = RoomAccess(settings, self.store, self.credentials)
-        self._service_client = None
+        self._service_client: TmsClient | None = None
         self._client_lock = threading.Lock()
         self.booking = RoomBooking(settings, self.store, self.client_for,
                                    may_see=self.access.may_see, may_book=self.access.may_book)
@@ -53,22 +54,18 @@ class BridgeRuntime:
 
     # ---- TMS clients -------------------------------------------------------------------------
 
-    def new_service_client(self):
-        """A fresh TMS client for the configured (service) user."""
-        return service_client(self.settings)
-
     @property
-    def service_client(self):
+    def service_client(self) -> TmsClient:
         """The process's service-user client (created on first use)."""
         with self._client_lock:
             if self._service_client is None:
-                self._service_client = self.new_service_client()
+                self._service_client = service_client(self.settings)
             return self._service_client
 
-    def _user_client(self, user: str, password: str):
+    def _user_client(self, user: str, password: str) -> TmsCalls:
         return self.service_client.with_credentials(user, password)
 
-    def client_for(self, user: str):
+    def client_for(self, user: str) -> TmsCalls:
         """The client that books for ``user`` under the configured booking model."""
         if self.settings.booking_model == "per-user":
             return self.credentials.client(user)
@@ -138,10 +135,6 @@ def runtime_for(config_path: str) -> BridgeRuntime:
     return _RUNTIMES.get(path_key(config_path))
 
 
-def register_runtime(config_path: str, runtime: BridgeRuntime) -> None:
-    """Make ``runtime`` the one :func:`runtime_for` returns for ``config_path``."""
-    _RUNTIMES.install(path_key(config_path), runtime)
-
-
 def forget_runtime(config_path: str) -> None:
+    """Drop the runtime of ``config_path`` (tests that start the bridge again)."""
     _RUNTIMES.forget(path_key(config_path))
