@@ -431,8 +431,9 @@ class RoomBooking:
             assert held is not None
             return held
 
-    def _save_occurrences_only(self, user: str, client: TmsCalls, room: Room, conference: Conference,
-                               existing: ConferenceRef, previous_ical: str):
+    def _save_occurrences_only(self, user: str, client: TmsCalls, room: Room,
+                               conference: Conference, existing: ConferenceRef,
+                               previous_ical: str):
         """When the new text only adds overridden/excluded occurrences to the mirrored series,
         send just those occurrences; None when the series itself changed."""
         if conference.recurrence is None:
