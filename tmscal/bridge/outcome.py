@@ -56,7 +56,8 @@ class TmsOutcome:
         return held
 
     def settle(self, client: TmsCalls, write: PendingWrite, subject: str, *,
-               before_version: int | None, done: Callable[[Conference | None], bool]) -> Conference | None:
+               before_version: int | None,
+               done: Callable[[Conference | None], bool]) -> Conference | None:
         """After TMS did not answer a change of ``write`` (``subject`` names it in reasons):
         TMS's booking when ``done(held)`` says the change is in it; otherwise a
         :class:`~tmscal.bridge.refusals.TmsDown` that says truthfully whether nothing or a part
