@@ -348,6 +348,26 @@ def test_occurrence_only_changes_are_sent_as_per_occurrence_calls(bridge):
     assert "EXDATE" in bridge.served("weekly-1").ical
 
 
+def test_a_moved_occurrence_is_sent_as_one_occurrence_save(bridge):
+    first = _start()
+    series = event("daily-3", start=first, rrule="FREQ=DAILY;COUNT=4")
+    bridge.put(series)
+    bridge.tms.calls.clear()
+    third = first + timedelta(days=2)
+    moved = event("daily-3", start=third + timedelta(hours=2), title="Moved").split(
+        "BEGIN:VEVENT", 1)[1].split("END:VCALENDAR")[0]
+    moved = moved.replace("SUMMARY:Moved", f"SUMMARY:Moved\r\nRECURRENCE-ID:{_stamp(third)}")
+    bridge.put(series.replace("END:VCALENDAR", "BEGIN:VEVENT" + moved + "END:VCALENDAR"))
+    assert bridge.tms.names() == [
+        "get_recurrent_conference_by_id", "get_conference_id_by_external_id",
+        "save_conference_rec_instance", "get_recurrent_conference_by_id"]
+    sent = bridge.tms.calls[2][1][0]
+    assert (sent.title, sent.start_utc, sent.recurrence_instance_id_utc) == (
+        "Moved", third + timedelta(hours=2), third)
+    assert sent.recurrence is None
+    assert "RECURRENCE-ID" in bridge.served("daily-3").ical
+
+
 def test_changing_the_series_itself_saves_the_whole_series(bridge):
     first = _start()
     bridge.put(event("weekly-2", start=first, rrule="FREQ=DAILY;COUNT=4"))
