@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tmscal.bridge.booking import RoomBooking
 from tmscal.bridge_settings import BridgeSettings, load_settings
@@ -22,6 +23,9 @@ from tmscal.bridge.room_access import RoomAccess
 from tmscal.model import TmsCalls
 from tmscal.tms.client import TmsClient, service_client
 from tmscal.bridge.credentials import UserCredentials
+
+if TYPE_CHECKING:
+    from tmscal.mirror.runner import SyncRunner
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,7 @@ class BridgeRuntime:
         self._client_lock = threading.Lock()
         self.booking = RoomBooking(settings, self.store, self.client_for,
                                    may_see=self.access.may_see, may_book=self.access.may_book)
-        self.syncer = None
-        self.runner = None
-        self.started = datetime.now(timezone.utc)
+        self.runner: SyncRunner | None = None
 
     # ---- TMS clients -------------------------------------------------------------------------
 
@@ -79,8 +81,8 @@ class BridgeRuntime:
 
         if self.runner is not None:
             return
-        self.syncer = new_syncer(self.settings, self.store)
-        self.runner = start_background_syncer(self.syncer, self.settings.mirror.path)
+        self.runner = start_background_syncer(new_syncer(self.settings, self.store),
+                                              self.settings.mirror.path)
 
     def stop_syncer(self, timeout: float = 10.0) -> None:
         from tmscal.mirror.runner import stop_background_syncer
