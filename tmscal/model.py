@@ -3,7 +3,8 @@
 Plain dataclasses and enums, shared by every layer. Enum values are the exact strings TMS puts
 on the wire (``IP Video <-``, ``Reservation Only``, ``30b/1920kbps`` ...). All instants are
 timezone-aware ``datetime`` objects in UTC; the TMS wire format for them is produced and parsed by
-:func:`format_tms_time` and :func:`parse_tms_time`. Nothing here knows XML, iCalendar or storage.
+:func:`format_tms_time` and :func:`parse_tms_time`. :class:`TmsCalls` lists the Booking API calls
+the bridge, the syncer and the commands make. Nothing here knows XML, iCalendar or storage.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
+from typing import Protocol
 
 UTC = timezone.utc
 
@@ -23,15 +25,6 @@ class WireEnum(str, Enum):
 
     def __str__(self) -> str:
         return self.value
-
-    @classmethod
-    def from_wire(cls, text: str | None, default: "WireEnum | None" = None):
-        """The member whose wire string is ``text``; ``default`` (or ``Default``) when empty."""
-        if text is None or text == "":
-            if default is not None:
-                return default
-            return cls("Default")
-        return cls(text)
 
 
 class ConferenceStatus(WireEnum):
@@ -680,3 +673,38 @@ def error_for_code(code: int, message: str, client_session_id: str = "") -> TmsE
             code = by_message
     cls = _ERROR_CLASSES.get(code, TmsError)
     return cls(message, code=code, client_session_id=client_session_id)
+
+
+class TmsCalls(Protocol):
+    """The Booking API calls the bridge, the syncer and the commands make, as
+    :class:`tmscal.tms.TmsClient` offers them (and the fakes of the unit tests).
+
+    Every call either returns TMS's answer or raises a :class:`TmsError` (TMS refused),
+    :class:`TmsUnavailable` (no usable answer; :class:`TmsUnreachable` when nothing reached
+    TMS) or :class:`TmsAuthenticationError`.
+    """
+
+    # ---- systems and users
+    def get_systems(self) -> list[System]: ...
+    def get_systems_for_user(self) -> list[System]: ...
+    def get_users(self) -> list[User]: ...
+
+    # ---- reading bookings
+    def get_default_conference(self) -> Conference: ...
+    def get_recurrent_conference_by_id(self, conference_id: int) -> Conference: ...
+    def get_conference_id_by_external_id(self, source: str, key: str,
+                                         recurrence_id_utc: datetime | None = None) -> int: ...
+    def get_conference_by_external_id(self, source: str, key: str) -> Conference: ...
+    def get_conferences_for_systems(
+            self, system_ids: list[int], start: datetime, end: datetime,
+            status: ConferenceStatus = ConferenceStatus.ALL_EXCEPT_DELETED) -> list[Conference]: ...
+    def get_transactions_since(self, transaction_id: int) -> list[Transaction]: ...
+
+    # ---- booking
+    def save_conference(self, conference: Conference) -> Conference: ...
+    def save_conference_with_mode(self, conference: Conference,
+                                  mode: BookingMode) -> Conference: ...
+    def save_conference_rec_instance(self, conference: Conference,
+                                     mode: BookingMode | None = None) -> Conference: ...
+    def delete_conference_by_id(self, conference_id: int) -> None: ...
+    def delete_conference_rec_instance_by_id(self, conference_id: int) -> None: ...

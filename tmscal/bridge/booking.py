@@ -70,6 +70,7 @@ from tmscal.model import (
     SystemNotAllowed,
     SystemNotFound,
     TmsAuthenticationError,
+    TmsCalls,
     TmsError,
     TmsUnavailable,
     TmsUnreachable,
@@ -100,7 +101,7 @@ class RoomBooking:
     """
 
     def __init__(self, settings: Settings, store: MirrorStore,
-                 client_for: Callable[[str], object],
+                 client_for: Callable[[str], TmsCalls],
                  may_see: Callable[[str, int], bool] = lambda user, system_id: True,
                  may_book: Callable[[str, int], bool] = lambda user, system_id: True) -> None:
         self._settings = settings
@@ -309,7 +310,7 @@ class RoomBooking:
             self._outcome.ask(self._client(user), pending, f"room {room.name}")
         return self._store.find_by_uid(uid)
 
-    def _guard(self, user: str, client, room: Room, existing: ConferenceRef, *,
+    def _guard(self, user: str, client: TmsCalls, room: Room, existing: ConferenceRef, *,
                check_version: bool = True) -> Conference | None:
         """TMS's current state of ``existing`` (None when TMS no longer holds it), once the
         user may change it: its owner under the service model (TMS decides under the per-user
@@ -340,7 +341,7 @@ class RoomBooking:
         self._check_may_book(user, room, _rooms_of(current))
         return current
 
-    def _client(self, user: str):
+    def _client(self, user: str) -> TmsCalls:
         try:
             return self._client_for(user)
         except (TmsUnavailable, TmsAuthenticationError) as error:
@@ -407,7 +408,7 @@ class RoomBooking:
         return PendingWrite(uid, conference.external_source_id or "",
                             conference.external_primary_key or uid)
 
-    def _save(self, user: str, client, room: Room, conference: Conference,
+    def _save(self, user: str, client: TmsCalls, room: Room, conference: Conference,
               existing: ConferenceRef | None, save: Callable[[], Conference]) -> Conference:
         """``save`` (one SaveConference call), then the series as TMS holds it. When TMS does
         not answer either, TMS is asked what it holds (:class:`TmsOutcome`); when the save
@@ -432,8 +433,9 @@ class RoomBooking:
             assert held is not None
             return held
 
-    def _save_occurrences_only(self, user: str, client, room: Room, conference: Conference,
-                               existing: ConferenceRef, previous_ical: str):
+    def _save_occurrences_only(self, user: str, client: TmsCalls, room: Room,
+                               conference: Conference, existing: ConferenceRef,
+                               previous_ical: str):
         """When the new text only adds overridden/excluded occurrences to the mirrored series,
         send just those occurrences; None when the series itself changed."""
         if conference.recurrence is None:
@@ -479,7 +481,7 @@ class RoomBooking:
                     _exception_key(e) for e in (held.recurrence.exceptions
                                                 if held.recurrence else ())})
 
-    def _change_occurrence(self, user: str, client, room: Room, conference: Conference,
+    def _change_occurrence(self, user: str, client: TmsCalls, room: Room, conference: Conference,
                            exception) -> None:
         occurrence_id = self._call(user, room, conference, lambda:
                                    client.get_conference_id_by_external_id(
@@ -498,7 +500,7 @@ class RoomBooking:
             participants=conference.participants, version=0)
         self._call(user, room, modified, lambda: client.save_conference_rec_instance(modified))
 
-    def _cancel(self, user: str, client, room: Room, existing: ConferenceRef,
+    def _cancel(self, user: str, client: TmsCalls, room: Room, existing: ConferenceRef,
                 conference: Conference | None) -> None:
         """Delete the series in TMS; when TMS does not answer, it is asked what it holds."""
         try:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tmscal.model import TmsAuthenticationError, TmsUnavailable
+from tmscal.model import TmsAuthenticationError, TmsCalls, TmsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Login:
     digest: bytes
-    client: object
+    client: TmsCalls
     bookable: frozenset[int]
     checked: float
 
@@ -34,7 +34,7 @@ class _Login:
 class UserCredentials:
     """Validated TMS logins. ``client_factory(user, password)`` builds a user's TMS client."""
 
-    def __init__(self, client_factory: Callable[[str, str], object], ttl: float = 600.0,
+    def __init__(self, client_factory: Callable[[str, str], TmsCalls], ttl: float = 600.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client_factory = client_factory
         self._ttl = ttl
@@ -72,7 +72,7 @@ class UserCredentials:
             self._logins[user] = login
         return True
 
-    def client(self, user: str):
+    def client(self, user: str) -> TmsCalls:
         """The TMS client of a logged-in user; KeyError if the user has not logged in."""
         with self._lock:
             return self._logins[user].client

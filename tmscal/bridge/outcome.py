@@ -16,7 +16,7 @@ from collections.abc import Callable
 from tmscal.bridge import refusals as refusal
 from tmscal.mirror.store import MirrorStore, PendingWrite
 from tmscal.mirror.sync import held_by_tms, store_held
-from tmscal.model import Conference, TmsAuthenticationError, TmsError, TmsUnavailable
+from tmscal.model import Conference, TmsAuthenticationError, TmsCalls, TmsError, TmsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class TmsOutcome:
         store_held(self._store, uid, held, default_zone=self._default_zone,
                    privacy=self._privacy)
 
-    def ask(self, client, write: PendingWrite, subject: str) -> Conference | None:
+    def ask(self, client: TmsCalls, write: PendingWrite, subject: str) -> Conference | None:
         """TMS's booking of ``write`` now, recorded in the mirror; raises
         :class:`~tmscal.bridge.refusals.OutcomeUnknown` (after marking it pending) when TMS
         cannot be asked (``subject`` names the booking in the reason)."""
@@ -55,7 +55,8 @@ class TmsOutcome:
         self.record(write.uid, held)
         return held
 
-    def settle(self, client, write: PendingWrite, subject: str, *, before_version: int | None,
+    def settle(self, client: TmsCalls, write: PendingWrite, subject: str, *,
+               before_version: int | None,
                done: Callable[[Conference | None], bool]) -> Conference | None:
         """After TMS did not answer a change of ``write`` (``subject`` names it in reasons):
         TMS's booking when ``done(held)`` says the change is in it; otherwise a

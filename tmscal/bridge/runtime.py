@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tmscal.bridge.booking import RoomBooking
 from tmscal.mirror import open_store, quarantine
@@ -19,8 +20,13 @@ from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.settings import Settings, load_settings
 from tmscal.bridge.room_access import RoomAccess
+from tmscal.model import TmsCalls
 from tmscal.tms import client_for
+from tmscal.tms.client import TmsClient
 from tmscal.bridge.credentials import UserCredentials
+
+if TYPE_CHECKING:
+    from tmscal.mirror.runner import SyncRunner
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +49,26 @@ class BridgeRuntime:
         self.store = store or open_store(settings.mirror.path)
         self.credentials = UserCredentials(self._user_client)
         self.access = RoomAccess(settings, self.store, self.credentials)
-        self._service_client = None
+        self._service_client: TmsClient | None = None
         self._client_lock = threading.Lock()
         self.booking = RoomBooking(settings, self.store, self.client_for,
                                    may_see=self.access.may_see, may_book=self.access.may_book)
-        self.syncer = None
-        self.runner = None
-        self.started = datetime.now(timezone.utc)
+        self.runner: SyncRunner | None = None
 
     # ---- TMS clients -------------------------------------------------------------------------
 
-    def new_service_client(self):
-        """A fresh TMS client for the configured (service) user."""
-        return client_for(self.settings.tms)
-
     @property
-    def service_client(self):
+    def service_client(self) -> TmsClient:
         """The process's service-user client (created on first use)."""
         with self._client_lock:
             if self._service_client is None:
-                self._service_client = self.new_service_client()
+                self._service_client = client_for(self.settings.tms)
             return self._service_client
 
-    def _user_client(self, user: str, password: str):
+    def _user_client(self, user: str, password: str) -> TmsCalls:
         return self.service_client.with_credentials(user, password)
 
-    def client_for(self, user: str):
+    def client_for(self, user: str) -> TmsCalls:
         """The client that books for ``user`` under the configured booking model."""
         if self.settings.bridge.booking_model == "per-user":
             return self.credentials.client(user)
@@ -82,8 +82,8 @@ class BridgeRuntime:
 
         if self.runner is not None:
             return
-        self.syncer = new_syncer(self.settings, self.store)
-        self.runner = start_background_syncer(self.syncer, self.settings.mirror.path)
+        self.runner = start_background_syncer(new_syncer(self.settings, self.store),
+                                              self.settings.mirror.path)
 
     def stop_syncer(self, timeout: float = 10.0) -> None:
         from tmscal.mirror.runner import stop_background_syncer
@@ -138,10 +138,6 @@ def runtime_for(config_path: str) -> BridgeRuntime:
     return _RUNTIMES.get(path_key(config_path))
 
 
-def register_runtime(config_path: str, runtime: BridgeRuntime) -> None:
-    """Make ``runtime`` the one :func:`runtime_for` returns for ``config_path``."""
-    _RUNTIMES.install(path_key(config_path), runtime)
-
-
 def forget_runtime(config_path: str) -> None:
+    """Drop the runtime of ``config_path`` (tests that start the bridge again)."""
     _RUNTIMES.forget(path_key(config_path))

@@ -69,10 +69,6 @@ class FeedToken:
     replaced_by: str = ""
 
     @property
-    def room_id(self) -> int | None:
-        return int(self.target) if self.scope == "room" else None
-
-    @property
     def live(self) -> bool:
         return self.revoked is None
 

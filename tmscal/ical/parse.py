@@ -35,18 +35,12 @@ from .zones import (
 
 @dataclass
 class ParsedEvent:
-    """A client's event as TMS would store it.
-
-    ``claimed_conference_id``/``claimed_version`` come from X-TMS properties the client sent
-    back; they are claims (0 when absent) to check against the mirror, never to trust.
-    """
+    """A client's event as TMS would store it."""
 
     uid: str
     conference: Conference
     cancelled: bool = False
     room_attendees: list[RoomInfo] = field(default_factory=list)
-    claimed_conference_id: int = 0
-    claimed_version: int = 0
 
 
 def parse_event(text: str | bytes, rooms: RoomDirectory, *, default_zone: str = "UTC",
@@ -261,7 +255,7 @@ class _Reader:
         conference.start_utc, conference.end_utc = start.astimezone(UTC), end.astimezone(UTC)
         conference.title = _text(master, "SUMMARY")
         conference.time_zone_rules = [time_zone_rule(zone_name, start.year)]
-        self.read_details(master, conference, parsed)
+        self.read_details(master, conference)
         parsed.cancelled = _text(master, "STATUS").upper() == "CANCELLED"
         parsed.room_attendees = list(self.room_attendees)
         if recurring:
@@ -293,15 +287,11 @@ class _Reader:
             organizer = event["ORGANIZER"]
             read_organizer(str(organizer), dict(organizer.params), conference)
 
-    def read_details(self, event: Component, conference: Conference,
-                     parsed: ParsedEvent | None) -> None:
+    def read_details(self, event: Component, conference: Conference) -> None:
         """X-TMS properties and the user's message (DESCRIPTION unless it is TMS's text)."""
         properties = {name: str(value) for name, value in event.property_items(recursive=False)
                       if name.startswith("X-TMS-")}
-        claims = read_tms_properties(properties, conference)
-        if parsed is not None:
-            parsed.claimed_conference_id = claims.get("conference_id", 0)
-            parsed.claimed_version = claims.get("version", 0)
+        read_tms_properties(properties, conference)
         description = _text(event, "DESCRIPTION")
         if description and properties.get(INFO_DIGEST) != info_digest(description):
             conference.user_message_text = description
@@ -358,5 +348,5 @@ class _Reader:
             self.read_people(event, modified)
         else:
             modified.participants = list(series.participants)
-        self.read_details(event, modified, None)
+        self.read_details(event, modified)
         return RecurrenceException(ExceptionType.MODIFY, original, modified=modified)

@@ -1,8 +1,8 @@
 """Conference fields kept as ``X-TMS-…`` properties, and ConferenceState ↔ STATUS.
 
 Only values that differ from TMS defaults are written, in the fixed order of
-:data:`TMS_FIELDS`. Reading them back never sets ConferenceId or Version (a client could name
-any conference there): those come out as *claims* for the write path to check.
+:data:`TMS_FIELDS`. Reading them back never sets ConferenceId, Version, TransactionId or
+Status (a client could name any conference there): the write path takes them from the mirror.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ TMS_FIELDS: tuple[tuple[str, str, type], ...] = (
     ("X-TMS-OWNER-USER-NAME", "owner_user_name", str),
     ("X-TMS-USER-MESSAGE", "user_message_text", str),
 )
-#: Read back only as claims (see module docstring) or not at all (TMS owns them).
+#: Never read back: TMS owns them (see module docstring).
 _NOT_READ = {"conference_id", "version", "transaction_id", "status"}
 INFO_DIGEST = "X-TMS-INFO-DIGEST"
 
@@ -67,23 +67,14 @@ def info_digest(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").strip().encode()).hexdigest()[:16]
 
 
-def read_tms_properties(properties: dict[str, str], conference: Conference) -> dict[str, int]:
-    """Copy X-TMS values into ``conference``; returns the claimed TMS ids (may be forged).
-
-    Unknown enum values are ignored (the TMS default stays).
+def read_tms_properties(properties: dict[str, str], conference: Conference) -> None:
+    """Copy X-TMS values into ``conference``, except the ids and state TMS owns (a client's
+    copy of them is never trusted). Unknown enum values are ignored (the TMS default stays).
     """
-    claims: dict[str, int] = {}
     for name, attribute, kind in TMS_FIELDS:
-        if name not in properties:
+        if name not in properties or attribute in _NOT_READ:
             continue
         text = properties[name].strip()
-        if attribute in _NOT_READ:
-            if kind is int:
-                try:
-                    claims[attribute] = int(text)
-                except ValueError:
-                    pass
-            continue
         try:
             if kind is bool:
                 value: object = text.upper() == "TRUE"
@@ -96,7 +87,6 @@ def read_tms_properties(properties: dict[str, str], conference: Conference) -> d
         except ValueError:
             continue
         setattr(conference, attribute, value)
-    return claims
 
 
 _STATUS = {

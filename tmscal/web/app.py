@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from tmscal.bridge.runtime import BridgeRuntime
 from tmscal.feeds.app import mount as mount_feeds
-from tmscal.bridge.invitations.address_property import AddressHrefs
+from tmscal.web.address_hrefs import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.login_delay import FailedLoginDelay
