@@ -1,15 +1,17 @@
 """The SQLite mirror schema and its migrations, applied idempotently when a store opens.
 
-``SCHEMA`` creates the current version in an empty database; ``MIGRATIONS[n]`` brings a database
-of version ``n - 1`` to ``n``. :func:`apply_schema` does whichever is needed and records the
-version in ``mirror_meta``.
+``SCHEMA`` creates the current version in an empty database (tables of a later version are
+created by it in an older one too, so a migration only changes tables that existed before);
+``MIGRATIONS[n]`` brings a database of version ``n - 1`` to ``n``. :func:`apply_schema` does
+whichever is needed and records the version in ``mirror_meta``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _CLIENT_HREFS = """
 -- The href a calendar client chose for an object of a room calendar (RFC 4791 5.3.2); an
@@ -50,8 +52,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     address     TEXT NOT NULL DEFAULT ''
 );
 
--- One row per calendar (room or, later, personal). seq is the change sequence; purged_seq the
--- highest sequence of a purged tombstone (older tokens are unknown); max_span the longest
+-- One row per calendar, of kind 'room' or 'personal'. seq is the change sequence; purged_seq
+-- the highest sequence of a purged tombstone (older tokens are unknown); max_span the longest
 -- occurrence ever indexed (bounds range scans of the occurrence index).
 CREATE TABLE IF NOT EXISTS calendars (
     calendar_id TEXT PRIMARY KEY,
@@ -59,7 +61,8 @@ CREATE TABLE IF NOT EXISTS calendars (
     purged_seq  INTEGER NOT NULL DEFAULT 0,
     live_count  INTEGER NOT NULL DEFAULT 0,
     modified    REAL NOT NULL,
-    max_span    INTEGER NOT NULL DEFAULT 0
+    max_span    INTEGER NOT NULL DEFAULT 0,
+    kind        TEXT NOT NULL DEFAULT 'room'
 );
 
 -- One row per conference (series level), holding the rendered text once for all its rooms.
@@ -114,11 +117,50 @@ CREATE TABLE IF NOT EXISTS leases (
     owner   TEXT NOT NULL,
     expires REAL NOT NULL
 );
+
+-- The text of each live object of a personal calendar (membership is in entries); rooms are
+-- the SystemIds it holds booked in TMS (a JSON array like conferences.room_ids).
+CREATE TABLE IF NOT EXISTS personal_objects (
+    calendar_id TEXT NOT NULL,
+    href        TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    ical        TEXT NOT NULL,
+    start_ts    INTEGER NOT NULL,
+    end_ts      INTEGER NOT NULL,
+    rooms       TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (calendar_id, href)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
+
+-- How each user's client shows a calendar (colour, order, a name of their own).
+CREATE TABLE IF NOT EXISTS calendar_preferences (
+    user        TEXT NOT NULL,
+    calendar_id TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (user, calendar_id, name)
+) WITHOUT ROWID;
 """ + _CLIENT_HREFS + _PENDING_WRITES
 
-MIGRATIONS: dict[int, str] = {
-    2: _CLIENT_HREFS,
-    3: _PENDING_WRITES,
+
+def _calendar_kinds(db: sqlite3.Connection) -> None:
+    """Version 4: each calendar's kind as data (room queries no longer read the form of an
+    id); personal_objects of a database older than its ``rooms`` column get it."""
+    if "kind" not in _columns(db, "calendars"):
+        db.execute("ALTER TABLE calendars ADD COLUMN kind TEXT NOT NULL DEFAULT 'room'")
+    db.execute("UPDATE calendars SET kind='personal' WHERE calendar_id LIKE 'user:%'")
+    if "rooms" not in _columns(db, "personal_objects"):
+        db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]'")
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    2: lambda db: db.executescript(_CLIENT_HREFS),
+    3: lambda db: db.executescript(_PENDING_WRITES),
+    4: _calendar_kinds,
 }
 
 
@@ -128,6 +170,6 @@ def apply_schema(db: sqlite3.Connection) -> None:
     row = db.execute("SELECT value FROM mirror_meta WHERE key='schema_version'").fetchone()
     version = int(row[0]) if row else SCHEMA_VERSION
     for step in range(version + 1, SCHEMA_VERSION + 1):
-        db.executescript(MIGRATIONS[step])
+        MIGRATIONS[step](db)
     db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?) ON CONFLICT(key) "
                "DO UPDATE SET value=excluded.value", (str(max(version, SCHEMA_VERSION)),))
