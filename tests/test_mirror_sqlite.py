@@ -81,22 +81,31 @@ def test_a_version_1_database_is_migrated(tmp_path):
 
 
 def test_a_version_3_database_gets_calendar_kinds(tmp_path):
-    """Version 4 keeps each calendar's kind as data: a personal calendar of an older file
-    becomes 'personal', so a conference with the same UID still leaves it alone."""
+    """Version 4 keeps each calendar's kind and each conference's title as data: a personal
+    calendar of an older file becomes 'personal' (a conference with the same UID still leaves
+    it alone), and titles are read once from the stored texts."""
     path = tmp_path / "v3.sqlite3"
     first = SqliteMirrorStore(path)
     first.replace_rooms([Room(1, "Oslo")])
     meetings = personal_calendar_id("alice", "meetings")
     SqlitePersonalCalendars(first).put(meetings, "u1.ics", "u1", "BEGIN:VCALENDAR\r\n"
                                        "END:VCALENDAR\r\n", (0, 3600))
-    with first.file.write() as db:  # the version 3 shape: no kind column
+    series = record(uid="s1", series_id=2)
+    series.ical = ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:s1\r\nSUMMARY:Board\\, weekly\r\n"
+                   "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:s1\r\nRECURRENCE-ID:20300311T090000Z\r\n"
+                   "SUMMARY:Moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    first.store_conference(series)
+    with first.file.write() as db:  # the version 3 shape: no kind, no title
         db.execute("ALTER TABLE calendars DROP COLUMN kind")
+        db.execute("ALTER TABLE conferences DROP COLUMN title")
         db.execute("UPDATE mirror_meta SET value='3' WHERE key='schema_version'")
     first.close()
     store = SqliteMirrorStore(path)
     assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "4"
     kinds = dict(store.file.connection().execute("SELECT calendar_id, kind FROM calendars"))
     assert kinds == {"1": "room", meetings: "personal"}
+    assert [b.title for b in store.busy_occurrences("1", series.start_utc,
+                                                     series.end_utc)] == ["Board, weekly"]
     store.store_conference(record())
     store.remove_conference("u1")
     assert store.has_uid(meetings, "u1") and not store.has_uid("1", "u1")

@@ -160,7 +160,8 @@ class ConferenceRecord:
     ``conference_ids`` every ConferenceId known to belong to it (occurrences included; they are
     merged with the ids already known). ``occurrences`` are ``(start_utc, end_utc)`` pairs,
     ``room_ids`` the SystemIds of the participating rooms: the object lives exactly in those
-    room calendars.
+    room calendars. ``title`` is the title as ``ical`` shows it (privacy applied): refusals
+    name a booking by it without reading the text.
     """
 
     uid: str
@@ -174,6 +175,7 @@ class ConferenceRecord:
     version: int = 0
     external_source_id: str = ""
     external_primary_key: str = ""
+    title: str = ""
 
     @property
     def href(self) -> str:
@@ -200,6 +202,17 @@ class ConferenceRef:
     room_ids: list[int]
     external_source_id: str
     external_primary_key: str
+
+
+@dataclass(frozen=True)
+class BusyOccurrence:
+    """One occurrence of a conference in a room calendar, with the conference's title: what a
+    double-booking refusal names."""
+
+    uid: str
+    title: str
+    start_utc: datetime
+    end_utc: datetime
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from tmscal.mirror.objects import (
+    BusyOccurrence,
     CalendarState,
     ChangeSet,
     ConferenceRecord,
@@ -81,6 +82,12 @@ class RoomMirror(ABC):
 
         ``None`` means unbounded on that side. Answered from the occurrence index.
         """
+
+    @abstractmethod
+    def busy_occurrences(self, calendar_id: str, start_utc: datetime,
+                         end_utc: datetime) -> list[BusyOccurrence]:
+        """The occurrences overlapping ``[start_utc, end_utc)`` in the calendar, ordered by
+        href then start. Answered from the occurrence index, no text read."""
 
     @abstractmethod
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:

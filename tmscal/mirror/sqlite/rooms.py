@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tmscal.ical.stamps import stamped
 from tmscal.mirror.objects import (
+    BusyOccurrence,
     CalendarState,
     ChangeSet,
     ConferenceRecord,
@@ -197,6 +198,20 @@ class SqliteMirrorStore(MirrorStore):
                 (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
         return [stored_object(row) for row in rows]
 
+    def busy_occurrences(self, calendar_id: str, start_utc: datetime,
+                         end_utc: datetime) -> list[BusyOccurrence]:
+        start, end = ts(start_utc), ts(end_utc)
+        with self.file.read() as db:
+            max_span = calendar_row(db, calendar_id)[4]
+            rows = db.execute(
+                "SELECT e.uid, c.title, o.start_ts, o.end_ts FROM occurrences o "
+                "JOIN entries e ON e.calendar_id = o.calendar_id AND e.href = o.href "
+                "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=? AND o.start_ts < ? "
+                "AND o.start_ts >= ? AND (o.end_ts > ? OR o.start_ts >= ?) AND e.deleted=0 "
+                "ORDER BY e.href, o.start_ts",
+                (calendar_id, end, start - max_span, start, start)).fetchall()
+        return [BusyOccurrence(uid, title, dt(s), dt(e)) for uid, title, s, e in rows]
+
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
         with self.file.read() as db:
             seq, purged, *_ = calendar_row(db, calendar_id)
@@ -355,14 +370,17 @@ class SqliteMirrorStore(MirrorStore):
             db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
                        (record.uid, calendar_id))
         db.execute(
-            "INSERT INTO conferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO conferences (uid, href, series_id, version, room_ids, ext_source, "
+            "ext_key, ical, etag, start_ts, end_ts, title) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
             "version=excluded.version, room_ids=excluded.room_ids, "
             "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
-            "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
+            "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
+            "title=excluded.title",
             (record.uid, record.href, record.series_id, record.version, json.dumps(room_ids),
              record.external_source_id, record.external_primary_key, record.ical, etag,
-             ts(record.start_utc), ts(record.end_utc)))
+             ts(record.start_utc), ts(record.end_utc), record.title))
         ids = {record.series_id, *record.conference_ids} - {0}
         db.executemany("INSERT OR REPLACE INTO conference_ids VALUES (?, ?)",
                        [(i, record.uid) for i in sorted(ids) if i > 0])

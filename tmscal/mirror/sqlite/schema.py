@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS conferences (
     ical       TEXT NOT NULL,
     etag       TEXT NOT NULL,
     start_ts   INTEGER NOT NULL,
-    end_ts     INTEGER NOT NULL
+    end_ts     INTEGER NOT NULL,
+    title      TEXT NOT NULL DEFAULT ''
 );
 
 -- Every ConferenceId (series and occurrences) known to belong to a conference.
@@ -145,12 +146,29 @@ CREATE TABLE IF NOT EXISTS calendar_preferences (
 
 def _calendar_kinds(db: sqlite3.Connection) -> None:
     """Version 4: each calendar's kind as data (room queries no longer read the form of an
-    id); personal_objects of a database older than its ``rooms`` column get it."""
+    id), each conference's title as data (read once here from the stored texts); personal_objects
+    of a database older than its ``rooms`` column get it."""
     if "kind" not in _columns(db, "calendars"):
         db.execute("ALTER TABLE calendars ADD COLUMN kind TEXT NOT NULL DEFAULT 'room'")
     db.execute("UPDATE calendars SET kind='personal' WHERE calendar_id LIKE 'user:%'")
+    if "title" not in _columns(db, "conferences"):
+        db.execute("ALTER TABLE conferences ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+        titles = [(_title_of(ical), uid) for uid, ical in
+                  db.execute("SELECT uid, ical FROM conferences").fetchall()]
+        db.execute("BEGIN")
+        db.executemany("UPDATE conferences SET title=? WHERE uid=?", titles)
+        db.execute("COMMIT")
     if "rooms" not in _columns(db, "personal_objects"):
         db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]'")
+
+
+def _title_of(ical: str) -> str:
+    """The SUMMARY of the master VEVENT of a stored text ('' when there is none)."""
+    from icalendar import Calendar
+
+    events = Calendar.from_ical(ical).walk("VEVENT")
+    master = next((e for e in events if "RECURRENCE-ID" not in e), None)
+    return str(master.get("SUMMARY", "")) if master is not None else ""
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
