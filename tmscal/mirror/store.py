@@ -13,13 +13,10 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from tmscal.mirror.objects import (
-    PERSONAL_PREFIX,
-    RESERVED_HREF_PREFIX,
     CalendarState,
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
-    MirrorError,
     PendingWrite,
     Room,
     StoreOutcome,
@@ -47,13 +44,10 @@ class MirrorStore(RoomMirror, SyncState):
 
 
 __all__ = [
-    "PERSONAL_PREFIX",
-    "RESERVED_HREF_PREFIX",
     "CalendarState",
     "ChangeSet",
     "ConferenceRecord",
     "ConferenceRef",
-    "MirrorError",
     "MirrorStore",
     "PendingWrite",
     "Room",
