@@ -45,7 +45,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
     # ---- calendars ---------------------------------------------------------------------------
 
     def ensure(self, calendar_id: str) -> CalendarState:
-        """Create the (empty) calendar if it does not exist; return its state."""
         check_personal(calendar_id)
         try:
             return self.store.calendar_state(calendar_id)
@@ -57,7 +56,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
     # ---- reads -------------------------------------------------------------------------------
 
     def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
-        """The live objects among ``hrefs``."""
         wanted = sorted(set(hrefs))
         if not wanted:
             return []
@@ -71,7 +69,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return found
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        """Every live object, sorted by href."""
         with self.file.read() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 ORDER BY e.href",
                               (calendar_id,)).fetchall()
@@ -80,7 +77,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
-        """Objects whose enclosing range overlaps ``[start_utc, end_utc)`` (None: unbounded)."""
         start = int(start_utc.timestamp()) if start_utc else -(2 ** 62)
         end = int(end_utc.timestamp()) if end_utc else 2 ** 62
         with self.file.read() as db:
@@ -90,20 +86,17 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return [stored_object(row) for row in rows]
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
-        """Whether a live object with this UID is in the calendar (at any href)."""
         return self.store.has_uid(calendar_id, uid)
 
     # ---- writes ------------------------------------------------------------------------------
 
     def booked(self, calendar_id: str, href: str) -> bool:
-        """Whether the live object at ``href`` holds rooms booked in TMS."""
         row = self.file.connection().execute(
             "SELECT rooms FROM personal_objects WHERE calendar_id=? AND href=?",
             (calendar_id, href)).fetchone()
         return bool(row and json.loads(row[0]))
 
     def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
-        """The other personal calendar whose object with ``uid`` booked rooms, or None."""
         row = self.file.connection().execute(
             "SELECT calendar_id FROM personal_objects WHERE uid=? AND rooms<>'[]' "
             "AND calendar_id<>? LIMIT 1", (uid, calendar_id)).fetchone()
@@ -111,9 +104,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
 
     def put(self, calendar_id: str, href: str, uid: str, ical: str,
             time_range: tuple[int, int], rooms: Iterable[int] = ()) -> StoredObject:
-        """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
-        storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
-        seconds); ``rooms`` are the rooms it holds booked in TMS."""
         check_personal(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
@@ -138,9 +128,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
 
     def drifted_objects(self, calendar_id: str
                         ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
-        """``(object, rooms it holds, rooms of the mirrored conference or None when it is
-        gone)`` for every object holding rooms that the mirror's conference no longer matches
-        (one indexed query; usually empty)."""
         with self.file.read() as db:
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
@@ -152,9 +139,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
                              rooms: Iterable[int]) -> bool:
-        """Replace the text and rooms of the object at ``href`` (same time range) only while
-        its ETag is still ``etag``; False when it changed meanwhile or is gone (nothing
-        written). The same text changes no ETag and no sync token."""
         now = time.time()
         with self.file.write() as db:
             row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
@@ -170,7 +154,6 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
-        """Tombstone the object at ``href``; False when there was none."""
         check_personal(calendar_id)
         with self.file.write() as db:
             row = db.execute("SELECT 1 FROM entries WHERE calendar_id=? AND href=? AND deleted=0",
