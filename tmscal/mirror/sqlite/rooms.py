@@ -59,6 +59,11 @@ _ROOM_ENTRIES_OF_UID = (
     "SELECT e.calendar_id, e.href, e.etag FROM entries e JOIN calendars k "
     "ON k.calendar_id = e.calendar_id WHERE e.uid=? AND e.deleted=0 AND k.kind='room'")
 
+#: An occurrence ``o`` overlaps [start, end) when it begins before end and ends after start (a
+#: zero-length one: begins at or after start); parameters ``end, start - max_span, start,
+#: start``: the calendar's longest occurrence (max_span) bounds the index scan.
+_OVERLAPS = "o.start_ts < ? AND o.start_ts >= ? AND (o.end_ts > ? OR o.start_ts >= ?)"
+
 
 class _MirrorFile(SqliteFile):
     PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF")
@@ -189,12 +194,10 @@ class SqliteMirrorStore(MirrorStore):
                 return list(self.iter_objects(calendar_id))
             start = ts(start_utc) if start_utc is not None else -(2 ** 62)
             end = ts(end_utc) if end_utc is not None else 2 ** 62
-            # An occurrence overlaps [start, end) when it begins before end and ends after
-            # start (a zero-length one: begins at or after start). max_span bounds the scan.
             rows = db.execute(
                 self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 AND e.href IN ("
-                "SELECT href FROM occurrences WHERE calendar_id=? AND start_ts < ? "
-                "AND start_ts >= ? AND (end_ts > ? OR start_ts >= ?)) ORDER BY e.href",
+                "SELECT href FROM occurrences o WHERE o.calendar_id=? AND " + _OVERLAPS
+                + ") ORDER BY e.href",
                 (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
         return [stored_object(row) for row in rows]
 
@@ -206,9 +209,8 @@ class SqliteMirrorStore(MirrorStore):
             rows = db.execute(
                 "SELECT e.uid, c.title, o.start_ts, o.end_ts FROM occurrences o "
                 "JOIN entries e ON e.calendar_id = o.calendar_id AND e.href = o.href "
-                "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=? AND o.start_ts < ? "
-                "AND o.start_ts >= ? AND (o.end_ts > ? OR o.start_ts >= ?) AND e.deleted=0 "
-                "ORDER BY e.href, o.start_ts",
+                "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=? AND e.deleted=0 "
+                "AND " + _OVERLAPS + " ORDER BY e.href, o.start_ts",
                 (calendar_id, end, start - max_span, start, start)).fetchall()
         return [BusyOccurrence(uid, title, dt(s), dt(e)) for uid, title, s, e in rows]
 
