@@ -155,9 +155,7 @@ def _calendar_kinds(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conferences ADD COLUMN title TEXT NOT NULL DEFAULT ''")
         titles = [(_title_of(ical), uid) for uid, ical in
                   db.execute("SELECT uid, ical FROM conferences").fetchall()]
-        db.execute("BEGIN")
         db.executemany("UPDATE conferences SET title=? WHERE uid=?", titles)
-        db.execute("COMMIT")
     if "rooms" not in _columns(db, "personal_objects"):
         db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]'")
 
@@ -182,18 +180,26 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    2: lambda db: db.executescript(_CLIENT_HREFS),
-    3: lambda db: db.executescript(_PENDING_WRITES),
+    # 2 (client_hrefs) and 3 (pending_writes) only added tables, which SCHEMA creates
     4: _calendar_kinds,
 }
 
 
 def apply_schema(db: sqlite3.Connection) -> None:
-    """Create or migrate the schema of ``db`` (in autocommit mode) to :data:`SCHEMA_VERSION`."""
+    """Create or migrate the schema of ``db`` (in autocommit mode) to :data:`SCHEMA_VERSION`;
+    the migration is one ``BEGIN IMMEDIATE`` transaction, so processes opening the same old file
+    at once migrate it once."""
     db.executescript(SCHEMA)
-    row = db.execute("SELECT value FROM mirror_meta WHERE key='schema_version'").fetchone()
-    version = int(row[0]) if row else SCHEMA_VERSION
-    for step in range(version + 1, SCHEMA_VERSION + 1):
-        MIGRATIONS[step](db)
-    db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?) ON CONFLICT(key) "
-               "DO UPDATE SET value=excluded.value", (str(max(version, SCHEMA_VERSION)),))
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT value FROM mirror_meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else SCHEMA_VERSION
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            if step in MIGRATIONS:
+                MIGRATIONS[step](db)
+        db.execute("INSERT INTO mirror_meta VALUES ('schema_version', ?) ON CONFLICT(key) "
+                   "DO UPDATE SET value=excluded.value", (str(max(version, SCHEMA_VERSION)),))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
