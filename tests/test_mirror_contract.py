@@ -168,19 +168,22 @@ def test_get_objects_and_time_ranges(store):
     assert sorted(uids(None, None)) == ["later", "weekly"]
 
 
-def test_busy_occurrences_name_the_conference_without_its_text(store):
+def test_occurrences_in_range_name_the_conference_without_its_text(store):
     weekly = record(uid="weekly", occurrences=3)
     weekly.title = "Weekly sync"
     store.store_conference(weekly)
     store.store_conference(record(uid="other", start=T0 + timedelta(days=7, minutes=30),
                                   series_id=2))
     week = T0 + timedelta(days=7)
-    busy = store.busy_occurrences("1", week, week + 2 * HOUR)
-    assert [(b.uid, b.title, b.start_utc) for b in busy] == [
-        ("other", "", week + timedelta(minutes=30)), ("weekly", "Weekly sync", week)]
-    assert store.busy_occurrences("1", T0 + HOUR, T0 + 2 * HOUR) == []  # end is exclusive
+    busy = store.occurrences_in_range("1", week, week + 2 * HOUR)
+    assert [(b.start_utc, b.href, b.uid, b.title) for b in busy] == [
+        (week, "weekly.ics", "weekly", "Weekly sync"),
+        (week + timedelta(minutes=30), "other.ics", "other", "")]
+    assert store.occurrences_in_range("1", T0 + HOUR, T0 + 2 * HOUR) == []  # end is exclusive
     store.remove_conference("weekly")
-    assert [b.uid for b in store.busy_occurrences("1", week, week + 2 * HOUR)] == ["other"]
+    assert [b.uid for b in store.occurrences_in_range("1", week, week + 2 * HOUR)] == ["other"]
+    with pytest.raises(UnknownCalendar):
+        store.occurrences_in_range("99", week, week + HOUR)
 
 
 def test_conference_id_map(store):

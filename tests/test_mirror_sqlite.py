@@ -104,8 +104,8 @@ def test_a_version_3_database_gets_calendar_kinds(tmp_path):
     assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "4"
     kinds = dict(store.file.connection().execute("SELECT calendar_id, kind FROM calendars"))
     assert kinds == {"1": "room", meetings: "personal"}
-    assert [b.title for b in store.busy_occurrences("1", series.start_utc,
-                                                     series.end_utc)] == ["Board, weekly"]
+    assert [o.title for o in store.occurrences_in_range("1", series.start_utc,
+                                                         series.end_utc)] == ["Board, weekly"]
     store.store_conference(record())
     store.remove_conference("u1")
     assert store.has_uid(meetings, "u1") and not store.has_uid("1", "u1")

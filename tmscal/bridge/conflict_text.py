@@ -20,7 +20,8 @@ def busy_with(store: MirrorStore, rooms: RoomDirectory, system_id: int, start: d
     """``" by 'Weekly sync' (Mon 07 Dec 09:00–10:00 Europe/Oslo (UTC+01:00))"`` for the first
     booking of room ``system_id`` other than ``uid`` that overlaps ``[start, end)``, naming
     the occurrence that collides in the room's zone; '' when the mirror knows none."""
-    for other in store.busy_occurrences(room_calendar_id(system_id), start, end):
+    busy = store.occurrences_in_range(room_calendar_id(system_id), start, end)
+    for other in sorted(busy, key=lambda o: (o.href, o.start_utc)):
         if other.uid == uid:
             continue
         room = rooms.room_by_id(system_id)

@@ -205,14 +205,15 @@ class ConferenceRef:
 
 
 @dataclass(frozen=True)
-class BusyOccurrence:
-    """One occurrence of a conference in a room calendar, with the conference's title: what a
-    double-booking refusal names."""
+class Occurrence:
+    """One occurrence of the object ``href`` (conference ``uid``, titled ``title``) in a room
+    calendar: what expanded feeds show and a double-booking refusal names."""
 
-    uid: str
-    title: str
     start_utc: datetime
     end_utc: datetime
+    href: str
+    uid: str
+    title: str
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from tmscal.mirror.objects import (
-    BusyOccurrence,
     CalendarState,
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
+    Occurrence,
     Room,
     StoredObject,
     StoreOutcome,
@@ -84,10 +84,11 @@ class RoomMirror(ABC):
         """
 
     @abstractmethod
-    def busy_occurrences(self, calendar_id: str, start_utc: datetime,
-                         end_utc: datetime) -> list[BusyOccurrence]:
-        """The occurrences overlapping ``[start_utc, end_utc)`` in the calendar, ordered by
-        href then start. Answered from the occurrence index, no text read."""
+    def occurrences_in_range(self, calendar_id: str, start_utc: datetime,
+                             end_utc: datetime) -> list[Occurrence]:
+        """The occurrences overlapping ``[start_utc, end_utc)`` (zero-length ones starting
+        inside count), sorted by start then href. Answered from the occurrence index, no text
+        read. Raises :class:`~tmscal.mirror.objects.UnknownCalendar`."""
 
     @abstractmethod
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from tmscal.ical.stamps import stamped
 from tmscal.mirror.objects import (
-    BusyOccurrence,
     CalendarState,
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
+    Occurrence,
     PendingWrite,
     Room,
     StoredObject,
@@ -201,18 +201,18 @@ class SqliteMirrorStore(MirrorStore):
                 (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
         return [stored_object(row) for row in rows]
 
-    def busy_occurrences(self, calendar_id: str, start_utc: datetime,
-                         end_utc: datetime) -> list[BusyOccurrence]:
+    def occurrences_in_range(self, calendar_id: str, start_utc: datetime,
+                             end_utc: datetime) -> list[Occurrence]:
         start, end = ts(start_utc), ts(end_utc)
         with self.file.read() as db:
             max_span = calendar_row(db, calendar_id)[4]
             rows = db.execute(
-                "SELECT e.uid, c.title, o.start_ts, o.end_ts FROM occurrences o "
+                "SELECT o.start_ts, o.end_ts, o.href, e.uid, c.title FROM occurrences o "
                 "JOIN entries e ON e.calendar_id = o.calendar_id AND e.href = o.href "
                 "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=? AND e.deleted=0 "
-                "AND " + _OVERLAPS + " ORDER BY e.href, o.start_ts",
+                "AND " + _OVERLAPS + " ORDER BY o.start_ts, o.href",
                 (calendar_id, end, start - max_span, start, start)).fetchall()
-        return [BusyOccurrence(uid, title, dt(s), dt(e)) for uid, title, s, e in rows]
+        return [Occurrence(dt(s), dt(e), href, uid, title) for s, e, href, uid, title in rows]
 
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
         with self.file.read() as db:
