@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tmscal.mirror.runner import SyncRunner  # noqa: E402
 from tmscal.settings import MirrorSettings  # noqa: E402
-from tmscal.mirror.sqlite_store import SqliteMirrorStore  # noqa: E402
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore  # noqa: E402
 from tmscal.mirror.sync import Syncer  # noqa: E402
 from tmscal.model import Conference, Participant, ParticipantCallType, TmsError  # noqa: E402
 from tmscal.tms import TmsClient  # noqa: E402

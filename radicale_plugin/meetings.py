@@ -1,6 +1,6 @@
 """``/<user>/<personal>/``: the user's own meetings calendar, served from the mirror.
 
-Reads come from :class:`tmscal.mirror.personal_store.PersonalCalendars`; the ctag, sync token
+Reads come from :class:`tmscal.mirror.personal.PersonalCalendars`; the ctag, sync token
 and last-modified are computed by the very same code as a room calendar's
 (:class:`~radicale_plugin.mirrored.MirroredCalendar`: the mirror's change sequence and
 tombstones). Writes go to :class:`tmscal.bridge.invitations.meetings.MeetingCalendars`, which stores

@@ -5,7 +5,7 @@ change sequence and tombstones; items, multiget and time-range queries from its 
 reader with ``get_objects``, ``iter_objects`` and ``objects_in_range`` per calendar id: the
 mirror store for rooms, the personal calendars for meetings). The properties come from TMS or
 the settings, except those a user sets for their own client (colour, order: stored per user,
-:mod:`tmscal.mirror.calendar_preferences`). Both hold events only. Subclasses set the attributes
+:mod:`tmscal.mirror.personal`). Both hold events only. Subclasses set the attributes
 below in ``__init__`` (then call :meth:`_add_preferences`) and implement the writes.
 """
 
@@ -24,7 +24,7 @@ from radicale.storage import BaseCollection
 from radicale_plugin import outcome
 from radicale_plugin.items import http_date, item_from_object
 from tmscal.bridge.refusals import InvalidCalendar, RefusedOperation
-from tmscal.mirror.calendar_preferences import calendar_preferences
+from tmscal.mirror import open_preferences
 from tmscal.mirror.store import CalendarState, UnknownCalendar, UnknownSyncToken
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class MirroredCalendar(FixedProperties, BaseCollection):
     def _add_preferences(self) -> None:
         """Show what the user set for themselves over the calendar's own properties."""
         self._defaults = dict(self._meta)
-        self._meta.update(calendar_preferences(self._runtime.store).get(self._user,
+        self._meta.update(open_preferences(self._runtime.store).get(self._user,
                                                                          self._calendar_id))
 
     def _fixed_reason(self, names: list[str]) -> str:
@@ -86,7 +86,7 @@ class MirroredCalendar(FixedProperties, BaseCollection):
             outcome.refuse(RefusedOperation(self._fixed_reason(fixed)))
         chosen = {name: props[name] for name in self._user_properties
                   if props.get(name) not in (None, "", self._defaults.get(name))}
-        calendar_preferences(self._runtime.store).replace(self._user, self._calendar_id, chosen)
+        open_preferences(self._runtime.store).replace(self._user, self._calendar_id, chosen)
         self._meta = {**self._defaults, **chosen}
 
     # ---- writes ------------------------------------------------------------------------------

@@ -1,10 +1,8 @@
-"""Units of the invitation path: personal calendars in the mirror (sequence, tombstones, UIDs
-shared with conferences), room addresses and attendee resolution, and the answer written back
-into a meeting (idempotent, the user's own text kept)."""
+"""Units of the invitation path: room addresses and attendee resolution, and the answer written
+back into a meeting (idempotent, the user's own text kept). Personal calendars in the mirror
+are part of the mirror's contract (``tests/test_mirror_contract.py``)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -15,25 +13,12 @@ from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
 from tmscal.bridge.invitations.writeback import (
     BLOCK_MARKER, user_text, write_answer, written_answer,
 )
-from tmscal.mirror.personal_store import PersonalCalendars
-from tmscal.mirror.sqlite_store import SqliteMirrorStore
-from tmscal.mirror.store import ConferenceRecord, Room, UnknownSyncToken, personal_calendar_id
+from tmscal.mirror.store import Room
 from tmscal.model import Conference
 from tmscal.settings import Settings, load_settings
 
-T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
-RANGE = (int(T0.timestamp()), int((T0 + timedelta(hours=1)).timestamp()))
 ROOMS = [Room(101, "Oslo Fjord", "Europe/Oslo", "HQ", address="mailto:fjord@video.example.org"),
          Room(102, "Oslo – Holmenkollen", "Europe/Oslo", "HQ")]
-MEETINGS = personal_calendar_id("alice", "meetings")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
-    s.replace_rooms(ROOMS)
-    yield s
-    s.close()
 
 
 def event(uid: str = "m1", attendees: str = "", description: str = "") -> str:
@@ -41,48 +26,6 @@ def event(uid: str = "m1", attendees: str = "", description: str = "") -> str:
             f"UID:{uid}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:20300304T090000Z\r\n"
             f"DTEND:20300304T100000Z\r\nSUMMARY:Plan\r\n{description}{attendees}"
             "END:VEVENT\r\nEND:VCALENDAR\r\n")
-
-
-def test_personal_objects_share_the_change_sequence_and_tombstones(store):
-    calendars = PersonalCalendars(store)
-    empty = calendars.ensure(MEETINGS)
-    stored = calendars.put(MEETINGS, "m1.ics", "m1", event(), RANGE)
-    assert stored.etag and stored.ical == event()
-    state = store.calendar_state(MEETINGS)
-    assert state.sync_token != empty.sync_token and state.object_count == 1
-    calendars.put(MEETINGS, "m1.ics", "m1", event(), RANGE)  # same text: no change
-    assert store.calendar_state(MEETINGS).sync_token == state.sync_token
-    assert calendars.has_uid(MEETINGS, "m1") and not calendars.has_uid(MEETINGS, "m2")
-    assert calendars.delete(MEETINGS, "m1.ics") and not calendars.delete(MEETINGS, "m1.ics")
-    changes = store.changes_since(MEETINGS, state.sync_token)
-    assert changes.deleted == ["m1.ics"] and changes.changed == []
-    assert calendars.get_objects(MEETINGS, ["m1.ics"]) == []
-    with pytest.raises(UnknownSyncToken):
-        store.changes_since(MEETINGS, "nope-1")
-
-
-def test_conference_writes_leave_the_meeting_with_the_same_uid_alone(store):
-    calendars = PersonalCalendars(store)
-    calendars.put(MEETINGS, "m1.ics", "m1", event(), RANGE)
-    record = ConferenceRecord(uid="m1", ical="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-                              start_utc=T0, end_utc=T0 + timedelta(hours=1),
-                              occurrences=[(T0, T0 + timedelta(hours=1))], room_ids=[101],
-                              series_id=7)
-    store.store_conference(record)
-    assert store.has_uid("101", "m1")
-    store.remove_conference("m1")
-    assert not store.has_uid("101", "m1")
-    assert [o.href for o in calendars.iter_objects(MEETINGS)] == ["m1.ics"]
-
-
-def test_time_range_and_endless_series(store):
-    calendars = PersonalCalendars(store)
-    calendars.put(MEETINGS, "a.ics", "a", event("a"), RANGE)
-    calendars.put(MEETINGS, "b.ics", "b", event("b"), (RANGE[0], 2 ** 40))  # endless
-    later = T0 + timedelta(days=400)
-    assert [o.href for o in calendars.objects_in_range(MEETINGS, later, None)] == ["b.ics"]
-    assert [o.href for o in calendars.objects_in_range(MEETINGS, T0, T0 + timedelta(minutes=5))
-            ] == ["a.ics", "b.ics"]
 
 
 def test_room_addresses_resolve_by_template_sip_address_and_name():
@@ -160,29 +103,3 @@ def test_decisions_map_refusals_to_schedule_status():
     assert not answer.is_per_room(refusal.InvalidCalendar("x"))
 
 
-def test_drift_between_a_meeting_and_its_conference(store):
-    calendars = PersonalCalendars(store)
-    calendars.put(MEETINGS, "m1.ics", "m1", event(), RANGE, rooms=[101])
-    assert calendars.booked(MEETINGS, "m1.ics")
-
-    def conference(rooms):
-        store.store_conference(ConferenceRecord(
-            uid="m1", ical=f"BEGIN:VCALENDAR\r\nX:{rooms}\r\nEND:VCALENDAR\r\n", start_utc=T0,
-            end_utc=T0 + timedelta(hours=1), occurrences=[(T0, T0 + timedelta(hours=1))],
-            room_ids=rooms, series_id=7))
-
-    conference([101])
-    assert calendars.drifted_objects(MEETINGS) == []
-    conference([101, 102])
-    [(meeting, holds, held)] = calendars.drifted_objects(MEETINGS)
-    assert (meeting.href, holds, held) == ("m1.ics", [101], [101, 102])
-    token = store.calendar_state(MEETINGS).sync_token
-    assert calendars.replace_if_unchanged(MEETINGS, "m1.ics", meeting.etag, meeting.ical,
-                                          held)
-    assert store.calendar_state(MEETINGS).sync_token == token  # same text: no change
-    assert calendars.drifted_objects(MEETINGS) == []
-    store.remove_conference("m1")
-    [(meeting, holds, held)] = calendars.drifted_objects(MEETINGS)
-    assert (holds, held) == ([101, 102], None)
-    assert not calendars.replace_if_unchanged(MEETINGS, "m1.ics", '"stale"', "x", [])
-    assert calendars.booked_elsewhere(personal_calendar_id("bob", "meetings"), "m1") == MEETINGS

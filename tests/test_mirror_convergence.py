@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("tmscal.ical", reason="tmscal.ical not available")
 
 from tmscal.settings import MirrorSettings  # noqa: E402
-from tmscal.mirror.sqlite_store import SqliteMirrorStore  # noqa: E402
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore  # noqa: E402
 from tmscal.mirror.sync import Syncer  # noqa: E402
 from tmscal.model import (  # noqa: E402
     BookingMode,

@@ -11,7 +11,7 @@ import pytest
 
 from tmscal.mirror.runner import SyncRunner
 from tmscal.settings import MirrorSettings
-from tmscal.mirror.sqlite_store import SqliteMirrorStore
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 from tmscal.mirror.sync import Syncer, store_saved_conference
 from tmscal.model import (
     Conference,

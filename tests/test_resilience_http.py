@@ -214,7 +214,7 @@ def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
 
     from tests.bridge_harness import write_bridge_config
     from tmscal.mirror.runner import LEASE_NAME
-    from tmscal.mirror.sqlite_store import SqliteMirrorStore
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 
     config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
                                  users=("alice",), poll_interval=10)  # lease: 60 s

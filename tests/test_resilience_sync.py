@@ -14,7 +14,7 @@ import pytest
 
 from tests.test_mirror_sync import FakeTms, syncer_for
 from tmscal.mirror.runner import LEASE_NAME, SyncRunner, holder_is_dead
-from tmscal.mirror.sqlite_store import SqliteMirrorStore
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 from tmscal.mirror.store import room_calendar_id
 from tmscal.model import TmsError, TmsUnavailable
 

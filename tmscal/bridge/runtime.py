@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from tmscal.bridge.booking import RoomBooking
 from tmscal.mirror import open_store, quarantine
-from tmscal.mirror.status import is_stale
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.settings import Settings, load_settings
@@ -103,7 +102,7 @@ class BridgeRuntime:
         synced = status.cursor is not None
         lag = status.lag_seconds
         limit = self.settings.mirror.tms_silence_limit
-        healthy = synced and not is_stale(status, limit, factor=1.0)
+        healthy = synced and not status.stale(limit)
         return {
             "status": "ok" if healthy else "degraded",
             "mirror": {"imported": synced, "cursor": status.cursor,

@@ -20,7 +20,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from tmscal.mirror.runner import SyncRunner
-from tmscal.mirror.status import describe_status
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -117,5 +116,5 @@ def run(args: argparse.Namespace) -> int:
                 runner.stop()
     finally:
         store.release_lease("syncer", runner.owner)
-    print(describe_status(store.sync_status()))
+    print(store.sync_status().describe())
     return 0

@@ -1,18 +1,15 @@
-"""Occurrences of a room calendar in a time range, read from the mirror's occurrence index.
-
-:class:`~tmscal.mirror.store.MirrorStore` answers "which objects overlap a range" but not
-"which of their occurrences do": expanded feeds and display pages need the latter. Until the
-store offers it, this module reads the SQLite mirror's ``occurrences`` and ``calendars``
-tables (schema version 1, read only) in the same database file.
+"""Occurrences of a room calendar in a time range, from the mirror's occurrence index
+(:meth:`~tmscal.mirror.rooms.RoomMirror.occurrences_in_range`): expanded feeds and display
+pages show occurrences, not whole objects.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+
+from tmscal.mirror import UnknownCalendar, open_store
 
 
 @dataclass(frozen=True, order=True)
@@ -25,32 +22,16 @@ class OccurrenceSpan:
 
 
 class OccurrenceIndex:
-    """Read-only access to the mirror's occurrence index (one connection per thread)."""
+    """The occurrence index of the mirror at ``path`` (its process-wide store)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                 check_same_thread=False)
-            self._local.db = db
-        return db
+        self.store = open_store(str(path))
 
     def spans(self, calendar_id: str, start: datetime, end: datetime) -> list[OccurrenceSpan]:
         """Occurrences overlapping ``[start, end)`` (zero-length ones starting inside count),
         sorted by start. Empty for an unknown calendar."""
-        db = self._db()
-        row = db.execute("SELECT max_span FROM calendars WHERE calendar_id=?",
-                         (calendar_id,)).fetchone()
-        if row is None:
+        try:
+            found = self.store.occurrences_in_range(calendar_id, start, end)
+        except UnknownCalendar:
             return []
-        low, high = int(start.timestamp()), int(end.timestamp())
-        rows = db.execute(
-            "SELECT start_ts, end_ts, href FROM occurrences WHERE calendar_id=? AND start_ts < ? "
-            "AND start_ts >= ? AND (end_ts > ? OR start_ts >= ?) ORDER BY start_ts, href",
-            (calendar_id, high, low - int(row[0]), low, low)).fetchall()
-        return [OccurrenceSpan(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC), h)
-                for s, e, h in rows]
+        return [OccurrenceSpan(o.start_utc, o.end_utc, o.href) for o in found]

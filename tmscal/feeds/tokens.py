@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tmscal.ical.privacy import Privacy
-from tmscal.mirror.sqlite_file import SqliteFile
+from tmscal.mirror.sqlite.file import SqliteFile
 from tmscal.process_wide import ProcessWide, path_key
 
 SCOPES = ("room", "site", "all")
@@ -94,7 +94,7 @@ class FeedTokenStore(SqliteFile):
 
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         super().__init__(path, busy_timeout)
-        with self._write() as db:
+        with self.write() as db:
             db.execute(_SCHEMA)
 
     _COLUMNS = ("SELECT token_id, scope, target, privacy, label, created, revoked, replaced_by "
@@ -116,7 +116,7 @@ class FeedTokenStore(SqliteFile):
         if scope == "site" and not target:
             raise ValueError("a site token needs the site name")
         level = Privacy.of(privacy)
-        with self._write() as db:
+        with self.write() as db:
             return self._insert(db, scope, "" if scope == "all" else str(target), level, label)
 
     def _insert(self, db: sqlite3.Connection, scope: str, target: str, level: Privacy,
@@ -132,7 +132,7 @@ class FeedTokenStore(SqliteFile):
     def rotate(self, token_id: str) -> IssuedToken:
         """Revoke live token ``token_id`` and issue its replacement (same scope, privacy and
         label). KeyError when there is no live token with that id."""
-        with self._write() as db:
+        with self.write() as db:
             row = db.execute(self._COLUMNS + "WHERE token_id=? AND revoked IS NULL",
                              (token_id,)).fetchone()
             if row is None:
@@ -145,7 +145,7 @@ class FeedTokenStore(SqliteFile):
 
     def revoke(self, token_id: str) -> bool:
         """Revoke ``token_id``; False when there was no live token with that id."""
-        with self._write() as db:
+        with self.write() as db:
             cursor = db.execute("UPDATE feed_tokens SET revoked=? WHERE token_id=? AND "
                                 "revoked IS NULL", (time.time(), token_id))
             return cursor.rowcount == 1
@@ -153,7 +153,7 @@ class FeedTokenStore(SqliteFile):
     def list(self, include_revoked: bool = False) -> list[FeedToken]:
         """Tokens by creation time (live ones only unless ``include_revoked``)."""
         where = "" if include_revoked else "WHERE revoked IS NULL "
-        rows = self._db().execute(self._COLUMNS + where + "ORDER BY created, token_id")
+        rows = self.connection().execute(self._COLUMNS + where + "ORDER BY created, token_id")
         return [self._record(row) for row in rows.fetchall()]
 
     def lookup(self, secret: str) -> FeedToken | None:
@@ -161,7 +161,7 @@ class FeedTokenStore(SqliteFile):
         if not _TOKEN_SHAPE.fullmatch(secret):
             return None
         digest = token_digest(secret)
-        row = self._db().execute(
+        row = self.connection().execute(
             "SELECT token_sha256, token_id, scope, target, privacy, label, created, revoked, "
             "replaced_by FROM feed_tokens WHERE token_sha256=?", (digest,)).fetchone()
         if row is None or not hmac.compare_digest(row[0], digest) or row[7] is not None:

@@ -561,14 +561,6 @@ class Syncer:
         cutoff = self._clock() - timedelta(days=self.settings.tombstone_days)
         return self.store.purge_tombstones(cutoff)
 
-    # ---- read-your-writes --------------------------------------------------------------------
-
-    def store_saved(self, conference: Conference) -> ConferenceRecord | None:
-        """See :func:`store_saved_conference`."""
-        return store_saved_conference(self.store, conference,
-                                      default_zone=self.settings.default_zone,
-                                      privacy=self.privacy)
-
 
 def held_by_tms(client, source: str, key: str) -> Conference | None:
     """The live booking TMS holds under these external ids (a series in full), or None."""

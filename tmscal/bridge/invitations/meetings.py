@@ -29,7 +29,7 @@ from tmscal.bridge.invitations.conflicts import blocked_occurrence
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
 from tmscal.bridge.invitations.reconciliation import MeetingReconciler
 from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
-from tmscal.mirror.personal_store import PersonalCalendars, personal_calendars
+from tmscal.mirror import PersonalCalendars, open_personal
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 from tmscal.process_wide import ProcessWide
@@ -55,7 +55,7 @@ class MeetingCalendars:
     def __init__(self, runtime: BridgeRuntime, settings: InvitationSettings) -> None:
         self._runtime = runtime
         self.settings = settings
-        self.calendars: PersonalCalendars = personal_calendars(runtime.store)
+        self.calendars: PersonalCalendars = open_personal(runtime.store)
         self.reconciler = MeetingReconciler(self, runtime.settings.mirror.poll_interval)
 
     # ---- identity ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""The SQLite (WAL) implementation of :class:`~tmscal.mirror.store.MirrorStore`.
+"""The SQLite (WAL) mirror store: :class:`~tmscal.mirror.store.MirrorStore` in one file.
 
-Connections and transactions are :class:`~tmscal.mirror.sqlite_file.SqliteFile`'s (one
+Connections and transactions are :class:`~tmscal.mirror.sqlite.file.SqliteFile`'s (one
 connection per thread; writers serialized in-process by a lock and across processes by
-``BEGIN IMMEDIATE``). Every write method is one transaction. Use :func:`open_sqlite_store` to
-get the process-wide instance for a path.
+``BEGIN IMMEDIATE``); the store's :attr:`SqliteMirrorStore.file` is shared explicitly with the
+personal calendars and preferences of the same database. Every write method is one
+transaction. Use :func:`open_sqlite_store` to get the process-wide instance for a path.
 """
 
 from __future__ import annotations
@@ -13,64 +14,78 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from tmscal.ical.stamps import stamped
-from tmscal.mirror.sqlite_file import SqliteFile
-from tmscal.mirror.sqlite_schema import apply_schema
-from tmscal.mirror.store import (
+from tmscal.mirror.objects import (
     CalendarState,
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
-    MirrorStore,
+    Occurrence,
     PendingWrite,
     Room,
     StoredObject,
     StoreOutcome,
     SyncStatus,
-    UnknownCalendar,
     UnknownSyncToken,
     etag_for_text,
     hashed_href,
     href_for_uid,
     room_calendar_id,
 )
+from tmscal.mirror.sqlite.calendars import (
+    ROOM,
+    bump,
+    calendar_row,
+    chunks,
+    create_calendar,
+    dt,
+    put_entry,
+    stored_object,
+    tombstone,
+    ts,
+)
+from tmscal.mirror.sqlite.file import SqliteFile
+from tmscal.mirror.sqlite.schema import apply_schema
+from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 
-UTC = timezone.utc
-_CHUNK = 400  # parameters per IN (...) list, well under SQLite's limit
 _COUNTER_PREFIX = "counter."
 
+#: The live entries of ``uid`` in room calendars (personal objects with the same UID stay).
+_ROOM_ENTRIES_OF_UID = (
+    "SELECT e.calendar_id, e.href, e.etag FROM entries e JOIN calendars k "
+    "ON k.calendar_id = e.calendar_id WHERE e.uid=? AND e.deleted=0 AND k.kind='room'")
 
-def _ts(instant: datetime) -> int:
-    return int(instant.timestamp())
-
-
-def _dt(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
-def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+#: An occurrence ``o`` overlaps [start, end) when it begins before end and ends after start (a
+#: zero-length one: begins at or after start); parameters ``end, start - max_span, start,
+#: start``: the calendar's longest occurrence (max_span) bounds the index scan.
+_OVERLAPS = "o.start_ts < ? AND o.start_ts >= ? AND (o.end_ts > ? OR o.start_ts >= ?)"
 
 
-class SqliteMirrorStore(SqliteFile, MirrorStore):
-    """The mirror in one SQLite file (``":memory:"`` is not supported: threads need a file)."""
-
+class _MirrorFile(SqliteFile):
     PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF")
 
+
+class SqliteMirrorStore(MirrorStore):
+    """The mirror in one SQLite file (``":memory:"`` is not supported: threads need a file).
+    :attr:`file` is its connections, for the other concerns kept in the same database."""
+
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
-        super().__init__(path, busy_timeout)
+        self.file = _MirrorFile(path, busy_timeout)
+        self.path = self.file.path
         self._create_schema()
         self.epoch = self._meta("epoch") or ""
 
+    def close(self) -> None:
+        self.file.close()
+
     def _create_schema(self) -> None:
-        with self._write_lock:
-            apply_schema(self._db())
-            with self._write() as db:
+        with self.file.write_lock:
+            apply_schema(self.file.connection())
+            with self.file.write() as db:
                 if db.execute("SELECT 1 FROM mirror_meta WHERE key='epoch'").fetchone() is None:
                     db.execute("INSERT INTO mirror_meta VALUES ('epoch', ?)",
                                (secrets.token_hex(4),))
@@ -78,7 +93,8 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     # ---- meta ----------------------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        row = self._db().execute("SELECT value FROM mirror_meta WHERE key=?", (key,)).fetchone()
+        row = self.file.connection().execute("SELECT value FROM mirror_meta WHERE key=?",
+                                             (key,)).fetchone()
         return None if row is None else row[0]
 
     @staticmethod
@@ -89,13 +105,13 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     # ---- rooms -------------------------------------------------------------------------------
 
     def list_rooms(self) -> list[Room]:
-        rows = self._db().execute(
+        rows = self.file.connection().execute(
             "SELECT system_id, name, zone, site, description, address FROM rooms "
             "ORDER BY system_id").fetchall()
         return [Room(*row) for row in rows]
 
     def get_room(self, system_id: int) -> Room | None:
-        row = self._db().execute(
+        row = self.file.connection().execute(
             "SELECT system_id, name, zone, site, description, address FROM rooms "
             "WHERE system_id=?", (system_id,)).fetchone()
         return None if row is None else Room(*row)
@@ -103,7 +119,7 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
         wanted = {room.system_id: room for room in rooms}
         now = time.time()
-        with self._write() as db:
+        with self.file.write() as db:
             current = {row[0]: Room(*row) for row in db.execute(
                 "SELECT system_id, name, zone, site, description, address FROM rooms")}
             removed = sorted(set(current) - set(wanted))
@@ -125,85 +141,82 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
                      room.address))
                 calendar_id = room.calendar_id
                 if system_id in current:
-                    self._bump(db, calendar_id, now)
+                    bump(db, calendar_id, now)
                 else:
-                    db.execute("INSERT OR IGNORE INTO calendars (calendar_id, seq, modified) "
-                               "VALUES (?, 1, ?)", (calendar_id, now))
+                    create_calendar(db, calendar_id, ROOM, now)
         return removed
 
     # ---- calendars ---------------------------------------------------------------------------
-
-    def _calendar_row(self, db: sqlite3.Connection, calendar_id: str) -> tuple:
-        row = db.execute("SELECT seq, purged_seq, live_count, modified, max_span FROM calendars "
-                         "WHERE calendar_id=?", (calendar_id,)).fetchone()
-        if row is None:
-            raise UnknownCalendar(calendar_id)
-        return row
 
     def _token(self, seq: int) -> str:
         return f"{self.epoch}-{seq}"
 
     def calendar_state(self, calendar_id: str) -> CalendarState:
-        seq, _, live, modified, _ = self._calendar_row(self._db(), calendar_id)
+        seq, _, live, modified, _ = calendar_row(self.file.connection(), calendar_id)
         return CalendarState(calendar_id=calendar_id, ctag=f'"{self._token(seq)}"',
-                             sync_token=self._token(seq), last_modified=_dt(modified),
+                             sync_token=self._token(seq), last_modified=dt(modified),
                              object_count=live)
 
     def list_hrefs(self, calendar_id: str) -> list[tuple[str, str]]:
-        with self._read() as db:
-            self._calendar_row(db, calendar_id)
+        with self.file.read() as db:
+            calendar_row(db, calendar_id)
             return db.execute("SELECT href, etag FROM entries WHERE calendar_id=? AND deleted=0 "
                               "ORDER BY href", (calendar_id,)).fetchall()
 
     _OBJECT_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, c.ical, c.start_ts, "
                        "c.end_ts, e.modified FROM entries e JOIN conferences c ON c.uid = e.uid ")
 
-    @staticmethod
-    def _object(row: tuple) -> StoredObject:
-        calendar_id, href, uid, etag, ical, start, end, modified = row
-        return StoredObject(calendar_id, href, uid, etag, ical, _dt(start), _dt(end),
-                            _dt(modified))
-
     def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
         wanted = sorted(set(hrefs))
         found: list[StoredObject] = []
-        with self._read() as db:
-            for chunk in _chunks(wanted):
+        with self.file.read() as db:
+            for chunk in chunks(wanted):
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
                     self._OBJECT_COLUMNS + f"WHERE e.calendar_id=? AND e.deleted=0 "
                     f"AND e.href IN ({marks})", (calendar_id, *chunk)).fetchall()
-                found.extend(self._object(row) for row in rows)
+                found.extend(stored_object(row) for row in rows)
         return found
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        with self._read() as db:
-            self._calendar_row(db, calendar_id)
+        with self.file.read() as db:
+            calendar_row(db, calendar_id)
             rows = db.execute(self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
                               "ORDER BY e.href", (calendar_id,)).fetchall()
         for row in rows:
-            yield self._object(row)
+            yield stored_object(row)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
-        with self._read() as db:
-            max_span = self._calendar_row(db, calendar_id)[4]
+        with self.file.read() as db:
+            max_span = calendar_row(db, calendar_id)[4]
             if start_utc is None and end_utc is None:
                 return list(self.iter_objects(calendar_id))
-            start = _ts(start_utc) if start_utc is not None else -(2 ** 62)
-            end = _ts(end_utc) if end_utc is not None else 2 ** 62
-            # An occurrence overlaps [start, end) when it begins before end and ends after
-            # start (a zero-length one: begins at or after start). max_span bounds the scan.
+            start = ts(start_utc) if start_utc is not None else -(2 ** 62)
+            end = ts(end_utc) if end_utc is not None else 2 ** 62
             rows = db.execute(
                 self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 AND e.href IN ("
-                "SELECT href FROM occurrences WHERE calendar_id=? AND start_ts < ? "
-                "AND start_ts >= ? AND (end_ts > ? OR start_ts >= ?)) ORDER BY e.href",
+                "SELECT href FROM occurrences o WHERE o.calendar_id=? AND " + _OVERLAPS
+                + ") ORDER BY e.href",
                 (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
-        return [self._object(row) for row in rows]
+        return [stored_object(row) for row in rows]
+
+    def occurrences_in_range(self, calendar_id: str, start_utc: datetime,
+                             end_utc: datetime) -> list[Occurrence]:
+        start, end = ts(start_utc), ts(end_utc)
+        with self.file.read() as db:
+            max_span = calendar_row(db, calendar_id)[4]
+            rows = db.execute(
+                "SELECT o.start_ts, o.end_ts, o.href, e.uid, c.title FROM occurrences o "
+                "JOIN entries e ON e.calendar_id = o.calendar_id AND e.href = o.href "
+                "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=? AND e.deleted=0 "
+                "AND " + _OVERLAPS + " ORDER BY o.start_ts, o.href",
+                (calendar_id, end, start - max_span, start, start)).fetchall()
+        return [Occurrence(dt(s), dt(e), href, uid, title) for s, e, href, uid, title in rows]
 
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
-        with self._read() as db:
-            seq, purged, *_ = self._calendar_row(db, calendar_id)
+        with self.file.read() as db:
+            seq, purged, *_ = calendar_row(db, calendar_id)
             if not token:
                 live = [r[0] for r in db.execute(
                     "SELECT href FROM entries WHERE calendar_id=? AND deleted=0 ORDER BY href",
@@ -226,32 +239,33 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     CHANGES_SINCE = "SELECT href, deleted FROM entries WHERE calendar_id=? AND seq > ?"
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
-        row = self._db().execute(
+        row = self.file.connection().execute(
             "SELECT 1 FROM entries WHERE uid=? AND calendar_id=? AND deleted=0",
             (uid, calendar_id)).fetchone()
         return row is not None
 
     def object_for_uid(self, calendar_id: str, uid: str) -> StoredObject | None:
-        row = self._db().execute(
+        row = self.file.connection().execute(
             self._OBJECT_COLUMNS + "WHERE e.uid=? AND e.calendar_id=? AND e.deleted=0",
             (uid, calendar_id)).fetchone()
-        return None if row is None else self._object(row)
+        return None if row is None else stored_object(row)
 
     def remember_href(self, calendar_id: str, uid: str, href: str) -> None:
         if href == href_for_uid(uid):
-            if self._db().execute("SELECT 1 FROM client_hrefs WHERE uid=? AND calendar_id=?",
-                                  (uid, calendar_id)).fetchone() is None:
+            if self.file.connection().execute(
+                    "SELECT 1 FROM client_hrefs WHERE uid=? AND calendar_id=?",
+                    (uid, calendar_id)).fetchone() is None:
                 return  # the usual case: nothing to forget, no write transaction
-            with self._write() as db:
+            with self.file.write() as db:
                 db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
                            (uid, calendar_id))
             return
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("INSERT INTO client_hrefs VALUES (?, ?, ?) ON CONFLICT(uid, calendar_id) "
                        "DO UPDATE SET href=excluded.href", (uid, calendar_id, href))
 
     def drop_unused_href(self, calendar_id: str, uid: str) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=? AND NOT EXISTS ("
                        "SELECT 1 FROM entries e WHERE e.calendar_id=client_hrefs.calendar_id "
                        "AND e.href=client_hrefs.href AND e.uid=client_hrefs.uid "
@@ -294,12 +308,12 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
                              source, key)
 
     def find_by_uid(self, uid: str) -> ConferenceRef | None:
-        with self._read() as db:
+        with self.file.read() as db:
             return self._ref(db, db.execute(self._REF_COLUMNS + "WHERE uid=?",
                                             (uid,)).fetchone())
 
     def find_by_conference_id(self, conference_id: int) -> ConferenceRef | None:
-        with self._read() as db:
+        with self.file.read() as db:
             row = db.execute("SELECT uid FROM conference_ids WHERE conference_id=?",
                              (conference_id,)).fetchone()
             if row is None:
@@ -308,7 +322,7 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
                                             (row[0],)).fetchone())
 
     def iter_conference_refs(self) -> Iterator[ConferenceRef]:
-        with self._read() as db:
+        with self.file.read() as db:
             rows = db.execute(self._REF_COLUMNS + "ORDER BY uid").fetchall()
             ids: dict[str, list[int]] = {}
             for conference_id, uid in db.execute(
@@ -318,21 +332,13 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
             yield ConferenceRef(uid, href, etag, series_id, ids.get(uid, []), version,
                                 json.loads(room_ids), source, key)
 
-    def _bump(self, db: sqlite3.Connection, calendar_id: str, now: float,
-              live_delta: int = 0, span: int = 0) -> int:
-        row = db.execute(
-            "UPDATE calendars SET seq = seq + 1, modified = ?, live_count = live_count + ?, "
-            "max_span = max(max_span, ?) WHERE calendar_id=? RETURNING seq",
-            (now, live_delta, span, calendar_id)).fetchone()
-        return row[0]
-
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
                    now: float, client_named: bool = True) -> StoreOutcome:
         stored = db.execute("SELECT version, ical FROM conferences WHERE uid=?",
                             (record.uid,)).fetchone()
         if stored is not None and record.version < stored[0]:
             return StoreOutcome([], [])  # an older answer than the one stored: never step back
-        record.ical = stamped(record.ical, stored[1] if stored else None, _dt(now))
+        record.ical = stamped(record.ical, stored[1] if stored else None, dt(now))
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]
@@ -340,104 +346,93 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
             f"SELECT calendar_id FROM calendars WHERE calendar_id IN "
             f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
         targets = [c for c in calendars if c in existing_calendars]
-        present = {row[0]: (row[1], row[2]) for row in db.execute(
-            "SELECT calendar_id, href, etag FROM entries WHERE uid=? AND deleted=0 "
-            "AND calendar_id NOT LIKE 'user:%'", (record.uid,))}  # personal objects stay
+        present = {row[0]: (row[1], row[2])
+                   for row in db.execute(_ROOM_ENTRIES_OF_UID, (record.uid,))}
         hrefs = self._hrefs_in(db, record.uid, targets) if client_named else \
             dict.fromkeys(targets, record.href)
-        span = max((_ts(e) - _ts(s) for s, e in record.occurrences), default=0)
+        span = max((ts(e) - ts(s) for s, e in record.occurrences), default=0)
         changed: list[str] = []
         for calendar_id in targets:
             href, old = hrefs[calendar_id], present.get(calendar_id)
             if old == (href, etag):
                 continue
             if old is not None and old[0] != href:  # filed under another href now: move it
-                self._tombstone(db, calendar_id, old[0], now)
+                tombstone(db, calendar_id, old[0], now)
                 old = None
-            seq = self._bump(db, calendar_id, now, 0 if old else 1, span)
-            db.execute(
-                "INSERT INTO entries VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(calendar_id, href) "
-                "DO UPDATE SET uid=excluded.uid, etag=excluded.etag, seq=excluded.seq, "
-                "deleted=0, modified=excluded.modified",
-                (calendar_id, href, record.uid, etag, seq, now))
+            seq = bump(db, calendar_id, now, 0 if old else 1, span)
+            put_entry(db, calendar_id, href, record.uid, etag, seq, now)
             db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
                        (calendar_id, href))
             db.executemany("INSERT INTO occurrences VALUES (?, ?, ?, ?)",
-                           [(calendar_id, href, _ts(s), _ts(e)) for s, e in record.occurrences])
+                           [(calendar_id, href, ts(s), ts(e)) for s, e in record.occurrences])
             changed.append(calendar_id)
         removed = [c for c in present if c not in targets]
         for calendar_id in removed:
-            self._tombstone(db, calendar_id, present[calendar_id][0], now)
+            tombstone(db, calendar_id, present[calendar_id][0], now)
             db.execute("DELETE FROM client_hrefs WHERE uid=? AND calendar_id=?",
                        (record.uid, calendar_id))
         db.execute(
-            "INSERT INTO conferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO conferences (uid, href, series_id, version, room_ids, ext_source, "
+            "ext_key, ical, etag, start_ts, end_ts, title) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
             "version=excluded.version, room_ids=excluded.room_ids, "
             "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
-            "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts",
+            "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
+            "title=excluded.title",
             (record.uid, record.href, record.series_id, record.version, json.dumps(room_ids),
              record.external_source_id, record.external_primary_key, record.ical, etag,
-             _ts(record.start_utc), _ts(record.end_utc)))
+             ts(record.start_utc), ts(record.end_utc), record.title))
         ids = {record.series_id, *record.conference_ids} - {0}
         db.executemany("INSERT OR REPLACE INTO conference_ids VALUES (?, ?)",
                        [(i, record.uid) for i in sorted(ids) if i > 0])
         return StoreOutcome(changed, removed)
 
-    def _tombstone(self, db: sqlite3.Connection, calendar_id: str, href: str,
-                   now: float) -> None:
-        seq = self._bump(db, calendar_id, now, -1)
-        db.execute("UPDATE entries SET deleted=1, etag='', seq=?, modified=? "
-                   "WHERE calendar_id=? AND href=?", (seq, now, calendar_id, href))
-        db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
-                   (calendar_id, href))
-
     def store_conference(self, record: ConferenceRecord) -> StoreOutcome:
-        with self._write() as db:
+        with self.file.write() as db:
             return self._store_one(db, record, time.time())
 
     def store_conferences(self, records: Sequence[ConferenceRecord]) -> list[StoreOutcome]:
         now = time.time()
-        with self._write() as db:
+        with self.file.write() as db:
             # while no client named an object anywhere, a batch skips the per-record look-up
             client_named = db.execute("SELECT 1 FROM client_hrefs LIMIT 1").fetchone() is not None
             return [self._store_one(db, record, now, client_named) for record in records]
 
     def remove_conference(self, uid: str) -> StoreOutcome:
         now = time.time()
-        with self._write() as db:
-            rows = db.execute("SELECT calendar_id, href FROM entries WHERE uid=? AND deleted=0 "
-                              "AND calendar_id NOT LIKE 'user:%'", (uid,)).fetchall()
-            for calendar_id, href in rows:
-                self._tombstone(db, calendar_id, href, now)
+        with self.file.write() as db:
+            rows = db.execute(_ROOM_ENTRIES_OF_UID, (uid,)).fetchall()
+            for calendar_id, href, _ in rows:
+                tombstone(db, calendar_id, href, now)
             db.execute("DELETE FROM conferences WHERE uid=?", (uid,))
             db.execute("DELETE FROM conference_ids WHERE uid=?", (uid,))
             db.execute("DELETE FROM client_hrefs WHERE uid=?", (uid,))
-        return StoreOutcome([], [calendar_id for calendar_id, _ in rows])
+        return StoreOutcome([], [calendar_id for calendar_id, *_ in rows])
 
     def forget_conference_id(self, conference_id: int) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("DELETE FROM conference_ids WHERE conference_id=?", (conference_id,))
 
     # ---- writes of unknown outcome ------------------------------------------------------------
 
     def mark_pending(self, write: PendingWrite) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("INSERT INTO pending_writes VALUES (?, ?, ?, ?) ON CONFLICT(uid) DO "
                        "UPDATE SET ext_source=excluded.ext_source, ext_key=excluded.ext_key",
                        (write.uid, write.external_source_id, write.external_primary_key,
                         time.time()))
 
     def pending_writes(self) -> list[PendingWrite]:
-        rows = self._db().execute(
+        rows = self.file.connection().execute(
             "SELECT uid, ext_source, ext_key FROM pending_writes ORDER BY since, uid").fetchall()
         return [PendingWrite(*row) for row in rows]
 
     def clear_pending(self, uid: str) -> None:
-        if self._db().execute("SELECT 1 FROM pending_writes WHERE uid=?",
+        if self.file.connection().execute("SELECT 1 FROM pending_writes WHERE uid=?",
                               (uid,)).fetchone() is None:
             return  # the usual case: no write transaction
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("DELETE FROM pending_writes WHERE uid=?", (uid,))
 
     # ---- sync bookkeeping --------------------------------------------------------------------
@@ -447,15 +442,15 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
         return None if value in (None, "") else int(value)
 
     def set_cursor(self, transaction_id: int | None) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             self._set_meta(db, "cursor", "" if transaction_id is None else str(transaction_id))
 
     def sync_status(self) -> SyncStatus:
-        with self._read() as db:
+        with self.file.read() as db:
             meta = dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
 
         def instant(key: str) -> datetime | None:
-            return _dt(float(meta[key])) if meta.get(key) else None
+            return dt(float(meta[key])) if meta.get(key) else None
 
         cursor = meta.get("cursor")
         last_success = instant("last_success")
@@ -475,7 +470,7 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
     def record_sync(self, *, success: bool, error: str = "", kind: str = "incremental",
                     counters: dict[str, int] | None = None) -> None:
         now = str(time.time())
-        with self._write() as db:
+        with self.file.write() as db:
             self._set_meta(db, "last_attempt", now)
             if success:
                 self._set_meta(db, "last_success", now)
@@ -494,7 +489,7 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
 
     def purge_tombstones(self, older_than: datetime) -> int:
         cutoff = older_than.timestamp()
-        with self._write() as db:
+        with self.file.write() as db:
             rows = db.execute("SELECT calendar_id, max(seq), count(*) FROM entries "
                               "WHERE deleted=1 AND modified < ? GROUP BY calendar_id",
                               (cutoff,)).fetchall()
@@ -508,14 +503,14 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
         return self._meta("unreadable") or ""
 
     def set_unreadable(self, text: str) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             self._set_meta(db, "unreadable", text)
 
     # ---- the syncer lease --------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
         now = time.time()
-        with self._write() as db:
+        with self.file.write() as db:
             row = db.execute("SELECT owner, expires FROM leases WHERE name=?",
                              (name,)).fetchone()
             if row is not None and row[0] != owner and row[1] > now:
@@ -526,15 +521,15 @@ class SqliteMirrorStore(SqliteFile, MirrorStore):
             return True
 
     def release_lease(self, name: str, owner: str) -> None:
-        with self._write() as db:
+        with self.file.write() as db:
             db.execute("DELETE FROM leases WHERE name=? AND owner=?", (name, owner))
 
     def lease_holder(self, name: str) -> tuple[str, datetime] | None:
-        row = self._db().execute("SELECT owner, expires FROM leases WHERE name=?",
+        row = self.file.connection().execute("SELECT owner, expires FROM leases WHERE name=?",
                                  (name,)).fetchone()
         if row is None or row[1] <= time.time():
             return None
-        return row[0], _dt(row[1])
+        return row[0], dt(row[1])
 
 
 _OPEN: ProcessWide[str, SqliteMirrorStore] = ProcessWide(SqliteMirrorStore)

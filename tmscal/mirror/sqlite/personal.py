@@ -1,19 +1,6 @@
-"""Objects of personal calendars (``user:<name>/<calendar>``) in the mirror's SQLite database.
-
-A personal object is stored as its owner wrote it (plus what the invitation path wrote back
-into it), so it survives restarts. Membership, ETags, the change sequence and tombstones are
-the mirror's own tables (``calendars``, ``entries``, ``occurrences``): the ctag, sync token,
-:meth:`~tmscal.mirror.store.MirrorStore.changes_since`, ``list_hrefs`` and ``has_uid`` of the
-store answer for personal calendars exactly as for room calendars. This module adds only the
-table holding the texts and the writes that keep both in one transaction.
-
-``rooms`` lists the rooms (SystemIds, a JSON array like the mirror's ``conferences.room_ids``)
-the object holds booked in TMS: non-empty only for the meeting that booked them (the
-organizer's copy; another user's copy of it, same UID, is a plain object). Comparing it with the
-mirrored conference tells when TMS changed the booking afterwards (:meth:`drifted_objects`).
-
-Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
-time-range query returns a superset that the caller re-filters.
+"""Personal calendars (:class:`~tmscal.mirror.personal.PersonalCalendars`) in the SQLite
+mirror: the texts in ``personal_objects``, membership and sequence in the shared ``calendars``
+and ``entries`` (:mod:`tmscal.mirror.sqlite.calendars`), kept in one transaction.
 """
 
 from __future__ import annotations
@@ -23,152 +10,113 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from tmscal.mirror.sqlite_store import SqliteMirrorStore
-from tmscal.mirror.store import (
-    PERSONAL_PREFIX,
-    CalendarState,
-    StoredObject,
-    UnknownCalendar,
-    etag_for_text,
+from tmscal.mirror.objects import CalendarState, StoredObject, UnknownCalendar, etag_for_text
+from tmscal.mirror.personal import PersonalCalendars, check_personal
+from tmscal.mirror.sqlite.calendars import (
+    PERSONAL,
+    bump,
+    chunks,
+    create_calendar,
+    put_entry,
+    stored_object,
+    tombstone,
 )
+from tmscal.mirror.sqlite.file import SqliteFile
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 from tmscal.process_wide import ProcessWide
 
 #: Bounds of a stored range (an endless series ends at the last representable day).
 _FIRST = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
 _LAST = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 
-SCHEMA = """
--- The text of each live object of a personal calendar (membership is in entries).
-CREATE TABLE IF NOT EXISTS personal_objects (
-    calendar_id TEXT NOT NULL,
-    href        TEXT NOT NULL,
-    uid         TEXT NOT NULL,
-    ical        TEXT NOT NULL,
-    start_ts    INTEGER NOT NULL,
-    end_ts      INTEGER NOT NULL,
-    rooms       TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (calendar_id, href)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
-"""
-
 _COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.end_ts, "
             "e.modified FROM entries e JOIN personal_objects p "
             "ON p.calendar_id = e.calendar_id AND p.href = e.href ")
 
 
-_object = SqliteMirrorStore._object  # the same row shape as the store's own objects
-
-
-class PersonalCalendars:
-    """Personal calendars of one :class:`SqliteMirrorStore` (thread-safe like the store)."""
+class SqlitePersonalCalendars(PersonalCalendars):
+    """The personal calendars in the database of one :class:`SqliteMirrorStore`, through the
+    store's :class:`SqliteFile` (its public reads answer for the calendar state)."""
 
     def __init__(self, store: SqliteMirrorStore) -> None:
         self.store = store
-        with store._write_lock:
-            db = store._db()
-            db.executescript(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(personal_objects)")}
-            if "rooms" not in columns:  # a database from before the column existed
-                db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL "
-                           "DEFAULT '[]'")
-
-    @staticmethod
-    def _check(calendar_id: str) -> None:
-        if not calendar_id.startswith(PERSONAL_PREFIX):
-            raise ValueError(f"{calendar_id!r} is not a personal calendar id")
+        self.file: SqliteFile = store.file
 
     # ---- calendars ---------------------------------------------------------------------------
 
     def ensure(self, calendar_id: str) -> CalendarState:
-        """Create the (empty) calendar if it does not exist; return its state."""
-        self._check(calendar_id)
+        check_personal(calendar_id)
         try:
             return self.store.calendar_state(calendar_id)
         except UnknownCalendar:
-            with self.store._write() as db:
-                db.execute("INSERT OR IGNORE INTO calendars (calendar_id, seq, modified) "
-                           "VALUES (?, 1, ?)", (calendar_id, time.time()))
+            with self.file.write() as db:
+                create_calendar(db, calendar_id, PERSONAL, time.time())
             return self.store.calendar_state(calendar_id)
 
     # ---- reads -------------------------------------------------------------------------------
 
     def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
-        """The live objects among ``hrefs``."""
         wanted = sorted(set(hrefs))
         if not wanted:
             return []
         found: list[StoredObject] = []
-        with self.store._read() as db:
-            for index in range(0, len(wanted), 400):
-                chunk = wanted[index:index + 400]
+        with self.file.read() as db:
+            for chunk in chunks(wanted):
                 rows = db.execute(
                     _COLUMNS + f"WHERE e.calendar_id=? AND e.deleted=0 AND e.href IN "
                     f"({','.join('?' * len(chunk))})", (calendar_id, *chunk)).fetchall()
-                found.extend(_object(row) for row in rows)
+                found.extend(stored_object(row) for row in rows)
         return found
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        """Every live object, sorted by href."""
-        with self.store._read() as db:
+        with self.file.read() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 ORDER BY e.href",
                               (calendar_id,)).fetchall()
         for row in rows:
-            yield _object(row)
+            yield stored_object(row)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
-        """Objects whose enclosing range overlaps ``[start_utc, end_utc)`` (None: unbounded)."""
         start = int(start_utc.timestamp()) if start_utc else -(2 ** 62)
         end = int(end_utc.timestamp()) if end_utc else 2 ** 62
-        with self.store._read() as db:
+        with self.file.read() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
                               "AND p.start_ts < ? AND (p.end_ts > ? OR p.start_ts >= ?) "
                               "ORDER BY e.href", (calendar_id, end, start, start)).fetchall()
-        return [_object(row) for row in rows]
+        return [stored_object(row) for row in rows]
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
-        """Whether a live object with this UID is in the calendar (at any href)."""
         return self.store.has_uid(calendar_id, uid)
 
     # ---- writes ------------------------------------------------------------------------------
 
     def booked(self, calendar_id: str, href: str) -> bool:
-        """Whether the live object at ``href`` holds rooms booked in TMS."""
-        row = self.store._db().execute(
+        row = self.file.connection().execute(
             "SELECT rooms FROM personal_objects WHERE calendar_id=? AND href=?",
             (calendar_id, href)).fetchone()
         return bool(row and json.loads(row[0]))
 
     def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
-        """The other personal calendar whose object with ``uid`` booked rooms, or None."""
-        row = self.store._db().execute(
+        row = self.file.connection().execute(
             "SELECT calendar_id FROM personal_objects WHERE uid=? AND rooms<>'[]' "
             "AND calendar_id<>? LIMIT 1", (uid, calendar_id)).fetchone()
         return row[0] if row else None
 
     def put(self, calendar_id: str, href: str, uid: str, ical: str,
             time_range: tuple[int, int], rooms: Iterable[int] = ()) -> StoredObject:
-        """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
-        storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
-        seconds); ``rooms`` are the rooms it holds booked in TMS."""
-        self._check(calendar_id)
+        check_personal(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
         start = min(max(int(time_range[0]), _FIRST), _LAST)
         end = min(max(int(time_range[1]), start), _LAST)
         now = time.time()
-        with self.store._write() as db:
+        with self.file.write() as db:
             old = db.execute("SELECT etag, deleted FROM entries WHERE calendar_id=? AND href=?",
                              (calendar_id, href)).fetchone()
             if old is None or old != (etag, 0):
                 live_delta = 0 if old is not None and not old[1] else 1
-                seq = self.store._bump(db, calendar_id, now, live_delta, 0)
-                db.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, 0, ?) "
-                    "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
-                    "etag=excluded.etag, seq=excluded.seq, deleted=0, modified=excluded.modified",
-                    (calendar_id, href, uid, etag, seq, now))
+                seq = bump(db, calendar_id, now, live_delta, 0)
+                put_entry(db, calendar_id, href, uid, etag, seq, now)
             db.execute(
                 "INSERT INTO personal_objects (calendar_id, href, uid, ical, start_ts, end_ts, "
                 "rooms) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -180,31 +128,25 @@ class PersonalCalendars:
 
     def drifted_objects(self, calendar_id: str
                         ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
-        """``(object, rooms it holds, rooms of the mirrored conference or None when it is
-        gone)`` for every object holding rooms that the mirror's conference no longer matches
-        (one indexed query; usually empty)."""
-        with self.store._read() as db:
+        with self.file.read() as db:
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
                 + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=? "
                 "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms) "
                 "ORDER BY e.href", (calendar_id,)).fetchall()
-        return [(_object(row[:8]), json.loads(row[8]),
+        return [(stored_object(row[:8]), json.loads(row[8]),
                  None if row[9] is None else json.loads(row[9])) for row in rows]
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
                              rooms: Iterable[int]) -> bool:
-        """Replace the text and rooms of the object at ``href`` (same time range) only while
-        its ETag is still ``etag``; False when it changed meanwhile or is gone (nothing
-        written). The same text changes no ETag and no sync token."""
         now = time.time()
-        with self.store._write() as db:
+        with self.file.write() as db:
             row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
                              "AND deleted=0", (calendar_id, href)).fetchone()
             if row is None or row[0] != etag:
                 return False
             if etag_for_text(ical) != etag:
-                seq = self.store._bump(db, calendar_id, now, 0, 0)
+                seq = bump(db, calendar_id, now, 0, 0)
                 db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
                            "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
             db.execute("UPDATE personal_objects SET ical=?, rooms=? WHERE calendar_id=? "
@@ -212,14 +154,13 @@ class PersonalCalendars:
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
-        """Tombstone the object at ``href``; False when there was none."""
-        self._check(calendar_id)
-        with self.store._write() as db:
+        check_personal(calendar_id)
+        with self.file.write() as db:
             row = db.execute("SELECT 1 FROM entries WHERE calendar_id=? AND href=? AND deleted=0",
                              (calendar_id, href)).fetchone()
             if row is None:
                 return False
-            self.store._tombstone(db, calendar_id, href, time.time())
+            tombstone(db, calendar_id, href, time.time())
             db.execute("DELETE FROM personal_objects WHERE calendar_id=? AND href=?",
                        (calendar_id, href))
         return True
@@ -230,10 +171,10 @@ def room_list(rooms: Iterable[int]) -> str:
     return json.dumps(sorted({int(r) for r in rooms}))
 
 
-_OPEN: ProcessWide[SqliteMirrorStore, PersonalCalendars] = \
-    ProcessWide(PersonalCalendars, weak_keys=True)
+_OPEN: ProcessWide[SqliteMirrorStore, SqlitePersonalCalendars] = \
+    ProcessWide(SqlitePersonalCalendars, weak_keys=True)
 
 
-def personal_calendars(store: SqliteMirrorStore) -> PersonalCalendars:
-    """The process-wide :class:`PersonalCalendars` of ``store`` (a SQLite mirror)."""
+def open_sqlite_personal(store: SqliteMirrorStore) -> SqlitePersonalCalendars:
+    """The process-wide personal calendars of ``store``."""
     return _OPEN.get(store)

@@ -1,18 +1,23 @@
-"""The SQLite mirror store: change sequences, tombstones, sync tokens, the occurrence index,
-the conference-id map, the cursor, the lease and crash safety."""
+"""The mirror's contract, run against every back end (``mirror_backend``, see
+``tests/mirror_backends.py``): rooms, objects, the occurrence index, change sequences,
+tombstones and sync tokens, client hrefs, the conference-id map, versions, pending writes, the
+cursor, status, lease and set-aside records, personal calendars and preferences.
+
+A new back end passes this file by adding itself to ``BACKENDS``; what only one back end can
+show (query plans, crash injection, migrations) lives in that back end's own test file."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tmscal.mirror.sqlite_schema import SCHEMA_VERSION
-from tmscal.mirror.sqlite_store import SqliteMirrorStore
+from mirror_backends import BACKENDS
+from tmscal.mirror import quarantine
 from tmscal.mirror.store import (
     ConferenceRecord,
+    PendingWrite,
     Room,
     UnknownCalendar,
     UnknownSyncToken,
@@ -28,12 +33,19 @@ T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
+@pytest.fixture(params=sorted(BACKENDS))
+def mirror_backend(request, tmp_path):
+    """One back end, with a fresh database of its own (see ``tests/mirror_backends.py``)."""
+    backend = BACKENDS[request.param](tmp_path)
+    yield backend
+    backend.close()
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+def store(mirror_backend):
+    s = mirror_backend.open_store()
     s.replace_rooms([Room(1, "Oslo", "Europe/Oslo", "HQ"), Room(2, "Bergen"), Room(3, "Tromsø")])
-    yield s
-    s.close()
+    return s
 
 
 def record(uid="u1", rooms=(1,), text="A", start=T0, occurrences=1, series_id=100, ids=()):
@@ -113,7 +125,7 @@ def test_remove_and_recreate(store):
     assert changes.changed == ["u1.ics"] and changes.deleted == []
 
 
-def test_sync_tokens_reject_foreign_future_and_expired(store, tmp_path):
+def test_sync_tokens_reject_foreign_future_and_expired(store, mirror_backend):
     store.store_conference(record())
     token = store.calendar_state("1").sync_token
     with pytest.raises(UnknownSyncToken):
@@ -121,7 +133,7 @@ def test_sync_tokens_reject_foreign_future_and_expired(store, tmp_path):
     epoch, seq = token.rsplit("-", 1)
     with pytest.raises(UnknownSyncToken):
         store.changes_since("1", f"{epoch}-{int(seq) + 5}")
-    other = SqliteMirrorStore(tmp_path / "other.sqlite3")
+    other = mirror_backend.open_store("other")
     other.replace_rooms([Room(1, "Oslo")])
     with pytest.raises(UnknownSyncToken):  # a rebuilt mirror invalidates old tokens
         other.changes_since("1", token)
@@ -134,18 +146,6 @@ def test_sync_tokens_reject_foreign_future_and_expired(store, tmp_path):
     with pytest.raises(UnknownSyncToken):
         store.changes_since("1", token)
     assert store.changes_since("1", after_delete).deleted == []
-
-
-def test_changes_since_is_o_changes(store):
-    store.store_conferences([record(uid=f"u{i}", series_id=i + 1) for i in range(300)])
-    token = store.calendar_state("1").sync_token
-    store.store_conference(record(uid="u7", text="new", series_id=8))
-    store.remove_conference("u9")
-    changes = store.changes_since("1", token)
-    assert changes.changed == ["u7.ics"] and changes.deleted == ["u9.ics"]
-    plan = " ".join(str(row) for row in store._db().execute(
-        "EXPLAIN QUERY PLAN " + store.CHANGES_SINCE, ("1", 5)))
-    assert "entries_seq" in plan and "seq>?" in plan
 
 
 def test_get_objects_and_time_ranges(store):
@@ -166,6 +166,24 @@ def test_get_objects_and_time_ranges(store):
     assert uids(None, T0 + timedelta(minutes=1)) == ["weekly"]
     assert uids(T0 + timedelta(days=63), None) == ["weekly"]
     assert sorted(uids(None, None)) == ["later", "weekly"]
+
+
+def test_occurrences_in_range_name_the_conference_without_its_text(store):
+    weekly = record(uid="weekly", occurrences=3)
+    weekly.title = "Weekly sync"
+    store.store_conference(weekly)
+    store.store_conference(record(uid="other", start=T0 + timedelta(days=7, minutes=30),
+                                  series_id=2))
+    week = T0 + timedelta(days=7)
+    busy = store.occurrences_in_range("1", week, week + 2 * HOUR)
+    assert [(b.start_utc, b.href, b.uid, b.title) for b in busy] == [
+        (week, "weekly.ics", "weekly", "Weekly sync"),
+        (week + timedelta(minutes=30), "other.ics", "other", "")]
+    assert store.occurrences_in_range("1", T0 + HOUR, T0 + 2 * HOUR) == []  # end is exclusive
+    store.remove_conference("weekly")
+    assert [b.uid for b in store.occurrences_in_range("1", week, week + 2 * HOUR)] == ["other"]
+    with pytest.raises(UnknownCalendar):
+        store.occurrences_in_range("99", week, week + HOUR)
 
 
 def test_conference_id_map(store):
@@ -190,32 +208,15 @@ def test_cursor_status_and_counters(store):
     assert status.last_error.startswith("TmsUnavailable") and status.lag_seconds < 5
 
 
-def test_lease_is_exclusive_until_expiry(store, tmp_path):
+def test_lease_is_exclusive_until_expiry(store, mirror_backend):
     assert store.acquire_lease("syncer", "a", 60)
-    second = SqliteMirrorStore(store.path)  # another process's instance
+    second = mirror_backend.another_instance()  # another process's instance
     assert not second.acquire_lease("syncer", "b", 60)
     assert second.lease_holder("syncer")[0] == "a"
     assert store.acquire_lease("syncer", "a", 0.0)  # renew with an already expired lease
     assert second.acquire_lease("syncer", "b", 60)
     second.release_lease("syncer", "b")
     assert store.lease_holder("syncer") is None
-
-
-def test_crash_inside_a_write_leaves_the_previous_state(store, monkeypatch):
-    store.store_conference(record(rooms=(1, 2)))
-    state = {c: store.calendar_state(c) for c in ("1", "2", "3")}
-    original = store._tombstone
-
-    def crash(*args, **kwargs):
-        original(*args, **kwargs)
-        raise sqlite3.OperationalError("disk I/O error (simulated crash)")
-
-    monkeypatch.setattr(store, "_tombstone", crash)
-    with pytest.raises(sqlite3.OperationalError):
-        store.store_conference(record(rooms=(3,), text="moved"))
-    assert {c: store.calendar_state(c) for c in ("1", "2", "3")} == state
-    assert store.find_by_uid("u1").room_ids == [1, 2]
-    assert store.get_objects("1", ["u1.ics"])[0].ical == record().ical
 
 
 def test_threads_share_one_store(store):
@@ -286,23 +287,6 @@ def test_client_hrefs_allowed():
         assert not client_href_allowed(bad, "u1")
 
 
-def test_a_version_1_database_is_migrated(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    first = SqliteMirrorStore(path)
-    first.replace_rooms([Room(1, "Oslo")])
-    first.store_conference(record())
-    with first._write() as db:
-        db.execute("DROP TABLE client_hrefs")
-        db.execute("UPDATE mirror_meta SET value='1' WHERE key='schema_version'")
-    first.close()
-    store = SqliteMirrorStore(path)
-    assert store._meta("schema_version") == str(SCHEMA_VERSION)
-    store.remember_href("1", "u1", "kept.ics")
-    store.store_conference(record(text="B"))
-    assert [h for h, _ in store.list_hrefs("1")] == ["kept.ics"]
-    store.close()
-
-
 def test_a_version_never_steps_back(store):
     """A record older than the stored one (a fetch that raced a newer write) stores nothing;
     the same or a newer version replaces it."""
@@ -322,8 +306,6 @@ def test_a_version_never_steps_back(store):
 
 
 def test_pending_writes_are_kept_until_cleared(store):
-    from tmscal.mirror.store import PendingWrite
-
     store.mark_pending(PendingWrite("u1", "src", "key-1"))
     store.mark_pending(PendingWrite("u2", "", "key-2"))
     store.mark_pending(PendingWrite("u1", "src", "key-1"))
@@ -331,3 +313,136 @@ def test_pending_writes_are_kept_until_cleared(store):
     store.clear_pending("u1")
     store.clear_pending("unknown")
     assert store.pending_writes() == [PendingWrite("u2", "", "key-2")]
+
+
+# ---- personal calendars and preferences ---------------------------------------------------
+
+MEETINGS = personal_calendar_id("alice", "meetings")
+RANGE = (int(T0.timestamp()), int((T0 + HOUR).timestamp()))
+
+
+def meeting(uid: str = "m1") -> str:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{uid}\r\nDTSTAMP:20300101T000000Z\r\nDTSTART:20300304T090000Z\r\n"
+            "DTEND:20300304T100000Z\r\nSUMMARY:Plan\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_personal_objects_share_the_change_sequence_and_tombstones(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    empty = calendars.ensure(MEETINGS)
+    stored = calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE)
+    assert stored.etag and stored.ical == meeting()
+    state = store.calendar_state(MEETINGS)
+    assert state.sync_token != empty.sync_token and state.object_count == 1
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE)  # same text: no change
+    assert store.calendar_state(MEETINGS).sync_token == state.sync_token
+    assert calendars.has_uid(MEETINGS, "m1") and not calendars.has_uid(MEETINGS, "m2")
+    assert calendars.delete(MEETINGS, "m1.ics") and not calendars.delete(MEETINGS, "m1.ics")
+    changes = store.changes_since(MEETINGS, state.sync_token)
+    assert changes.deleted == ["m1.ics"] and changes.changed == []
+    assert calendars.get_objects(MEETINGS, ["m1.ics"]) == []
+    with pytest.raises(UnknownSyncToken):
+        store.changes_since(MEETINGS, "nope-1")
+
+
+
+
+def test_conference_writes_leave_the_meeting_with_the_same_uid_alone(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE)
+    record = ConferenceRecord(uid="m1", ical="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                              start_utc=T0, end_utc=T0 + timedelta(hours=1),
+                              occurrences=[(T0, T0 + timedelta(hours=1))], room_ids=[1],
+                              series_id=7)
+    store.store_conference(record)
+    assert store.has_uid("1", "m1")
+    store.remove_conference("m1")
+    assert not store.has_uid("1", "m1")
+    assert [o.href for o in calendars.iter_objects(MEETINGS)] == ["m1.ics"]
+
+
+
+
+def test_time_range_and_endless_series(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    calendars.put(MEETINGS, "a.ics", "a", meeting("a"), RANGE)
+    calendars.put(MEETINGS, "b.ics", "b", meeting("b"), (RANGE[0], 2 ** 40))  # endless
+    later = T0 + timedelta(days=400)
+    assert [o.href for o in calendars.objects_in_range(MEETINGS, later, None)] == ["b.ics"]
+    assert [o.href for o in calendars.objects_in_range(MEETINGS, T0, T0 + timedelta(minutes=5))
+            ] == ["a.ics", "b.ics"]
+
+
+def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
+    assert calendars.booked(MEETINGS, "m1.ics")
+
+    def conference(rooms):
+        store.store_conference(ConferenceRecord(
+            uid="m1", ical=f"BEGIN:VCALENDAR\r\nX:{rooms}\r\nEND:VCALENDAR\r\n", start_utc=T0,
+            end_utc=T0 + timedelta(hours=1), occurrences=[(T0, T0 + timedelta(hours=1))],
+            room_ids=rooms, series_id=7))
+
+    conference([1])
+    assert calendars.drifted_objects(MEETINGS) == []
+    conference([1, 2])
+    [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (drifted.href, holds, held) == ("m1.ics", [1], [1, 2])
+    token = store.calendar_state(MEETINGS).sync_token
+    assert calendars.replace_if_unchanged(MEETINGS, "m1.ics", drifted.etag, drifted.ical,
+                                          held)
+    assert store.calendar_state(MEETINGS).sync_token == token  # same text: no change
+    assert calendars.drifted_objects(MEETINGS) == []
+    store.remove_conference("m1")
+    [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (holds, held) == ([1, 2], None)
+    assert not calendars.replace_if_unchanged(MEETINGS, "m1.ics", '"stale"', "x", [])
+    assert calendars.booked_elsewhere(personal_calendar_id("bob", "meetings"), "m1") == MEETINGS
+
+
+def test_personal_calendars_take_personal_ids_only(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    with pytest.raises(ValueError):
+        calendars.put("1", "x.ics", "x", meeting("x"), RANGE)
+    assert calendars.ensure(MEETINGS).object_count == 0
+    assert [r.system_id for r in store.list_rooms()] == [1, 2, 3]  # no room appeared
+
+
+def test_a_personal_calendar_survives_room_changes(store, mirror_backend):
+    calendars = mirror_backend.personal(store)
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE)
+    store.replace_rooms([Room(1, "Oslo")])
+    store.purge_tombstones(datetime.now(UTC) + timedelta(seconds=5))
+    assert [o.uid for o in calendars.iter_objects(MEETINGS)] == ["m1"]
+    assert store.calendar_state(MEETINGS).object_count == 1
+
+
+def test_preferences_belong_to_one_user_and_calendar(store, mirror_backend):
+    preferences = mirror_backend.preferences(store)
+    assert preferences.get("alice", "1") == {}
+    preferences.replace("alice", "1", {"calendar-color": "#ff0000", "calendar-order": "2"})
+    preferences.replace("bob", "1", {"calendar-color": "#00ff00"})
+    assert preferences.get("alice", "1") == {"calendar-color": "#ff0000", "calendar-order": "2"}
+    preferences.replace("alice", "1", {"calendar-order": "3"})  # the whole set
+    assert preferences.get("alice", "1") == {"calendar-order": "3"}
+    assert preferences.get("bob", "1") == {"calendar-color": "#00ff00"}
+    assert preferences.get("alice", MEETINGS) == {}
+
+
+def test_set_aside_records_are_kept_as_given(store):
+    assert store.unreadable() == ""
+    entries = {"conference 7": quarantine.Unreadable("TmsError: bad", conference_id=7)}
+    store.set_unreadable(quarantine.dumps(entries))
+    assert quarantine.loads(store.unreadable()) == entries
+    store.set_unreadable("")
+    assert quarantine.loads(store.unreadable()) == {}
+
+
+def test_freshness_follows_the_last_success(store):
+    assert store.sync_status().stale(60)  # never synced
+    store.record_sync(success=True)
+    status = store.sync_status()
+    assert not status.stale(60) and "lag" in status.describe()
+    store.record_sync(success=False, error="TmsUnavailable: down")
+    assert "last error: TmsUnavailable: down" in store.sync_status().describe()

@@ -1,11 +1,12 @@
 """``SqliteFile``: one SQLite database file shared by the threads of a process.
 
-One connection per thread (``threading.local``), opened with :attr:`SqliteFile.PRAGMAS` (WAL
-at least). :meth:`~SqliteFile._write` is one write transaction, serialized in-process by a
-re-entrant lock (a write inside a write of the same thread joins it) and across processes by
-``BEGIN IMMEDIATE`` with a busy timeout; :meth:`~SqliteFile._read` is a consistent snapshot
-for several statements. :meth:`~SqliteFile.close` closes every connection opened. The mirror
-store and the feed token store (same file, own tables) are built on it.
+One connection per thread (``threading.local``), opened with the pragmas given (WAL at least).
+:meth:`~SqliteFile.write` is one write transaction, serialized in-process by a re-entrant lock
+(a write inside a write of the same thread joins it) and across processes by ``BEGIN
+IMMEDIATE`` with a busy timeout; :meth:`~SqliteFile.read` is a consistent snapshot for several
+statements. :meth:`~SqliteFile.close` closes every connection opened. The room mirror, the
+personal calendars and preferences (sharing the store's instance) and the feed token store
+(same file, own tables) are built on it.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ class SqliteFile:
         self.path = str(path)
         self._busy_timeout = busy_timeout
         self._local = threading.local()
-        self._write_lock = threading.RLock()
+        self.write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
-    def _db(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
         """This thread's connection (autocommit mode: transactions are explicit)."""
         db = getattr(self._local, "db", None)
         if db is None:
@@ -47,10 +48,10 @@ class SqliteFile:
         return db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: serialized in-process, BEGIN IMMEDIATE across processes."""
-        with self._write_lock:
-            db = self._db()
+        with self.write_lock:
+            db = self.connection()
             if db.in_transaction:  # re-entered from within a write of this thread
                 yield db
                 return
@@ -63,9 +64,9 @@ class SqliteFile:
             db.execute("COMMIT")
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for multi-statement reads."""
-        db = self._db()
+        db = self.connection()
         if db.in_transaction:
             yield db
             return

@@ -1,0 +1,109 @@
+"""Personal calendars (``user:<name>/<calendar>``) and each user's calendar preferences.
+
+A personal object is stored as its owner wrote it (plus what the invitation path wrote back
+into it), so it survives restarts. Its membership, ETag, change sequence and tombstones are the
+mirror's own: the ctag, sync token, ``changes_since``, ``list_hrefs`` and ``has_uid`` of
+:class:`~tmscal.mirror.rooms.RoomMirror` answer for personal calendars exactly as for room
+calendars, and a room calendar's writes never touch a personal object with the same UID.
+
+An object's ``rooms`` are the rooms (SystemIds) it holds booked in TMS: non-empty only for the
+meeting that booked them (the organizer's copy; another user's copy of it, same UID, is a plain
+object). Comparing them with the mirrored conference tells when TMS changed the booking
+afterwards (:meth:`PersonalCalendars.drifted_objects`).
+
+Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
+time-range query returns a superset that the caller re-filters.
+
+Preferences (:class:`CalendarPreferences`) are how each user's client shows a calendar
+(colour, order, a name of their own), set with PROPPATCH (Apple Calendar and Thunderbird set
+``calendar-color`` and ``calendar-order``). They belong to the user, not to the calendar: one
+user's colour never shows in another user's client, and nothing of them reaches TMS.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+
+from tmscal.mirror.objects import PERSONAL_PREFIX, CalendarState, StoredObject
+
+
+def check_personal(calendar_id: str) -> None:
+    """Raise ``ValueError`` unless ``calendar_id`` is a personal calendar id."""
+    if not calendar_id.startswith(PERSONAL_PREFIX):
+        raise ValueError(f"{calendar_id!r} is not a personal calendar id")
+
+
+class PersonalCalendars(ABC):
+    """The personal calendars of one mirror. Thread-safe; every write is one transaction."""
+
+    @abstractmethod
+    def ensure(self, calendar_id: str) -> CalendarState:
+        """Create the (empty) calendar if it does not exist; return its state."""
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
+        """The live objects among ``hrefs``."""
+
+    @abstractmethod
+    def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
+        """Every live object, sorted by href."""
+
+    @abstractmethod
+    def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
+                         end_utc: datetime | None) -> list[StoredObject]:
+        """Objects whose enclosing range overlaps ``[start_utc, end_utc)`` (None: unbounded)."""
+
+    @abstractmethod
+    def has_uid(self, calendar_id: str, uid: str) -> bool:
+        """Whether a live object with this UID is in the calendar (at any href)."""
+
+    @abstractmethod
+    def booked(self, calendar_id: str, href: str) -> bool:
+        """Whether the live object at ``href`` holds rooms booked in TMS."""
+
+    @abstractmethod
+    def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
+        """The other personal calendar whose object with ``uid`` booked rooms, or None."""
+
+    @abstractmethod
+    def drifted_objects(self, calendar_id: str
+                        ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
+        """``(object, rooms it holds, rooms of the mirrored conference or None when it is
+        gone)`` for every object holding rooms that the mirror's conference no longer matches
+        (one indexed query; usually empty)."""
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def put(self, calendar_id: str, href: str, uid: str, ical: str,
+            time_range: tuple[int, int], rooms: Iterable[int] = ()) -> StoredObject:
+        """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
+        storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
+        seconds, clamped to years 1..9999); ``rooms`` are the rooms it holds booked in TMS."""
+
+    @abstractmethod
+    def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
+                             rooms: Iterable[int]) -> bool:
+        """Replace the text and rooms of the object at ``href`` (same time range) only while
+        its ETag is still ``etag``; False when it changed meanwhile or is gone (nothing
+        written). The same text changes no ETag and no sync token."""
+
+    @abstractmethod
+    def delete(self, calendar_id: str, href: str) -> bool:
+        """Tombstone the object at ``href``; False when there was none."""
+
+
+class CalendarPreferences(ABC):
+    """Per-user WebDAV properties of calendars (see the module docstring). Thread-safe."""
+
+    @abstractmethod
+    def get(self, user: str, calendar_id: str) -> dict[str, str]:
+        """``{property: value}`` that ``user`` set on ``calendar_id`` (empty when none)."""
+
+    @abstractmethod
+    def replace(self, user: str, calendar_id: str, values: Mapping[str, str]) -> None:
+        """Make ``values`` the whole set ``user`` has on ``calendar_id`` (one transaction)."""
