@@ -1,5 +1,6 @@
 """How a refusal names the booking a room is busy with: its title and the occurrence that
-collides, in the room's zone, read from the mirror's text as data.
+collides, in the room's zone, read from the mirror's text as data (the title unescaped by
+:mod:`tmscal.ical.content_lines`, not by the icalendar version installed).
 
 Both write paths use it: :class:`tmscal.bridge.booking.RoomBooking` for a double booking in a room
 calendar and :mod:`tmscal.bridge.invitations.conflicts` for the blocked occurrence of a meeting.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tmscal.ical.calendar_text import master_text
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.ical.series import conference_zone, lay_out
 from tmscal.mirror.store import MirrorStore, StoredObject, room_calendar_id
@@ -44,4 +46,4 @@ def _occurrence(other: StoredObject, start: datetime, end: datetime, rooms: Room
         return "", (other.start_utc, other.end_utc)
     overlapping = next(((s, e) for s, e in layout.occurrences if s < end and e > start),
                        (other.start_utc, other.end_utc))
-    return conference.title, overlapping
+    return master_text(other.ical, "SUMMARY"), overlapping

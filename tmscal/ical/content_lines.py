@@ -1,22 +1,23 @@
-"""Content lines as text, byte-for-byte what icalendar writes, without its per-call overhead.
+"""Content-line text (RFC 5545 3.1, 3.3.11): the one place the project escapes, unescapes,
+folds, unfolds and splits iCalendar lines.
 
-icalendar builds a property object, a parameter dictionary and a content line for every
-property, and folds every line character by character. For the long, plain tails of our events
-(the X-TMS properties) and for the common short line that needs no folding, this module gives
-the same text directly:
-
-* :func:`folded` — a content line folded as icalendar folds it (short ASCII lines as they are,
-  others by icalendar itself);
-* :func:`text_line` — ``NAME:value`` for a TEXT value without parameters, escaped as
-  ``icalendar.vText`` escapes;
-* :func:`time_line` — a DATE, UTC DATE-TIME or zoned DATE-TIME (``TZID``) property;
-* :func:`property_lines` — the folded lines of a component's own properties, written by
-  icalendar (for the properties whose value types and parameters it knows best).
+* :func:`escape_text` / :func:`unescape_text` — TEXT values;
+* :func:`fold` / :func:`unfold` — 75-octet folding (the lines the feeds and calendar assembly
+  write) and its inverse;
+* :func:`folded` — a line folded as icalendar folds it (the renderer's stored text must stay
+  icalendar's, byte for byte, so its ETags do not move);
+* :class:`ContentLine`, :func:`parse_line`, :func:`property_name` — one unfolded line split
+  into name, raw parameters and raw value, quoting preserved, so a line not rewritten comes
+  out byte-identical;
+* :func:`text_line`, :func:`time_line`, :func:`property_lines` — the renderer's fast paths:
+  icalendar's text for a TEXT property, a DATE/DATE-TIME property and a component's own
+  properties, without icalendar's per-property overhead.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,10 +25,45 @@ from icalendar import Component, Event
 from icalendar.parser import Contentline
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
+CRLF = "\r\n"
+#: RFC 5545 3.1: a physical line holds at most 75 octets (without its CRLF).
+_FOLD_OCTETS = 75
 #: icalendar writes at most this many octets per physical line (before the CRLF + space).
 _WIDTH = 74
 #: icalendar never ends a folded piece with one of these (it would split an escape).
 _ESCAPES = "\\^"
+_NAME = re.compile(r"[^;:]*")
+_PARAM = re.compile(r';([^=;:]+)=((?:"[^"]*"|[^;:"])*)')
+
+
+def unfold(text: str) -> list[str]:
+    """The logical lines of ``text`` (CRLF or LF endings; folded lines joined; empty dropped)."""
+    joined = text.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
+    return [line for line in joined.split("\n") if line]
+
+
+def fold(line: str) -> str:
+    """``line`` folded at 75 octets (never inside a UTF-8 sequence), without the final CRLF."""
+    if line.isascii():
+        if len(line) <= _FOLD_OCTETS:
+            return line
+        first, rest = line[:_FOLD_OCTETS], line[_FOLD_OCTETS:]
+        step = _FOLD_OCTETS - 1
+        return "\r\n ".join([first, *(rest[i:i + step] for i in range(0, len(rest), step))])
+    if len(line.encode("utf-8")) <= _FOLD_OCTETS:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size, limit = 0, _FOLD_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, _FOLD_OCTETS - 1
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
 
 
 def folded(line: str) -> str:
@@ -59,16 +95,76 @@ def without_control_characters(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def escaped_text(text: str) -> str:
-    """RFC 5545 TEXT escaping, in ``icalendar.vText``'s order (line ends normalised to \\n)."""
-    return (text.replace(r"\N", "\n").replace("\\", "\\\\").replace(";", r"\;")
-            .replace(",", r"\,").replace("\r\n", r"\n").replace("\n", r"\n")
-            .replace("\r", r"\n"))
+def escape_text(text: str) -> str:
+    r"""Plain text as an RFC 5545 TEXT value: ``\``, ``;`` and ``,`` escaped, every line end
+    (CRLF, LF, CR) written ``\n``."""
+    return (text.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,")
+            .replace("\r\n", r"\n").replace("\n", r"\n").replace("\r", r"\n"))
+
+
+def unescape_text(value: str) -> str:
+    r"""An RFC 5545 TEXT value as plain text, read left to right: ``\n``/``\N`` is a line
+    break, ``\\`` one backslash (so ``C:\\new`` stays ``C:\new``), ``\x`` is ``x``."""
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char != "\\":
+            out.append(char)
+            continue
+        following = next(chars, "")
+        out.append("\n" if following in ("n", "N") else following)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ContentLine:
+    """One unfolded line: upper-case ``name``, raw ``(NAME, value)`` parameters, raw ``value``."""
+
+    name: str
+    params: tuple[tuple[str, str], ...]
+    value: str
+
+    def param(self, name: str) -> str | None:
+        """The unquoted value of parameter ``name`` (case-insensitive), or None."""
+        for key, value in self.params:
+            if key == name:
+                return value[1:-1] if value.startswith('"') and value.endswith('"') else value
+        return None
+
+    def text(self) -> str:
+        """The unfolded line."""
+        params = "".join(f";{key}={value}" for key, value in self.params)
+        return f"{self.name}{params}:{self.value}"
+
+
+def parse_line(line: str) -> ContentLine:
+    """Split an unfolded line; ``:`` and ``;`` inside double quotes belong to the parameter."""
+    match = _NAME.match(line)
+    name = match.group() if match else ""
+    position = len(name)
+    params: list[tuple[str, str]] = []
+    while position < len(line) and line[position] == ";":
+        param = _PARAM.match(line, position)
+        if param is None:
+            break
+        params.append((param.group(1).upper(), param.group(2)))
+        position = param.end()
+    if position >= len(line) or line[position] != ":":
+        return ContentLine(line.upper(), (), "")
+    return ContentLine(name.upper(), tuple(params), line[position + 1:])
+
+
+def property_name(line: str) -> str:
+    """The upper-case property name of an unfolded line (fast path: no parameter parsing)."""
+    return _NAME.match(line).group().upper()  # type: ignore[union-attr]
 
 
 def text_line(name: str, text: str) -> str:
-    """The folded content line of TEXT property ``name`` (no parameters), without CRLF."""
-    return folded(f"{name}:{escaped_text(text)}")
+    r"""The folded content line of TEXT property ``name`` (no parameters), without CRLF, as
+    ``icalendar.vText`` writes it: icalendar first reads a literal ``\N`` in the text as a
+    line break, so this does too (the stored text, and so the ETag, stays icalendar's)."""
+    value = escape_text(text.replace(r"\N", "\n"))
+    return folded(f"{name}:{value}")
 
 
 def time_line(name: str, value: date | datetime) -> str:
