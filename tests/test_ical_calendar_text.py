@@ -71,3 +71,11 @@ def test_assembly_writes_properties_one_zone_per_tzid_then_components_in_order()
         ["UID:a", "UID:b", "UID:c"]
     assert "SUMMARY:Busy" in text and text.endswith("END:VEVENT\r\nEND:VCALENDAR\r\n")
     assert CalendarAssembly().text([]) == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+
+
+def test_component_name_is_the_first_component_that_is_no_zone():
+    from tmscal.ical.calendar_text import component_name
+
+    assert component_name(stored("a", zone="Europe/Oslo")) == "VEVENT"
+    assert component_name("BEGIN:VCALENDAR\nbegin:vtodo\nEND:VTODO\nEND:VCALENDAR\n") == "VTODO"
+    assert component_name("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n") == ""

@@ -8,6 +8,7 @@ not know. Stored texts are cut by position, never parsed, so assembly stays chea
 
 * :class:`CalendarAssembly` — collects objects (or ready components) and writes the VCALENDAR;
 * :func:`components_text` — the components of one stored text other than its VTIMEZONEs;
+* :func:`component_name` — which component it holds;
 * :func:`event_blocks` — its top-level VEVENTs as unfolded lines (for rewriting them);
 * :func:`master_text` — a TEXT property of its master VEVENT, unescaped;
 * :class:`MergedZones`, :func:`zone_ids`, :func:`zone_blocks` — the VTIMEZONE side.
@@ -26,6 +27,9 @@ from .vtimezones import vtimezone_text
 _BLOCK = re.compile(r"BEGIN:VTIMEZONE\r?\n.*?END:VTIMEZONE\r?\n", re.DOTALL)
 _TZID = re.compile(r"^TZID:(.+?)\r?$", re.MULTILINE)
 _ZONE_END = "END:VTIMEZONE\r\n"
+#: The first component of a calendar object that is not a VTIMEZONE.
+_COMPONENT = re.compile(r"^BEGIN:(?!VCALENDAR|VTIMEZONE|STANDARD|DAYLIGHT)([A-Z-]+)\r?$",
+                        re.MULTILINE | re.IGNORECASE)
 
 
 def _zone_region(ical: str) -> tuple[int, int]:
@@ -98,6 +102,14 @@ def components_text(ical: str) -> str:
             break
         body = body[stop + len(_ZONE_END):]
     return body
+
+
+def component_name(ical: str) -> str:
+    """The component a stored text holds (``VEVENT``, ``VTODO`` …; '' for none): what Radicale's
+    filters need, as an item tagged with a component it does not hold makes every filtered
+    REPORT fail."""
+    match = _COMPONENT.search(ical)
+    return match.group(1).upper() if match else ""
 
 
 def event_blocks(ical: str) -> list[list[str]]:
