@@ -95,13 +95,13 @@ def components_text(ical: str) -> str:
     end = ical.rfind("END:VCALENDAR")
     if begin < 0 or end < 0:
         return ""
-    body = ical[begin + 2:end]
-    while body.startswith("BEGIN:VTIMEZONE"):
-        stop = body.find(_ZONE_END)
+    begin += 2
+    while ical.startswith("BEGIN:VTIMEZONE", begin):
+        stop = ical.find(_ZONE_END, begin)
         if stop < 0:
             break
-        body = body[stop + len(_ZONE_END):]
-    return body
+        begin = stop + len(_ZONE_END)
+    return ical[begin:end]
 
 
 def component_name(ical: str) -> str:
