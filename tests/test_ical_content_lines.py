@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from icalendar import Event, vText
 
-from tmscal.ical.content_lines import folded, property_lines, text_line
+from tmscal.ical.content_lines import folded
+from tmscal.ical.render_lines import property_lines, text_line
 
 TEXTS = ["plain", "a;b,c\\d", "line\r\none\rtwo\nthree", "\\N new", "x" * 73, "x" * 74,
          "x" * 75, "x" * 200, "Ø" * 30, "ab" * 36 + "\\;" + "cd" * 20, "é" * 37 + "^x"]
@@ -52,7 +53,7 @@ def test_time_line_is_icalendars_for_every_zone_dates_and_utc():
     from datetime import UTC, date, datetime, timedelta, timezone
     from zoneinfo import ZoneInfo, available_timezones
 
-    from tmscal.ical.content_lines import time_line
+    from tmscal.ical.render_lines import time_line
 
     def icalendar_line(name, value):
         event = Event()

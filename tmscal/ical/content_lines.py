@@ -9,21 +9,17 @@ folds, unfolds and splits iCalendar lines.
 * :class:`ContentLine`, :func:`parse_line`, :func:`property_name` — one unfolded line split
   into name, raw parameters and raw value, quoting preserved, so a line not rewritten comes
   out byte-identical;
-* :func:`text_line`, :func:`time_line`, :func:`property_lines` — the renderer's fast paths:
-  icalendar's text for a TEXT property, a DATE/DATE-TIME property and a component's own
-  properties, without icalendar's per-property overhead.
+* :func:`without_control_characters` — what TEXT may not hold, removed.
+
+The renderer's whole lines (icalendar's text without its overhead) are :mod:`.render_lines`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-from icalendar import Component, Event
 from icalendar.parser import Contentline
-from icalendar.timezone.tzid import tzid_from_tzinfo
 
 CRLF = "\r\n"
 #: RFC 5545 3.1: a physical line holds at most 75 octets (without its CRLF).
@@ -157,55 +153,3 @@ def parse_line(line: str) -> ContentLine:
 def property_name(line: str) -> str:
     """The upper-case property name of an unfolded line (fast path: no parameter parsing)."""
     return _NAME.match(line).group().upper()  # type: ignore[union-attr]
-
-
-def text_line(name: str, text: str) -> str:
-    r"""The folded content line of TEXT property ``name`` (no parameters), without CRLF, as
-    ``icalendar.vText`` writes it: icalendar first reads a literal ``\N`` in the text as a
-    line break, so this does too (the stored text, and so the ETag, stays icalendar's)."""
-    value = escape_text(text.replace(r"\N", "\n"))
-    return folded(f"{name}:{value}")
-
-
-def time_line(name: str, value: date | datetime) -> str:
-    """The line icalendar writes for ``Event.add(name, value)``: ``;VALUE=DATE`` for a date,
-    a ``Z`` time for UTC, ``;TZID=<id>`` (icalendar's id for the zone) for a zoneinfo zone;
-    anything else (fractions of a second, UTC-like zones, other tzinfo classes) is written by
-    icalendar itself."""
-    if not isinstance(value, datetime):
-        return f"{name};VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
-    if value.microsecond == 0:
-        stamp = (f"{value.year:04d}{value.month:02d}{value.day:02d}T"
-                 f"{value.hour:02d}{value.minute:02d}{value.second:02d}")
-        if value.tzinfo is UTC:
-            return f"{name}:{stamp}Z"
-        if type(value.tzinfo) is ZoneInfo:
-            tzid = _tzid(value.tzinfo)
-            if tzid:
-                return folded(f"{name};TZID={tzid}:{stamp}")
-    event = Event()
-    event.add(name, value)
-    return property_lines(event)[0]
-
-
-_TZIDS: dict[ZoneInfo, str] = {}
-
-
-def _tzid(zone: ZoneInfo) -> str:
-    """icalendar's TZID for ``zone``; '' when it would write UTC or quote the id."""
-    tzid = _TZIDS.get(zone)
-    if tzid is None:
-        found = tzid_from_tzinfo(zone) or ""
-        tzid = _TZIDS[zone] = found if _PLAIN_ID.fullmatch(found) and found != "UTC" else ""
-    return tzid
-
-
-_PLAIN_ID = re.compile(r"[A-Za-z0-9/_+\-]+")
-
-
-def property_lines(component: Component) -> list[str]:
-    """The folded content lines of ``component``'s properties (unsorted, without its BEGIN
-    and END lines), as icalendar writes them."""
-    return [folded(component.content_line(name, value, sorted=False))
-            for name, value in component.property_items(recursive=False, sorted=False)
-            if name not in ("BEGIN", "END")]
