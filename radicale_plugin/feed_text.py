@@ -1,9 +1,9 @@
 """The text of a whole room calendar (GET of the collection), built from stored texts.
 
-Concatenates the components of every object, keeps one VTIMEZONE per TZID (generated to cover
-every object that uses it, :mod:`tmscal.ical.calendar_zones`), and wraps them in a VCALENDAR
-with ``X-WR-CALNAME``/``X-WR-CALDESC``. Never parses the texts; results are cached per calendar
-and ctag, so an unchanged calendar is served without touching the objects again.
+Assembled by :class:`tmscal.ical.calendar_text.CalendarAssembly` (the components of every
+object, one VTIMEZONE per TZID covering every object that uses it) with ``X-WR-CALNAME``/
+``X-WR-CALDESC``. Never parses the texts; results are cached per calendar and ctag, so an
+unchanged calendar is served without touching the objects again.
 """
 
 from __future__ import annotations
@@ -12,46 +12,24 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from tmscal.ical.calendar_zones import MergedZones
+from tmscal.ical.calendar_text import CalendarAssembly
+from tmscal.ical.content_lines import escape_text
 from tmscal.mirror.store import StoredObject
 
 _CACHE_SIZE = 32
 
 
-def _escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
-
-
-def _components(text: str) -> str:
-    """The components of one VCALENDAR text other than its VTIMEZONEs."""
-    begin = text.find("\r\nBEGIN:V", text.find("BEGIN:VCALENDAR") + 15)
-    end = text.rfind("END:VCALENDAR")
-    if begin < 0 or end < 0:
-        return ""
-    body = text[begin + 2:end]
-    while body.startswith("BEGIN:VTIMEZONE"):
-        stop = body.find("END:VTIMEZONE\r\n")
-        if stop < 0:
-            break
-        body = body[stop + len("END:VTIMEZONE\r\n"):]
-    return body
-
-
 def render_calendar(objects: Iterable[StoredObject], name: str, description: str) -> str:
     """One VCALENDAR holding the components of every object in ``objects``."""
-    zones = MergedZones()
-    bodies: list[str] = []
+    calendar = CalendarAssembly()
     for stored in objects:
-        zones.add(stored.ical, stored.start_utc, stored.end_utc)
-        bodies.append(_components(stored.ical))
-    head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//tmscal//room calendar//EN"]
+        calendar.add_object(stored.ical, stored.start_utc, stored.end_utc)
+    head = ["VERSION:2.0", "PRODID:-//tmscal//room calendar//EN"]
     if name:
-        head.append("X-WR-CALNAME:" + _escape(name))
+        head.append("X-WR-CALNAME:" + escape_text(name))
     if description:
-        head.append("X-WR-CALDESC:" + _escape(description))
-    return ("\r\n".join(head) + "\r\n" + zones.text() + "".join(bodies)
-            + "END:VCALENDAR\r\n")
+        head.append("X-WR-CALDESC:" + escape_text(description))
+    return calendar.text(head)
 
 
 class CalendarTextCache:

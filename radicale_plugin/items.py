@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -17,14 +16,11 @@ from typing import TYPE_CHECKING
 from radicale.item import Item
 
 from radicale_plugin import outcome
+from tmscal.ical.calendar_text import component_name
 from tmscal.mirror.store import StoredObject
 
 if TYPE_CHECKING:
     from radicale.storage import BaseCollection
-
-#: The first component of a calendar object that is not a VTIMEZONE.
-_COMPONENT = re.compile(r"^BEGIN:(?!VCALENDAR|VTIMEZONE|STANDARD|DAYLIGHT)([A-Z-]+)\r?$",
-                        re.MULTILINE | re.IGNORECASE)
 
 #: The Last-Modified of things that never change (the root, homes).
 EPOCH_HTTP_DATE = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -37,13 +33,6 @@ def http_date(instant: datetime | None) -> str:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=timezone.utc)
     return format_datetime(instant.astimezone(timezone.utc), usegmt=True)
-
-
-def component_name(text: str) -> str:
-    """The component ``text`` holds (``VEVENT``, ``VTODO`` …), as Radicale's filters need it:
-    an item tagged with a component it does not hold makes every filtered REPORT fail."""
-    match = _COMPONENT.search(text)
-    return match.group(1).upper() if match else ""
 
 
 class MirroredItem(Item):

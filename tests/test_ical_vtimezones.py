@@ -11,7 +11,7 @@ import pytest
 from dateutil import tz
 
 from tmscal.ical import RoomInfo, RoomTable, render_conference
-from tmscal.ical.calendar_zones import MergedZones, zone_blocks
+from tmscal.ical.calendar_text import MergedZones, zone_blocks
 from tmscal.ical.vtimezones import vtimezone_text
 from tmscal.ical.zones import time_zone_rule
 from tmscal.model import (

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tmscal.feeds.event_values import first_line, unescape_text
+from tmscal.feeds.event_values import first_line
 from tmscal.feeds.expansion import ExpandedEvent, expand_blocks
 from tmscal.feeds.feed import FeedBuilder
 from tmscal.feeds.tokens import FeedToken
+from tmscal.ical.content_lines import unescape_text
 from tmscal.ical.privacy import BUSY_SUMMARY, Privacy
 from tmscal.mirror.records import iana_zone
 from tmscal.mirror.store import Room

@@ -1,10 +1,10 @@
-"""Reading the few values a feed needs out of unfolded VEVENT lines: instants and text."""
+"""Reading the few values a feed needs out of unfolded VEVENT lines: instants."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
 
-from tmscal.feeds.contentline import ContentLine, parse_line, property_name
+from tmscal.ical.content_lines import ContentLine, parse_line, property_name
 from tmscal.ical.zones import zone_info
 
 
@@ -33,25 +33,6 @@ def instant(line: ContentLine, fallback: tzinfo = UTC) -> datetime:
     zone_name = line.param("TZID")
     zone = zone_info(zone_name) if zone_name else fallback
     return moment.replace(tzinfo=zone).astimezone(UTC)
-
-
-def unescape_text(value: str) -> str:
-    """An RFC 5545 TEXT value as plain text."""
-    out: list[str] = []
-    chars = iter(value)
-    for char in chars:
-        if char != "\\":
-            out.append(char)
-            continue
-        following = next(chars, "")
-        out.append("\n" if following in ("n", "N") else following)
-    return "".join(out)
-
-
-def escape_text(value: str) -> str:
-    """Plain text as an RFC 5545 TEXT value."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
 
 
 def utc_stamp(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from tmscal.feeds.contentline import property_name
+from tmscal.ical.content_lines import property_name
 from tmscal.feeds.event_values import UTC, first_line, instant, is_date, utc_stamp
 
 _DROPPED = frozenset({"UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE",

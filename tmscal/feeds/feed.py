@@ -10,8 +10,9 @@ Calendar properties: ``X-WR-CALNAME`` and ``NAME`` (the room, site or "All rooms
 **no METHOD**: a subscribed feed is a published calendar, not an iTIP message (RFC 5545 3.7.2
 makes METHOD optional; without it Outlook, Google, Apple and Thunderbird all subscribe), and
 ``METHOD:PUBLISH`` would oblige an ORGANIZER on every event (RFC 5546 3.2.1), which the
-``busy`` level must not show. Each TZID used gets one VTIMEZONE covering every event that
-uses it (:mod:`tmscal.ical.calendar_zones`); expanded feeds use UTC and need none.
+``busy`` level must not show. The body is assembled by
+:class:`tmscal.ical.calendar_text.CalendarAssembly` (one VTIMEZONE per TZID covering every
+event that uses it); expanded feeds use UTC and need none.
 """
 
 from __future__ import annotations
@@ -23,15 +24,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tmscal.feeds.contentline import CRLF, fold
-from tmscal.feeds.event_values import escape_text
 from tmscal.feeds.expansion import expand_blocks
 from tmscal.feeds.occurrences import OccurrenceIndex
 from tmscal.feeds.redacted_objects import RedactedObjects
 from tmscal.settings import FeedSettings
 from tmscal.feeds.tokens import FeedToken
 from tmscal.feeds.window import FeedWindow
-from tmscal.ical.calendar_zones import MergedZones
+from tmscal.ical.calendar_text import CalendarAssembly
+from tmscal.ical.content_lines import CRLF, escape_text, fold
 from tmscal.ical.privacy import Privacy
 from tmscal.ical.zones import zone_info
 from tmscal.mirror.records import iana_zone
@@ -171,8 +171,8 @@ class FeedBuilder:
         """The VCALENDAR text (CRLF line ends) of ``version``."""
         level = request.token.privacy
         window = request.window
-        chunks: list[str] = []
-        zones = MergedZones()
+        calendar = CalendarAssembly()
+        expanded: list[tuple[tuple[datetime, str], str]] = []
         seen: set[str] = set()
         for room in version.rooms:
             try:
@@ -182,26 +182,19 @@ class FeedBuilder:
             objects = [o for o in objects if o.uid not in seen]
             seen.update(o.uid for o in objects)
             if request.expand:
-                chunks.extend(self._expanded(room, objects, window, level))
+                expanded.extend(self._expanded(room, objects, window, level))
                 continue
             for stored in sorted(objects, key=lambda o: (o.start_utc, o.uid)):
-                chunks.append(self.redacted.text(stored, level))
-                zones.add(stored.ical, stored.start_utc, stored.end_utc)
-        if request.expand:
-            chunks.sort()
+                calendar.add_object(stored.ical, stored.start_utc, stored.end_utc,
+                                    self.redacted.text(stored, level))
+        calendar.add_components(text for _, text in sorted(expanded))
         head = [
-            "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+            "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
             f"X-WR-CALNAME:{escape_text(version.name)}", f"NAME:{escape_text(version.name)}",
             f"REFRESH-INTERVAL;VALUE=DURATION:PT{self.settings.refresh_minutes}M",
             f"X-PUBLISHED-TTL:PT{self.settings.refresh_minutes}M",
         ]
-        parts = [CRLF.join(fold(line) for line in head) + CRLF, zones.text()]
-        if request.expand:
-            parts.extend(text for _, text in chunks)  # type: ignore[misc]
-        else:
-            parts.extend(chunks)
-        parts.append("END:VCALENDAR" + CRLF)
-        return "".join(parts)
+        return calendar.text(fold(line) for line in head)
 
     def _expanded(self, room: Room, objects: list[StoredObject], window: FeedWindow,
                   level: Privacy) -> list[tuple[tuple[datetime, str], str]]:

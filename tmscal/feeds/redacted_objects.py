@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from tmscal.feeds.contentline import CRLF, fold
 from tmscal.feeds.redaction import redact_event
-from tmscal.feeds.stored_events import event_blocks, events_text
+from tmscal.ical.calendar_text import components_text, event_blocks
+from tmscal.ical.content_lines import CRLF, fold
 from tmscal.ical.privacy import Privacy
 from tmscal.mirror.store import StoredObject
 
@@ -47,7 +47,7 @@ class RedactedObjects:
     def text(self, stored: StoredObject, level: Privacy) -> str:
         """The object's VEVENTs as folded, CRLF-terminated text at ``level``."""
         if level is Privacy.FULL:
-            return events_text(stored.ical)
+            return components_text(stored.ical)
         key = (stored.etag, level.value, "text")
         value = self._get(key)
         if value is None:

@@ -17,7 +17,7 @@ Nested components (alarms) are dropped below ``full``. The result matches what
 
 from __future__ import annotations
 
-from tmscal.feeds.contentline import ContentLine, parse_line, property_name
+from tmscal.ical.content_lines import ContentLine, parse_line, property_name
 from tmscal.ical.privacy import BUSY_SUMMARY, Privacy
 
 OWNER_URN = "urn:x-tms:user:owner"

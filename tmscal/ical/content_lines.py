@@ -1,33 +1,65 @@
-"""Content lines as text, byte-for-byte what icalendar writes, without its per-call overhead.
+"""Content-line text (RFC 5545 3.1, 3.3.11): the one place the project escapes, unescapes,
+folds, unfolds and splits iCalendar lines.
 
-icalendar builds a property object, a parameter dictionary and a content line for every
-property, and folds every line character by character. For the long, plain tails of our events
-(the X-TMS properties) and for the common short line that needs no folding, this module gives
-the same text directly:
+* :func:`escape_text` / :func:`unescape_text` — TEXT values;
+* :func:`fold` / :func:`unfold` — 75-octet folding (the lines the feeds and calendar assembly
+  write) and its inverse;
+* :func:`folded` — a line folded as icalendar folds it (the renderer's stored text must stay
+  icalendar's, byte for byte, so its ETags do not move);
+* :class:`ContentLine`, :func:`parse_line`, :func:`property_name` — one unfolded line split
+  into name, raw parameters and raw value, quoting preserved, so a line not rewritten comes
+  out byte-identical;
+* :func:`without_control_characters` — what TEXT may not hold, removed.
 
-* :func:`folded` — a content line folded as icalendar folds it (short ASCII lines as they are,
-  others by icalendar itself);
-* :func:`text_line` — ``NAME:value`` for a TEXT value without parameters, escaped as
-  ``icalendar.vText`` escapes;
-* :func:`time_line` — a DATE, UTC DATE-TIME or zoned DATE-TIME (``TZID``) property;
-* :func:`property_lines` — the folded lines of a component's own properties, written by
-  icalendar (for the properties whose value types and parameters it knows best).
+The renderer's whole lines (icalendar's text without its overhead) are :mod:`.render_lines`.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
-from icalendar import Component, Event
 from icalendar.parser import Contentline
-from icalendar.timezone.tzid import tzid_from_tzinfo
 
+CRLF = "\r\n"
+#: RFC 5545 3.1: a physical line holds at most 75 octets (without its CRLF).
+_FOLD_OCTETS = 75
 #: icalendar writes at most this many octets per physical line (before the CRLF + space).
 _WIDTH = 74
 #: icalendar never ends a folded piece with one of these (it would split an escape).
 _ESCAPES = "\\^"
+_NAME = re.compile(r"[^;:]*")
+_PARAM = re.compile(r';([^=;:]+)=((?:"[^"]*"|[^;:"])*)')
+
+
+def unfold(text: str) -> list[str]:
+    """The logical lines of ``text`` (CRLF or LF endings; folded lines joined; empty dropped)."""
+    joined = text.replace("\r\n", "\n").replace("\n ", "").replace("\n\t", "")
+    return [line for line in joined.split("\n") if line]
+
+
+def fold(line: str) -> str:
+    """``line`` folded at 75 octets (never inside a UTF-8 sequence), without the final CRLF."""
+    if line.isascii():
+        if len(line) <= _FOLD_OCTETS:
+            return line
+        first, rest = line[:_FOLD_OCTETS], line[_FOLD_OCTETS:]
+        step = _FOLD_OCTETS - 1
+        return "\r\n ".join([first, *(rest[i:i + step] for i in range(0, len(rest), step))])
+    if len(line.encode("utf-8")) <= _FOLD_OCTETS:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size, limit = 0, _FOLD_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, _FOLD_OCTETS - 1
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
 
 
 def folded(line: str) -> str:
@@ -59,57 +91,65 @@ def without_control_characters(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def escaped_text(text: str) -> str:
-    """RFC 5545 TEXT escaping, in ``icalendar.vText``'s order (line ends normalised to \\n)."""
-    return (text.replace(r"\N", "\n").replace("\\", "\\\\").replace(";", r"\;")
-            .replace(",", r"\,").replace("\r\n", r"\n").replace("\n", r"\n")
-            .replace("\r", r"\n"))
+def escape_text(text: str) -> str:
+    r"""Plain text as an RFC 5545 TEXT value: ``\``, ``;`` and ``,`` escaped, every line end
+    (CRLF, LF, CR) written ``\n``."""
+    return (text.replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,")
+            .replace("\r\n", r"\n").replace("\n", r"\n").replace("\r", r"\n"))
 
 
-def text_line(name: str, text: str) -> str:
-    """The folded content line of TEXT property ``name`` (no parameters), without CRLF."""
-    return folded(f"{name}:{escaped_text(text)}")
+def unescape_text(value: str) -> str:
+    r"""An RFC 5545 TEXT value as plain text, read left to right: ``\n``/``\N`` is a line
+    break, ``\\`` one backslash (so ``C:\\new`` stays ``C:\new``), ``\x`` is ``x``."""
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char != "\\":
+            out.append(char)
+            continue
+        following = next(chars, "")
+        out.append("\n" if following in ("n", "N") else following)
+    return "".join(out)
 
 
-def time_line(name: str, value: date | datetime) -> str:
-    """The line icalendar writes for ``Event.add(name, value)``: ``;VALUE=DATE`` for a date,
-    a ``Z`` time for UTC, ``;TZID=<id>`` (icalendar's id for the zone) for a zoneinfo zone;
-    anything else (fractions of a second, UTC-like zones, other tzinfo classes) is written by
-    icalendar itself."""
-    if not isinstance(value, datetime):
-        return f"{name};VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
-    if value.microsecond == 0:
-        stamp = (f"{value.year:04d}{value.month:02d}{value.day:02d}T"
-                 f"{value.hour:02d}{value.minute:02d}{value.second:02d}")
-        if value.tzinfo is UTC:
-            return f"{name}:{stamp}Z"
-        if type(value.tzinfo) is ZoneInfo:
-            tzid = _tzid(value.tzinfo)
-            if tzid:
-                return folded(f"{name};TZID={tzid}:{stamp}")
-    event = Event()
-    event.add(name, value)
-    return property_lines(event)[0]
+@dataclass(frozen=True)
+class ContentLine:
+    """One unfolded line: upper-case ``name``, raw ``(NAME, value)`` parameters, raw ``value``."""
+
+    name: str
+    params: tuple[tuple[str, str], ...]
+    value: str
+
+    def param(self, name: str) -> str | None:
+        """The unquoted value of parameter ``name`` (case-insensitive), or None."""
+        for key, value in self.params:
+            if key == name:
+                return value[1:-1] if value.startswith('"') and value.endswith('"') else value
+        return None
+
+    def text(self) -> str:
+        """The unfolded line."""
+        params = "".join(f";{key}={value}" for key, value in self.params)
+        return f"{self.name}{params}:{self.value}"
 
 
-_TZIDS: dict[ZoneInfo, str] = {}
+def parse_line(line: str) -> ContentLine:
+    """Split an unfolded line; ``:`` and ``;`` inside double quotes belong to the parameter."""
+    match = _NAME.match(line)
+    name = match.group() if match else ""
+    position = len(name)
+    params: list[tuple[str, str]] = []
+    while position < len(line) and line[position] == ";":
+        param = _PARAM.match(line, position)
+        if param is None:
+            break
+        params.append((param.group(1).upper(), param.group(2)))
+        position = param.end()
+    if position >= len(line) or line[position] != ":":
+        return ContentLine(line.upper(), (), "")
+    return ContentLine(name.upper(), tuple(params), line[position + 1:])
 
 
-def _tzid(zone: ZoneInfo) -> str:
-    """icalendar's TZID for ``zone``; '' when it would write UTC or quote the id."""
-    tzid = _TZIDS.get(zone)
-    if tzid is None:
-        found = tzid_from_tzinfo(zone) or ""
-        tzid = _TZIDS[zone] = found if _PLAIN_ID.fullmatch(found) and found != "UTC" else ""
-    return tzid
-
-
-_PLAIN_ID = re.compile(r"[A-Za-z0-9/_+\-]+")
-
-
-def property_lines(component: Component) -> list[str]:
-    """The folded content lines of ``component``'s properties (unsorted, without its BEGIN
-    and END lines), as icalendar writes them."""
-    return [folded(component.content_line(name, value, sorted=False))
-            for name, value in component.property_items(recursive=False, sorted=False)
-            if name not in ("BEGIN", "END")]
+def property_name(line: str) -> str:
+    """The upper-case property name of an unfolded line (fast path: no parameter parsing)."""
+    return _NAME.match(line).group().upper()  # type: ignore[union-attr]

@@ -21,7 +21,8 @@ from icalendar import Event
 
 from tmscal.model import UTC, Conference, ConferenceStatus
 
-from .content_lines import property_lines, text_line, time_line, without_control_characters
+from .content_lines import without_control_characters
+from .render_lines import property_lines, text_line, time_line
 from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
@@ -61,7 +62,7 @@ class _Writer:
     """Writes the VEVENTs of one conference at one privacy level, as folded content lines.
 
     Properties of plain TEXT, UTC time or integer value are written as text
-    (:mod:`.content_lines`); the others (times with TZID, RRULE, EXDATE, ORGANIZER, ATTENDEE,
+    (:mod:`.render_lines`); the others (times with TZID, RRULE, EXDATE, ORGANIZER, ATTENDEE,
     CONFERENCE) go through icalendar, a run of them at a time. The bytes are icalendar's.
     """
 

@@ -161,18 +161,11 @@ def _calendar_kinds(db: sqlite3.Connection) -> None:
 
 
 def _title_of(ical: str) -> str:
-    """The SUMMARY of the master VEVENT of a stored text ('' when there is none). Stored texts
-    are :func:`tmscal.ical.render_conference`'s, which writes the master first; only that
-    event's lines are read (a whole parse would take minutes on a large mirror)."""
-    from icalendar.parser import Contentline
+    """The SUMMARY of the master VEVENT of a stored text ('' when there is none), read as
+    text (a whole parse would take minutes on a large mirror)."""
+    from tmscal.ical.calendar_text import master_text
 
-    text = ical.replace("\r\n ", "").replace("\r\n\t", "")
-    start = text.find("BEGIN:VEVENT")
-    master = text[start:text.find("END:VEVENT", start)] if start >= 0 else ""
-    for line in master.split("\r\n"):
-        if line[:7].upper() == "SUMMARY" and line[7:8] in (":", ";"):
-            return str(Contentline(line).parts()[2])
-    return ""
+    return master_text(ical, "SUMMARY")
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
