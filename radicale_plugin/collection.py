@@ -22,9 +22,8 @@ from radicale_plugin.feed_text import CalendarTextCache, render_calendar
 from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
-from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsAnswerInvalid, TmsDown
+from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.bridge.invitations.meetings import meetings_for
-from tmscal.mirror.records import UnstorableConference
 from tmscal.mirror.store import Room, room_calendar_id
 
 if TYPE_CHECKING:
@@ -207,11 +206,6 @@ class RoomCalendar(MirroredCalendar):
                 bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
             outcome.refuse(error)
-        except UnstorableConference as error:
-            outcome.refuse(TmsAnswerInvalid(
-                f"TMS answered the booking of room {self._room.name} with data the bridge "
-                f"cannot store ({error}); the calendar shows the booking once TMS sends it "
-                "correctly.", self._runtime.settings.bridge.retry_after))
         return uploaded_item(self, result.stored, text, result.differs), previous
 
     def delete(self, href: Optional[str] = None) -> None:

@@ -34,7 +34,7 @@ from tmscal.bridge import refusals as refusal
 from tmscal.bridge.outcome import TmsOutcome
 from tmscal.settings import Settings
 from tmscal.bridge.conflict_text import busy_with
-from tmscal.mirror.records import MirrorRoomDirectory, iana_zone
+from tmscal.mirror.records import MirrorRoomDirectory, UnstorableConference, iana_zone
 from tmscal.mirror.sync import store_saved_conference
 from tmscal.mirror.store import (
     ConferenceRef,
@@ -518,10 +518,17 @@ class RoomBooking:
                 done=lambda held: held is None or held.version != existing.version)
 
     def _remember(self, saved: Conference, room: Room) -> StoredObject:
-        """Store TMS's answer (read-your-writes) and return the object now in ``room``."""
-        record = store_saved_conference(self._store, saved,
-                                        default_zone=self._settings.mirror.default_zone,
-                                        privacy=self._settings.bridge.privacy)
+        """Store TMS's answer (read-your-writes) and return the object now in ``room``; an
+        answer the mirror cannot store is :class:`~tmscal.bridge.refusals.TmsAnswerInvalid`."""
+        try:
+            record = store_saved_conference(self._store, saved,
+                                            default_zone=self._settings.mirror.default_zone,
+                                            privacy=self._settings.bridge.privacy)
+        except UnstorableConference as error:
+            raise refusal.TmsAnswerInvalid(
+                f"TMS answered the booking of room {room.name} with data the bridge cannot "
+                f"store ({error}); the calendar shows the booking once TMS sends it correctly.",
+                self._settings.bridge.retry_after) from error
         if record is not None:
             self._store.clear_pending(record.uid)
         if record is None or room.system_id not in record.room_ids:
