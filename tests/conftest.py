@@ -10,6 +10,8 @@ Fixtures
 ``simulator_credentials`` ``(user_name, password)`` of the first demo account of ``simulator``
 ``free_port``            a TCP port on 127.0.0.1 that was free a moment ago
 ``soap_wire``            :class:`SoapWire`: build SOAP 1.1/1.2 envelopes and POST them raw
+``tms``                  the TMS a bridge test talks to: ``empty_simulator``
+``admin``                a ``TmsClient`` of ``tms``'s site administrator, to read what TMS holds
 
 Each simulator listens on its own free port; ``sim.booking_url`` / ``sim.remotesetup_url`` are the
 service URLs, ``sim.engine`` the booking engine, ``sim.faults`` the fault injection.
@@ -141,3 +143,16 @@ class SoapWire:
 @pytest.fixture
 def soap_wire() -> SoapWire:
     return SoapWire()
+
+
+@pytest.fixture
+def tms(empty_simulator):
+    return empty_simulator
+
+
+@pytest.fixture
+def admin(tms):
+    from tmscal.tms import TmsClient
+
+    with TmsClient(tms.url, "admin", "admin") as client:
+        yield client

@@ -23,10 +23,10 @@ import requests
 from icalendar import Calendar
 
 from tests.bridge_harness import start_bridge, write_bridge_config
+from tests.calendar_parsers import ical_js_program
 from tmscal.feeds.tokens import FeedTokenStore
 from tmscal.model import ConferenceStatus
 
-JS_DIR = Path(__file__).parent / "js"
 ROOM = 101  # Oslo Fjord
 PAST, FUTURE = 20, 120  # inside the mirror's horizon (30 back, 400 ahead)
 VARIANTS = [(privacy, expand) for privacy in ("busy", "title", "full") for expand in (0, 1)]
@@ -57,15 +57,7 @@ def synced(tmp_path_factory):
 @pytest.fixture(scope="session")
 def ical_js() -> Path:
     """tests/js with ical.js installed (``npm ci`` once); skips without node/npm."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed for the ical.js checks; install Node.js 18+")
-    if not (JS_DIR / "node_modules" / "ical.js").exists():
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR,
-                                capture_output=True, text=True, timeout=300)
-        if result.returncode != 0:
-            pytest.skip(f"npm ci failed (no registry access?): {result.stderr[-300:]}")
-    return JS_DIR
+    return ical_js_program().parent
 
 
 def window() -> tuple[datetime, datetime]:

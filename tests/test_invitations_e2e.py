@@ -76,17 +76,6 @@ def address(system_id: int) -> str:
 
 
 @pytest.fixture
-def tms(empty_simulator):
-    return empty_simulator
-
-
-@pytest.fixture
-def admin(tms):
-    with TmsClient(tms.url, "admin", "admin") as client:
-        yield client
-
-
-@pytest.fixture
 def bridge(tms, tmp_path):
     with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS,
                         users=("alice", "bob")) as running:

@@ -39,12 +39,6 @@ def settled(bridge) -> bool:
     return not bridge.runtime.store.pending_writes()
 
 
-@pytest.fixture
-def admin(empty_simulator):
-    with TmsClient(empty_simulator.url, "admin", "admin") as client:
-        yield client
-
-
 def test_writes_tms_answers_after_the_timeout_are_told_truthfully(empty_simulator, admin,
                                                                   tmp_path):
     with serving_bridge(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,

@@ -21,17 +21,6 @@ RIGHTS = {"alice": "book=101,102 see=110", "bob": "book=106,107 see=101",
 
 
 @pytest.fixture
-def tms(empty_simulator):
-    return empty_simulator
-
-
-@pytest.fixture
-def admin(tms):
-    with TmsClient(tms.url, "admin", "admin") as client:
-        yield client
-
-
-@pytest.fixture
 def bridge(tms, tmp_path):
     with serving_bridge(tmp_path, tms_url=tms.url, rights=RIGHTS,
                         users=("alice", "bob", "carol")) as running:

@@ -151,13 +151,9 @@ class Syncer:
         """The series (or single conference) ``conference_id`` belongs to, in full; None when
         TMS no longer has it (not found, deleted, or a negative series id)."""
         try:
-            conference = self.client().get_recurrent_conference_by_id(conference_id)
+            return live(self.client().get_recurrent_conference_by_id(conference_id))
         except (ConferenceNotFound, ConferenceDeleted):
             return None
-        if conference is None or conference.conference_id <= 0 \
-                or conference.status == ConferenceStatus.DELETED:
-            return None
-        return conference
 
     def _fetch_or_fault(self, conference_id: int) -> Conference | None | Unreadable:
         """:meth:`fetch`, with a fault that concerns this conference only (not an outage)
@@ -565,9 +561,13 @@ class Syncer:
 def held_by_tms(client, source: str, key: str) -> Conference | None:
     """The live booking TMS holds under these external ids (a series in full), or None."""
     try:
-        conference = client.get_conference_by_external_id(source, key)
+        return live(client.get_conference_by_external_id(source, key))
     except (ConferenceNotFound, ConferenceDeleted):
         return None
+
+
+def live(conference: Conference | None) -> Conference | None:
+    """``conference`` when it is a live booking (a real id, not deleted), else None."""
     if conference is None or conference.conference_id <= 0 \
             or conference.status == ConferenceStatus.DELETED:
         return None
