@@ -113,7 +113,9 @@ def serving_bridge(directory: Path, **config) -> Iterator[RunningBridge]:
     syncer has completed a first import, and stopped on exit."""
     running = start_bridge(write_bridge_config(directory, **config))
     try:
-        wait_until(lambda: running.runtime.store.get_cursor() is not None)
+        # the first import of a seed (the demo one holds thousands of bookings) may take a
+        # while on a loaded machine
+        wait_until(lambda: running.runtime.store.get_cursor() is not None, timeout=120)
         yield running
     finally:
         running.stop()
