@@ -17,7 +17,7 @@ from tests.bridge_harness import wait_until
 from tests.test_caldav_e2e import event_text, room_calendar, slot, tms_conference
 from tests.test_invitations_e2e import is_gone, meeting
 
-tms, admin, bridge = e2e.tms, e2e.admin, e2e.bridge  # the same fixtures as the e2e tests
+bridge = e2e.bridge  # the same bridge as the e2e tests (tms, admin: conftest)
 
 HEADERS = {"Content-Type": "text/calendar; charset=utf-8"}
 
