@@ -23,9 +23,9 @@ user's colour never shows in another user's client, and nothing of them reaches 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 
+from tmscal.mirror.calendar_objects import CalendarObjects
 from tmscal.mirror.objects import PERSONAL_PREFIX, CalendarState, StoredObject
 
 
@@ -35,7 +35,7 @@ def check_personal(calendar_id: str) -> None:
         raise ValueError(f"{calendar_id!r} is not a personal calendar id")
 
 
-class PersonalCalendars(ABC):
+class PersonalCalendars(CalendarObjects):
     """The personal calendars of one mirror. Thread-safe; every write is one transaction."""
 
     @abstractmethod
@@ -43,23 +43,6 @@ class PersonalCalendars(ABC):
         """Create the (empty) calendar if it does not exist; return its state."""
 
     # ---- reads -------------------------------------------------------------------------------
-
-    @abstractmethod
-    def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
-        """The live objects among ``hrefs``."""
-
-    @abstractmethod
-    def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        """Every live object, sorted by href."""
-
-    @abstractmethod
-    def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
-                         end_utc: datetime | None) -> list[StoredObject]:
-        """Objects whose enclosing range overlaps ``[start_utc, end_utc)`` (None: unbounded)."""
-
-    @abstractmethod
-    def has_uid(self, calendar_id: str, uid: str) -> bool:
-        """Whether a live object with this UID is in the calendar (at any href)."""
 
     @abstractmethod
     def booked(self, calendar_id: str, href: str) -> bool:

@@ -19,10 +19,11 @@ Consistency
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
+from tmscal.mirror.calendar_objects import CalendarObjects
 from tmscal.mirror.objects import (
     CalendarState,
     ChangeSet,
@@ -35,7 +36,7 @@ from tmscal.mirror.objects import (
 )
 
 
-class RoomMirror(ABC):
+class RoomMirror(CalendarObjects):
     """Rooms, their calendars and the conferences in them. Thread-safe."""
 
     # ---- rooms -------------------------------------------------------------------------------
@@ -68,22 +69,6 @@ class RoomMirror(ABC):
         """``(href, etag)`` of every live object, sorted by href."""
 
     @abstractmethod
-    def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
-        """The live objects among ``hrefs`` (unknown or deleted hrefs are left out), one query."""
-
-    @abstractmethod
-    def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        """Every live object of the calendar (for a whole-calendar GET), sorted by href."""
-
-    @abstractmethod
-    def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
-                         end_utc: datetime | None) -> list[StoredObject]:
-        """Objects with at least one occurrence overlapping ``[start_utc, end_utc)``.
-
-        ``None`` means unbounded on that side. Answered from the occurrence index.
-        """
-
-    @abstractmethod
     def occurrences_in_range(self, calendar_id: str, start_utc: datetime,
                              end_utc: datetime) -> list[Occurrence]:
         """The occurrences overlapping ``[start_utc, end_utc)`` (zero-length ones starting
@@ -97,10 +82,6 @@ class RoomMirror(ABC):
         Raises :class:`~tmscal.mirror.objects.UnknownSyncToken` and
         :class:`~tmscal.mirror.objects.UnknownCalendar`. O(changes).
         """
-
-    @abstractmethod
-    def has_uid(self, calendar_id: str, uid: str) -> bool:
-        """Whether a live object with this UID is in the calendar (under any href)."""
 
     @abstractmethod
     def object_for_uid(self, calendar_id: str, uid: str) -> StoredObject | None:
