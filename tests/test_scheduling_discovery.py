@@ -101,7 +101,7 @@ def test_rooms_a_user_may_not_see_are_not_found(bridge):
     assert dav(bridge, "PROPFIND", "/bob/.rooms/", user="alice").status_code == 404
     assert dav(bridge, "PROPFIND", "/bob/.rooms/106/", user="alice").status_code == 404
     assert names(dav(bridge, "PROPFIND", "/bob/.rooms/", user="bob", depth="1")) == [
-        "New York Hudson", "Rooms"]
+        "NY Hudson", "Rooms"]
     assert requests.request("PROPFIND", f"{bridge.url}alice/.rooms/",
                             timeout=30).status_code == 401
 
@@ -131,7 +131,7 @@ def test_principal_property_search_by_part_of_a_room_name(bridge):
     # rooms alice may not see are never found, whatever the search
     assert names(dav(bridge, "REPORT", "/", property_search("hudson"))) == []
     assert names(dav(bridge, "REPORT", "/", property_search("hudson"), user="bob")) == [
-        "New York Hudson"]
+        "NY Hudson"]
 
 
 def test_property_search_combines_criteria_and_types(bridge):
@@ -139,7 +139,7 @@ def test_property_search_combines_criteria_and_types(bridge):
         f'<D:principal-property-search {XMLNS} test="allof">'
         '<D:property-search><D:prop><C:calendar-user-type/></D:prop>'
         '<D:match match-type="equals">ROOM</D:match></D:property-search>'
-        '<D:property-search><D:prop><D:displayname/></D:prop><D:match>a</D:match>'
+        '<D:property-search><D:prop><D:displayname/></D:prop><D:match>l</D:match>'
         '</D:property-search><D:prop><D:displayname/></D:prop></D:principal-property-search>')
     assert names(dav(bridge, "REPORT", "/", by_type_and_name)) == [
         "Adelaide Torrens", "Oslo Fjord", "Oslo Holmenkollen"]

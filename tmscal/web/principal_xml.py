@@ -62,6 +62,9 @@ USER_SCHEDULING = (f"{C}calendar-user-address-set", f"{C}calendar-user-type",
 _CONTEXTS = {"location": frozenset({ROOM}), "resource": frozenset({ROOM}),
              "user": frozenset({INDIVIDUAL}), "attendee": None}
 _MAX_RESULTS = 1000
+#: The elements of a search request that are not properties asked for.
+_SEARCH_PARTS = frozenset({f"{D}property-search", f"{D}prop", f"{D}apply-to-principal-collection-set",
+                           f"{CS}search-token", f"{CS}limit"})
 
 
 def _element(tag: str, text: str | None = None, *children: ET.Element) -> ET.Element:
@@ -135,20 +138,21 @@ class PrincipalProperties:
 
     def listing(self, path: str, values: Iterable[tuple[str, ET.Element | None]]
                 ) -> ET.Element:
-        """A ``DAV:response`` for ``path``: found properties in a 200 propstat, the others
-        (value None) in a 404 one."""
-        found, missing = ET.Element(f"{D}prop"), ET.Element(f"{D}prop")
-        for tag, value in values:
-            if value is None:
-                missing.append(ET.Element(tag))
-            else:
-                found.append(value)
-        response = _element(f"{D}response", None, self.href(path))
-        for prop, code in ((found, 200), (missing, 404)):
-            if len(prop):
-                response.append(_element(f"{D}propstat", None, prop, _element(
-                    f"{D}status", xmlutils.make_response(code))))
-        return response
+        """A ``DAV:response`` for ``path`` with the :func:`propstats` of ``values``."""
+        return _element(f"{D}response", None, self.href(path), *propstats(values))
+
+
+def propstats(values: Iterable[tuple[str, ET.Element | None]]) -> list[ET.Element]:
+    """Found properties in a 200 ``DAV:propstat``, the others (value None) in a 404 one."""
+    found, missing = ET.Element(f"{D}prop"), ET.Element(f"{D}prop")
+    for tag, value in values:
+        if value is None:
+            missing.append(ET.Element(tag))
+        else:
+            found.append(value)
+    return [_element(f"{D}propstat", None, prop,
+                     _element(f"{D}status", xmlutils.make_response(code)))
+            for prop, code in ((found, 200), (missing, 404)) if len(prop)]
 
 
 def multistatus(responses: Iterable[ET.Element]) -> ET.Element:
@@ -159,9 +163,7 @@ def requested_properties(root: ET.Element | None, known: Sequence[str]) -> list[
     """The property tags a PROPFIND (or REPORT) body asks for: its ``DAV:prop`` children, or
     ``known`` for an empty body, ``allprop`` or ``propname``."""
     prop = None if root is None else root.find(f"{D}prop")
-    if prop is None:
-        return list(known)
-    return [child.tag for child in prop]
+    return list(known) if prop is None else [child.tag for child in prop]
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,11 @@ def _limit(root: ET.Element) -> int:
 
 
 def search_request(root: ET.Element, known: Sequence[str]) -> SearchRequest | None:
-    """The search ``root`` asks for, or None when it is no principal search."""
-    properties = tuple(requested_properties(root, known))
+    """The search ``root`` asks for, or None when it is no principal search. Property
+    elements written beside ``DAV:prop`` instead of in it (the ``caldav`` library's
+    ``search_principals``) are read as asked for too."""
+    stray = [child.tag for child in root if child.tag not in _SEARCH_PARTS]
+    properties = tuple(dict.fromkeys([*requested_properties(root, ()), *stray])) or tuple(known)
     if root.tag == f"{D}principal-property-search":
         criteria = []
         for search in root.findall(f"{D}property-search"):
@@ -246,5 +251,5 @@ def add_scheduling_properties(answer: bytes, properties: PrincipalProperties,
                    if status is None or " 200 " not in (status.text or "")
                    for element in elements]
         values += [(tag, properties.value(principal, tag)) for tag in asked]
-        response.extend(properties.listing("", values).findall(f"{D}propstat"))
+        response.extend(propstats(values))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -51,7 +51,8 @@ def with_auto_schedule(headers: Iterable[tuple[str, str]]) -> list[tuple[str, st
 
 def _xml(root: ET.Element, status: int = 207):
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return status, {"Content-Type": "text/xml; charset=utf-8"}, body, None
+    return status, {"DAV": httputils.DAV_HEADERS, "Content-Type": "text/xml; charset=utf-8"}, \
+        body, None
 
 
 def _read_body(environ: dict) -> bytes:
