@@ -63,8 +63,9 @@ _CONTEXTS = {"location": frozenset({ROOM}), "resource": frozenset({ROOM}),
              "user": frozenset({INDIVIDUAL}), "attendee": None}
 _MAX_RESULTS = 1000
 #: The elements of a search request that are not properties asked for.
-_SEARCH_PARTS = frozenset({f"{D}property-search", f"{D}prop", f"{D}apply-to-principal-collection-set",
-                           f"{CS}search-token", f"{CS}limit"})
+_SEARCH_PARTS = frozenset({f"{D}property-search", f"{D}prop",
+                           f"{D}apply-to-principal-collection-set", f"{CS}search-token",
+                           f"{CS}limit"})
 
 
 def _element(tag: str, text: str | None = None, *children: ET.Element) -> ET.Element:
