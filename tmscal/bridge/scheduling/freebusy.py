@@ -89,18 +89,16 @@ class FreeBusyService:
             raise RequestRefused(400, f"free/busy windows are limited to {MAX_WINDOW.days} "
                                       "days; ask for a shorter one")
         stamp = self._clock().replace(microsecond=0)
-        answers: dict[str, FreeBusyAnswer] = {}
-        for attendee in request.attendees:
-            if attendee.address in answers:
-                continue
-            kind, principal = self._directory.recipient(user, attendee.address,
-                                                        attendee.params, groups)
+        attendees = list({a.address: a for a in request.attendees}.values())  # once each
+        found = self._directory.recipients(user, ((a.address, a.params) for a in attendees),
+                                           groups)
+        answers = []
+        for attendee, (kind, principal) in zip(attendees, found):
             if kind is Recipient.ROOM and principal is not None:
                 busy = self.busy(principal.room.system_id, request.start, request.end)
-                answers[attendee.address] = FreeBusyAnswer(
-                    attendee.address, SUCCESS,
-                    freebusy_reply(request, attendee.address, busy, stamp))
+                answers.append(FreeBusyAnswer(attendee.address, SUCCESS, freebusy_reply(
+                    request, attendee.address, busy, stamp)))
             else:
-                status = NO_AUTHORITY if kind is Recipient.HIDDEN_ROOM else INVALID_USER
-                answers[attendee.address] = FreeBusyAnswer(attendee.address, status)
-        return list(answers.values())
+                answers.append(FreeBusyAnswer(attendee.address, NO_AUTHORITY if kind is
+                                              Recipient.HIDDEN_ROOM else INVALID_USER))
+        return answers

@@ -150,19 +150,23 @@ class PrincipalDirectory:
         found = self._access.access(user, system_id, groups)
         return None if found is None else self._principal(*found)
 
-    def recipient(self, user: str, address: str, params: dict[str, str],
-                  groups: Iterable[str] = ()) -> tuple[Recipient, RoomPrincipal | None]:
-        """What the ATTENDEE ``address`` (with ``params``) names for ``user``: a room they may
-        see (with its principal), a room they may not see, or no room (the rules of
+    def recipients(self, user: str, attendees: Iterable[tuple[str, dict[str, str]]],
+                   groups: Iterable[str] = ()
+                   ) -> list[tuple[Recipient, RoomPrincipal | None]]:
+        """What each ATTENDEE ``(address, params)`` names for ``user``: a room they may see
+        (with its principal), a room they may not see, or no room (the rules of
         :func:`~tmscal.ical.participants.read_attendee`: template, SIP or URN address, or
         CUTYPE=ROOM and the room's name as CN)."""
         rooms = InvitationRooms(self._store.list_rooms(), self._settings.invitations.room_address,
                                 self._settings.mirror.default_zone)
-        info = read_attendee(address, params, rooms).room
-        if info is None:
-            return Recipient.UNKNOWN, None
-        principal = self.room(user, info.system_id, groups)
-        return (Recipient.HIDDEN_ROOM, None) if principal is None else (Recipient.ROOM, principal)
+        found: list[tuple[Recipient, RoomPrincipal | None]] = []
+        for address, params in attendees:
+            info = read_attendee(address, params, rooms).room
+            principal = None if info is None else self.room(user, info.system_id, groups)
+            found.append((Recipient.UNKNOWN, None) if info is None else
+                         (Recipient.HIDDEN_ROOM, None) if principal is None else
+                         (Recipient.ROOM, principal))
+        return found
 
     # ---- search ------------------------------------------------------------------------------
 
