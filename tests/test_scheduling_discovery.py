@@ -74,6 +74,9 @@ def test_the_dav_header_announces_auto_scheduling_on_every_collection(bridge):
             answer = dav(bridge, method, path)
             assert "calendar-auto-schedule" in answer.headers["DAV"], (method, path)
     assert bridge.client("alice").check_scheduling_support()
+    outbox = responses(dav(bridge, "PROPFIND", "/alice/outbox/"))["/alice/outbox/"]
+    assert outbox.find(f"{D}resourcetype/{C}schedule-outbox") is not None
+    assert dav(bridge, "PROPFIND", "/bob/outbox/").status_code == 403
 
 
 def test_room_principals_are_listed_with_type_addresses_and_calendar(bridge):

@@ -101,7 +101,7 @@ def test_busy_periods_are_clipped_merged_and_sorted():
 
 
 ROOM = Room(101, "Oslo Fjord", address="mailto:oslo.fjord@video.example.org")
-FJORD = RoomPrincipal(ROOM, True, room_addresses("mailto:room-{id}@rooms.example.org", ROOM))
+FJORD = RoomPrincipal(ROOM, room_addresses("mailto:room-{id}@rooms.example.org", ROOM))
 ALICE = UserPrincipal("alice", ("mailto:alice@example.org",))
 
 

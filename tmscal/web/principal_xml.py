@@ -10,7 +10,9 @@ properties added to Radicale's answer.
   :meth:`~tmscal.bridge.scheduling.principals.PrincipalDirectory.search`;
 * :func:`search_property_set` — the answer to ``DAV:principal-search-property-set``;
 * :func:`add_scheduling_properties` — a user's principal in Radicale's PROPFIND answer gets
-  its addresses, calendar-user type, inbox, outbox and default calendar.
+  its addresses, calendar-user type, inbox, outbox and default calendar;
+* :func:`outbox_value`, :func:`principal_collection_value` — the outbox's and the room
+  principal collection's own properties.
 
 Request bodies arrive checked by :mod:`tmscal.web.xml_guard` and are parsed with defusedxml.
 """
@@ -58,6 +60,12 @@ USER_SCHEDULING = (f"{C}calendar-user-address-set", f"{C}calendar-user-type",
                    f"{C}schedule-inbox-URL", f"{C}schedule-outbox-URL",
                    f"{C}schedule-default-calendar-URL", f"{D}principal-collection-set",
                    f"{CS}email-address-set", f"{CS}record-type")
+#: What a PROPFIND of a principal without a ``prop`` list (allprop) shows.
+PRINCIPAL_PROPERTIES = (f"{D}displayname", f"{D}resourcetype", f"{D}principal-URL",
+                        f"{C}calendar-user-type", f"{C}calendar-user-address-set",
+                        f"{C}calendar-home-set", f"{CS}email-address-set", f"{CS}record-type")
+#: ... and of the outbox or the principal collection.
+COLLECTION_PROPERTIES = (f"{D}resourcetype", f"{D}displayname")
 #: CalendarServer's search contexts, as calendar-user types.
 _CONTEXTS = {"location": frozenset({ROOM}), "resource": frozenset({ROOM}),
              "user": frozenset({INDIVIDUAL}), "attendee": None}
@@ -254,3 +262,33 @@ def add_scheduling_properties(answer: bytes, properties: PrincipalProperties,
         values += [(tag, properties.value(principal, tag)) for tag in asked]
         response.extend(propstats(values))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def outbox_value(tag: str) -> ET.Element | None:
+    """A property of the schedule outbox (None: it has none such)."""
+    element = ET.Element(tag)
+    if tag == f"{D}resourcetype":
+        element.extend([ET.Element(f"{D}collection"),
+                        ET.Element(f"{C}schedule-outbox")])
+    elif tag == f"{D}displayname":
+        element.text = "Outbox"
+    elif tag == f"{D}current-user-privilege-set":
+        for name in (f"{D}read", f"{C}schedule-send"):
+            privilege = ET.SubElement(element, f"{D}privilege")
+            privilege.append(ET.Element(name))
+    else:
+        return None
+    return element
+
+
+def principal_collection_value(tag: str) -> ET.Element | None:
+    """A property of the room principal collection ``/<user>/.rooms/``."""
+    element = ET.Element(tag)
+    if tag == f"{D}resourcetype":
+        element.append(ET.Element(f"{D}collection"))
+    elif tag == f"{D}displayname":
+        element.text = "Rooms"
+    else:
+        return None
+    return element
+

@@ -34,11 +34,6 @@ from tmscal.web import principal_xml as px
 from tmscal.web.outbox import post_outbox, refusal
 
 AUTO_SCHEDULE = "calendar-auto-schedule"
-#: What a PROPFIND of a principal without a ``prop`` list (allprop) shows.
-PRINCIPAL_PROPERTIES = (f"{px.D}displayname", f"{px.D}resourcetype", f"{px.D}principal-URL",
-                        f"{px.C}calendar-user-type", f"{px.C}calendar-user-address-set",
-                        f"{px.C}calendar-home-set", f"{px.CS}email-address-set",
-                        f"{px.CS}record-type")
 _SEARCH_REPORTS = (b"principal-property-search", b"calendarserver-principal-search",
                    b"principal-search-property-set")
 
@@ -122,19 +117,18 @@ class SchedulingApplication(Application):
         properties = self._properties(base_prefix, user)
         depth = environ.get("HTTP_DEPTH", "0")
         if isinstance(location, namespace.OutboxPath):
-            tags = px.requested_properties(root, (f"{px.D}resourcetype",
-                                                  f"{px.D}displayname"))
+            tags = px.requested_properties(root, px.COLLECTION_PROPERTIES)
             return _xml(px.multistatus([properties.listing(
                 namespace.schedule_outbox_path(user),
-                [(tag, _outbox_value(tag)) for tag in tags])]))
-        tags = px.requested_properties(root, PRINCIPAL_PROPERTIES)
+                [(tag, px.outbox_value(tag)) for tag in tags])]))
+        tags = px.requested_properties(root, px.PRINCIPAL_PROPERTIES)
         if isinstance(location, namespace.RoomPrincipalPath):
             principal = self.directory.room(user, location.system_id, groups)
             if principal is None:
                 return httputils.NOT_FOUND
             return _xml(px.multistatus([properties.response(principal, tags)]))
         collection = properties.listing(namespace.room_principals_path(user),
-                                        [(tag, _principal_collection_value(tag))
+                                        [(tag, px.principal_collection_value(tag))
                                          for tag in tags])
         members = [] if depth == "0" else [properties.response(principal, tags)
                                            for principal in self.directory.rooms(user, groups)]
@@ -154,7 +148,7 @@ class SchedulingApplication(Application):
             return refusal(400, f"The REPORT body could not be read: {error}.")
         if root.tag == f"{px.D}principal-search-property-set":
             return _xml(px.search_property_set(), 200)
-        search = px.search_request(root, PRINCIPAL_PROPERTIES)
+        search = px.search_request(root, px.PRINCIPAL_PROPERTIES)
         if search is None:
             return super().do_REPORT(environ, base_prefix, path, user, user_groups,
                                      request_info)
@@ -164,31 +158,4 @@ class SchedulingApplication(Application):
         properties = self._properties(base_prefix, user)
         return _xml(px.multistatus(properties.response(principal, search.properties)
                                    for principal in found))
-
-
-def _outbox_value(tag: str) -> ET.Element | None:
-    element = ET.Element(tag)
-    if tag == f"{px.D}resourcetype":
-        element.extend([ET.Element(f"{px.D}collection"),
-                        ET.Element(f"{px.C}schedule-outbox")])
-    elif tag == f"{px.D}displayname":
-        element.text = "Outbox"
-    elif tag == f"{px.D}current-user-privilege-set":
-        for name in (f"{px.D}read", f"{px.C}schedule-send"):
-            privilege = ET.SubElement(element, f"{px.D}privilege")
-            privilege.append(ET.Element(name))
-    else:
-        return None
-    return element
-
-
-def _principal_collection_value(tag: str) -> ET.Element | None:
-    element = ET.Element(tag)
-    if tag == f"{px.D}resourcetype":
-        element.append(ET.Element(f"{px.D}collection"))
-    elif tag == f"{px.D}displayname":
-        element.text = "Rooms"
-    else:
-        return None
-    return element
 

@@ -26,10 +26,9 @@ INDIVIDUAL = "INDIVIDUAL"
 
 @dataclass(frozen=True)
 class RoomPrincipal:
-    """A room as one user sees it; ``bookable`` whether that user may book it."""
+    """A room as a calendar user."""
 
     room: Room
-    bookable: bool
     addresses: tuple[str, ...]
     cutype: str = ROOM
 
@@ -136,19 +135,18 @@ class PrincipalDirectory:
 
     # ---- rooms -------------------------------------------------------------------------------
 
-    def _principal(self, room: Room, bookable: bool) -> RoomPrincipal:
-        return RoomPrincipal(room=room, bookable=bookable, addresses=room_addresses(
+    def _principal(self, room: Room) -> RoomPrincipal:
+        return RoomPrincipal(room=room, addresses=room_addresses(
             self._settings.invitations.room_address, room))
 
     def rooms(self, user: str, groups: Iterable[str] = ()) -> list[RoomPrincipal]:
         """The room principals ``user`` may see, by SystemId."""
-        return [self._principal(room, bookable)
-                for room, bookable in self._access.rooms_for(user, groups)]
+        return [self._principal(room) for room, _ in self._access.rooms_for(user, groups)]
 
     def room(self, user: str, system_id: int, groups: Iterable[str] = ()) -> RoomPrincipal | None:
         """Room ``system_id`` as a principal, or None when ``user`` may not see it."""
         found = self._access.access(user, system_id, groups)
-        return None if found is None else self._principal(*found)
+        return None if found is None else self._principal(found[0])
 
     def recipients(self, user: str, attendees: Iterable[tuple[str, dict[str, str]]],
                    groups: Iterable[str] = ()
