@@ -196,3 +196,17 @@ def test_the_outbox_takes_calendar_text_only(bridge):
     assert answer.status_code == 415
     assert requests.post(f"{bridge.url}alice/meetings/", data=b"x", auth=("alice", "alice"),
                          timeout=30).status_code == 405  # other POSTs stay Radicale's
+
+
+def test_free_busy_is_answered_from_the_mirror_while_tms_is_down(bridge, admin, tms):
+    first = (datetime.now(UTC) + timedelta(days=2)).astimezone(OSLO).replace(
+        hour=14, minute=0, second=0, microsecond=0)
+    book(bridge, 101, first, "Review", minutes=45)
+    start, end = first.astimezone(UTC) - timedelta(hours=1), first.astimezone(UTC) + \
+        timedelta(hours=5)
+    expected = tms_busy(admin, 101, start, end)
+    tms.stop()  # no TMS call can succeed from here on
+    found = schedule_responses(post(bridge, freebusy_body(
+        start, end, "mailto:room-101@rooms.example.org")))
+    status, reply = found["mailto:room-101@rooms.example.org"]
+    assert status == "2.0;Success" and reply_busy(reply) == expected and len(expected) == 1
