@@ -112,6 +112,8 @@ def test_defaults_without_a_file():
     ("[feeds]\nrefresh_minutes = soon\n",
      "[feeds] refresh_minutes must be a whole number, not 'soon'"),
     ("[invitations]\ncalendar = room-x\n", "[invitations] calendar must be a simple path"),
+    ("[invitations]\ncalendar = outbox\n",
+     "[invitations] calendar 'outbox' is the schedule outbox of every user"),
     ("[invitations]\nroom_address = rooms@example.org\n",
      "[invitations] room_address needs {id} or {name}"),
     ("[invitations]\nuser_address = mailto:me@example.org\n",

@@ -22,6 +22,8 @@ from pathlib import Path
 from tmscal.settings.reader import Section
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: Paths every user's home holds already (radicale_plugin.namespace: RFC 6638 inbox, outbox).
+_SCHEDULING_SEGMENTS = ("inbox", "outbox")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ def read_invitations(section: Section, base: Path | None) -> InvitationSettings:
     if not _SEGMENT.fullmatch(settings.calendar) or settings.calendar.startswith("room-"):
         raise section.error("calendar", "must be a simple path segment not starting with "
                                         f"'room-', not {settings.calendar!r}")
+    if settings.calendar in _SCHEDULING_SEGMENTS:
+        raise section.error("calendar", f"{settings.calendar!r} is the schedule "
+                                        f"{settings.calendar} of every user")
     if "{id}" not in settings.room_address and "{name}" not in settings.room_address:
         raise section.error("room_address", "needs {id} or {name}")
     if "{user}" not in settings.user_address:
