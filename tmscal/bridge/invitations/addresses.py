@@ -26,8 +26,12 @@ def name_slug(name: str) -> str:
 
 def room_address(template: str, room: Room) -> str:
     """The calendar-user address of ``room`` (always with a scheme, ``mailto:`` by default)."""
-    address = template.replace("{id}", str(room.system_id)).replace("{name}",
-                                                                     name_slug(room.name))
+    return with_scheme(template.replace("{id}", str(room.system_id)).replace(
+        "{name}", name_slug(room.name)))
+
+
+def with_scheme(address: str) -> str:
+    """``address`` as a calendar-user address: ``mailto:`` added when it has no scheme."""
     return address if ":" in address.split("@", 1)[0] else f"mailto:{address}"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from tmscal.bridge.invitations.addresses import InvitationRooms, room_addresses
+from tmscal.bridge.invitations.addresses import InvitationRooms, room_addresses, with_scheme
 from tmscal.bridge.room_access import RoomAccess
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import address_key
@@ -122,11 +122,8 @@ class PrincipalDirectory:
 
     def user(self, user: str) -> UserPrincipal:
         """``user`` as a calendar user: the address the template gives them."""
-        template = self._settings.invitations.user_address
-        address = template.replace("{user}", user)
-        if ":" not in address.split("@", 1)[0]:
-            address = f"mailto:{address}"
-        return UserPrincipal(user=user, addresses=(address,))
+        address = self._settings.invitations.user_address.replace("{user}", user)
+        return UserPrincipal(user=user, addresses=(with_scheme(address),))
 
     def is_own_address(self, user: str, address: str) -> bool:
         """Whether ``address`` is one of ``user``'s calendar-user addresses."""
