@@ -246,10 +246,7 @@ class RoomBooking:
             conference = self._prepare(parsed, room, user, existing)
             saved = None
             if existing is not None and set(existing.room_ids) == wanted:
-                previous = self._store.object_for_uid(room.calendar_id, existing.uid)
-                if previous is not None:
-                    saved = self._save_occurrences_only(user, client, room, conference,
-                                                        existing, previous.ical)
+                saved = self._save_occurrences_only(user, client, room, conference, existing)
             if saved is None:
                 saved = self._save(user, client, room, conference, existing,
                                    lambda: client.save_conference_with_mode(
