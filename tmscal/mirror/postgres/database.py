@@ -16,27 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tmscal.mirror.objects import MirrorUnavailable
+from tmscal.settings.mirror import redacted_url
 
 #: SQLSTATEs that mean the connection or the server went away (class 08, shutdown, crash).
 _GONE_STATES = ("57P01", "57P02", "57P03")
-
-
-def redacted(url: str) -> str:
-    """``url`` without a password (for logs, errors and process-wide keys)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=user + host))
 
 
 def is_connection_lost(error: BaseException) -> bool:
@@ -57,7 +45,7 @@ class PostgresDatabase:
 
     def __init__(self, url: str, password: str = "", *, max_connections: int = 10,
                  timeout: float = 5.0, connect_timeout: int = 5) -> None:
-        self.url = redacted(url)
+        self.url = redacted_url(url)
         kwargs: dict[str, object] = {"connect_timeout": connect_timeout,
                                      "application_name": "tmscal"}
         if password:
