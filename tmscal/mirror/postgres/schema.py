@@ -147,11 +147,6 @@ CREATE TABLE IF NOT EXISTS feed_tokens (
 );
 """
 
-#: Every table of the mirror, in an order that ``tmscal mirror copy`` can fill.
-TABLES = ("mirror_meta", "rooms", "calendars", "conferences", "conference_ids", "entries",
-          "occurrences", "leases", "personal_objects", "calendar_preferences", "client_hrefs",
-          "pending_writes", "feed_tokens")
-
 MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {}
 
 
