@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tmscal.mirror import MirrorStore, MirrorUnavailable, open_store
+from tmscal.mirror import MirrorUnavailable, open_store
 from tmscal.mirror.copy import TargetNotEmpty, copy_mirror
 from tmscal.settings.mirror import POSTGRES_SCHEMES, MirrorSettings, redacted_url
 from tmscal.settings.tms import read_password
@@ -57,6 +57,21 @@ def _loggable(text: str) -> str:
     return redacted_url(text) if text.startswith(POSTGRES_SCHEMES) else text
 
 
+def _copy(source_settings: MirrorSettings, target_settings: MirrorSettings,
+          replace: bool) -> dict[str, int]:
+    """Copy between instances of this command's own (a process-wide store of the target would
+    keep the epoch it had before the copy)."""
+    source = open_store(source_settings, shared=False)
+    try:
+        target = open_store(target_settings, shared=False)
+        try:
+            return copy_mirror(source, target, replace=replace)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
 def run(args: argparse.Namespace) -> int:
     password = read_password(args.password_file) if args.password_file else ""
     try:
@@ -64,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
         target_settings = _settings(args.target, password, must_exist=False)
         if source_settings.database == target_settings.database:
             raise _BadDatabase("source and target are the same database")
-        source: MirrorStore = open_store(source_settings)
-        target: MirrorStore = open_store(target_settings)
-        counts = copy_mirror(source, target, replace=args.force)
+        counts = _copy(source_settings, target_settings, args.force)
     except (_BadDatabase, TargetNotEmpty, MirrorUnavailable) as error:
         print(f"tmscal mirror copy: {error}", file=sys.stderr)
         return 1

@@ -40,19 +40,22 @@ def _postgres(database: str | MirrorSettings) -> tuple[str, str] | None:
     return (database, "") if database.startswith(POSTGRES_SCHEMES) else None
 
 
-def open_store(database: str | PathLike[str] | MirrorSettings) -> MirrorStore:
+def open_store(database: str | PathLike[str] | MirrorSettings, *,
+               shared: bool = True) -> MirrorStore:
     """The process-wide store of ``database`` (the ``[mirror]`` settings, a PostgreSQL URL or
-    a SQLite path). Raises :class:`MirrorUnavailable` when its server cannot be reached."""
+    a SQLite path), or with ``shared=False`` an instance of the caller's own (to close).
+    Raises :class:`MirrorUnavailable` when its server cannot be reached."""
     if not isinstance(database, MirrorSettings):
         database = fspath(database)
     postgres = _postgres(database)
     if postgres is not None:
-        from tmscal.mirror.postgres.rooms import open_postgres_store
+        from tmscal.mirror.postgres.rooms import PostgresMirrorStore, open_postgres_store
 
-        return open_postgres_store(*postgres)
-    from tmscal.mirror.sqlite.rooms import open_sqlite_store
+        return open_postgres_store(*postgres) if shared else PostgresMirrorStore(*postgres)
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore, open_sqlite_store
 
-    return open_sqlite_store(database.path if isinstance(database, MirrorSettings) else database)
+    path = database.path if isinstance(database, MirrorSettings) else database
+    return open_sqlite_store(path) if shared else SqliteMirrorStore(path)
 
 
 def open_personal(store: MirrorStore) -> PersonalCalendars:
