@@ -4,7 +4,8 @@ threads of a process (psycopg 3 and ``psycopg_pool``).
 :meth:`~PostgresDatabase.write` is one read-write transaction (READ COMMITTED; writers of one
 calendar serialize on its row lock, see :mod:`tmscal.mirror.postgres.calendars`);
 :meth:`~PostgresDatabase.read` one read-only REPEATABLE READ snapshot for several statements.
-Both are re-entrant within a thread (an inner block joins the outer transaction). Losing the
+:meth:`~PostgresDatabase.query` one statement without a transaction around it. All are
+re-entrant within a thread (an inner block joins the outer transaction). Losing the
 server (refused connection, no connection within the pool's timeout, a connection cut) raises
 :class:`~tmscal.mirror.objects.MirrorUnavailable`; the pool replaces broken connections, so the
 next call after the server is back succeeds. The password is handed to libpq apart from the
@@ -61,7 +62,7 @@ class PostgresDatabase:
         return MirrorUnavailable(f"PostgreSQL mirror {self.url} unreachable: {reason[:300]}")
 
     @contextmanager
-    def _transaction(self, level: psycopg.IsolationLevel,
+    def _transaction(self, level: psycopg.IsolationLevel | None,
                      read_only: bool) -> Iterator[psycopg.Connection]:
         current = getattr(self._local, "db", None)
         if current is not None:  # re-entered from within a transaction of this thread
@@ -69,6 +70,7 @@ class PostgresDatabase:
             return
         try:
             with self.pool.connection() as db:
+                db.autocommit = level is None
                 db.isolation_level, db.read_only = level, read_only
                 self._local.db = db
                 try:
@@ -87,6 +89,10 @@ class PostgresDatabase:
     def read(self):
         """One read-only snapshot for several statements."""
         return self._transaction(psycopg.IsolationLevel.REPEATABLE_READ, True)
+
+    def query(self):
+        """A connection for one reading statement (no transaction round trips)."""
+        return self._transaction(None, False)
 
     @contextmanager
     def session(self) -> Iterator[psycopg.Connection]:

@@ -53,14 +53,14 @@ class PostgresPersonalCalendars(PersonalCalendars):
         wanted = sorted(set(hrefs))
         if not wanted:
             return []
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
                               "AND e.href = ANY(%s) ORDER BY e.href",
                               (calendar_id, wanted)).fetchall()
         return [stored_object(row) for row in rows]
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
                               "ORDER BY e.href", (calendar_id,)).fetchall()
         for row in rows:
@@ -70,7 +70,7 @@ class PostgresPersonalCalendars(PersonalCalendars):
                          end_utc: datetime | None) -> list[StoredObject]:
         start = int(start_utc.timestamp()) if start_utc else -(2 ** 62)
         end = int(end_utc.timestamp()) if end_utc else 2 ** 62
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
                               "AND p.start_ts < %s AND (p.end_ts > %s OR p.start_ts >= %s) "
                               "ORDER BY e.href", (calendar_id, end, start, start)).fetchall()
@@ -80,13 +80,13 @@ class PostgresPersonalCalendars(PersonalCalendars):
         return self.store.has_uid(calendar_id, uid)
 
     def booked(self, calendar_id: str, href: str) -> bool:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute("SELECT rooms FROM personal_objects WHERE calendar_id=%s "
                              "AND href=%s", (calendar_id, href)).fetchone()
         return bool(row and json.loads(row[0]))
 
     def booked_elsewhere(self, calendar_id: str, uid: str) -> str | None:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute("SELECT calendar_id FROM personal_objects WHERE uid=%s "
                              "AND rooms<>'[]' AND calendar_id<>%s ORDER BY calendar_id LIMIT 1",
                              (uid, calendar_id)).fetchone()
@@ -94,7 +94,7 @@ class PostgresPersonalCalendars(PersonalCalendars):
 
     def drifted_objects(self, calendar_id: str
                         ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
                 + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=%s "

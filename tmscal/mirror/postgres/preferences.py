@@ -17,7 +17,7 @@ class PostgresCalendarPreferences(CalendarPreferences):
         self.database = store.database
 
     def get(self, user: str, calendar_id: str) -> dict[str, str]:
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute('SELECT name, value FROM calendar_preferences WHERE "user"=%s '
                               "AND calendar_id=%s", (user, calendar_id)).fetchall()
         return dict(rows)

@@ -39,6 +39,7 @@ from tmscal.mirror.objects import (
 )
 from tmscal.mirror.postgres.calendars import (
     ROOM,
+    LockedSequences,
     bump,
     calendar_row,
     create_calendar,
@@ -64,8 +65,10 @@ _ROOM_ENTRIES_OF_UID = (
     "ON k.calendar_id = e.calendar_id WHERE e.uid=%s AND e.deleted=0 AND k.kind='room'")
 
 #: An occurrence ``o`` overlaps [start, end) (see :mod:`tmscal.mirror.sqlite.rooms`);
-#: parameters ``end, start - max_span, start, start``.
-_OVERLAPS = ("o.start_ts < %s AND o.start_ts >= %s AND (o.end_ts > %s OR o.start_ts >= %s)")
+#: parameters ``end, start, calendar_id, start, start``: the calendar's longest occurrence
+#: (max_span, read once by the uncorrelated sub-query) bounds the index scan.
+_OVERLAPS = ("o.start_ts < %s AND o.start_ts >= %s - (SELECT max_span FROM calendars "
+             "WHERE calendar_id=%s) AND (o.end_ts > %s OR o.start_ts >= %s)")
 
 _OBJECT_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, c.ical, c.start_ts, "
                    "c.end_ts, e.modified FROM entries e JOIN conferences c ON c.uid = e.uid ")
@@ -102,7 +105,7 @@ class PostgresMirrorStore(MirrorStore):
     # ---- meta ----------------------------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute("SELECT value FROM mirror_meta WHERE key=%s", (key,)).fetchone()
         return None if row is None else row[0]
 
@@ -114,12 +117,12 @@ class PostgresMirrorStore(MirrorStore):
     # ---- rooms -------------------------------------------------------------------------------
 
     def list_rooms(self) -> list[Room]:
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(_ROOM_COLUMNS + "ORDER BY system_id").fetchall()
         return [Room(*row) for row in rows]
 
     def get_room(self, system_id: int) -> Room | None:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute(_ROOM_COLUMNS + "WHERE system_id=%s", (system_id,)).fetchone()
         return None if row is None else Room(*row)
 
@@ -158,24 +161,25 @@ class PostgresMirrorStore(MirrorStore):
         return f"{self.epoch}-{seq}"
 
     def calendar_state(self, calendar_id: str) -> CalendarState:
-        with self.database.read() as db:
+        with self.database.query() as db:
             seq, _, live, modified, _ = calendar_row(db, calendar_id)
         return CalendarState(calendar_id=calendar_id, ctag=f'"{self._token(seq)}"',
                              sync_token=self._token(seq), last_modified=dt(modified),
                              object_count=live)
 
     def list_hrefs(self, calendar_id: str) -> list[tuple[str, str]]:
-        with self.database.read() as db:
-            calendar_row(db, calendar_id)
+        with self.database.query() as db:
             rows = db.execute("SELECT href, etag FROM entries WHERE calendar_id=%s "
                               "AND deleted=0 ORDER BY href", (calendar_id,)).fetchall()
+            if not rows:
+                calendar_row(db, calendar_id)  # an empty calendar, or none
         return [tuple(row) for row in rows]
 
     def get_objects(self, calendar_id: str, hrefs: Iterable[str]) -> list[StoredObject]:
         wanted = sorted(set(hrefs))
         if not wanted:
             return []
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute(_OBJECT_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
                               "AND e.href = ANY(%s) ORDER BY e.href",
                               (calendar_id, wanted)).fetchall()
@@ -195,26 +199,28 @@ class PostgresMirrorStore(MirrorStore):
             return list(self.iter_objects(calendar_id))
         start = ts(start_utc) if start_utc is not None else -(2 ** 62)
         end = ts(end_utc) if end_utc is not None else 2 ** 62
-        with self.database.read() as db:
-            max_span = calendar_row(db, calendar_id)[4]
+        with self.database.query() as db:
             rows = db.execute(
                 _OBJECT_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 AND e.href IN ("
                 "SELECT href FROM occurrences o WHERE o.calendar_id=%s AND " + _OVERLAPS
                 + ") ORDER BY e.href",
-                (calendar_id, calendar_id, end, start - max_span, start, start)).fetchall()
+                (calendar_id, calendar_id, end, start, calendar_id, start, start)).fetchall()
+            if not rows:
+                calendar_row(db, calendar_id)
         return [stored_object(row) for row in rows]
 
     def occurrences_in_range(self, calendar_id: str, start_utc: datetime,
                              end_utc: datetime) -> list[Occurrence]:
         start, end = ts(start_utc), ts(end_utc)
-        with self.database.read() as db:
-            max_span = calendar_row(db, calendar_id)[4]
+        with self.database.query() as db:
             rows = db.execute(
                 "SELECT o.start_ts, o.end_ts, o.href, e.uid, c.title FROM occurrences o "
                 "JOIN entries e ON e.calendar_id = o.calendar_id AND e.href = o.href "
                 "JOIN conferences c ON c.uid = e.uid WHERE o.calendar_id=%s AND e.deleted=0 "
                 "AND " + _OVERLAPS + " ORDER BY o.start_ts, o.href",
-                (calendar_id, end, start - max_span, start, start)).fetchall()
+                (calendar_id, end, start, calendar_id, start, start)).fetchall()
+            if not rows:
+                calendar_row(db, calendar_id)
         return [Occurrence(dt(s), dt(e), href, uid, title) for s, e, href, uid, title in rows]
 
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
@@ -238,13 +244,13 @@ class PostgresMirrorStore(MirrorStore):
         return ChangeSet(self._token(seq), changed, deleted)
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute("SELECT 1 FROM entries WHERE uid=%s AND calendar_id=%s "
                              "AND deleted=0", (uid, calendar_id)).fetchone()
         return row is not None
 
     def object_for_uid(self, calendar_id: str, uid: str) -> StoredObject | None:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute(_OBJECT_COLUMNS + "WHERE e.uid=%s AND e.calendar_id=%s "
                              "AND e.deleted=0", (uid, calendar_id)).fetchone()
         return None if row is None else stored_object(row)
@@ -316,45 +322,56 @@ class PostgresMirrorStore(MirrorStore):
             yield ConferenceRef(uid, href, etag, series_id, ids.get(uid, []), version,
                                 json.loads(room_ids), source, key)
 
-    @staticmethod
-    def _lock_for(db: psycopg.Connection, records: Sequence[ConferenceRecord]) -> None:
-        """Take the UID locks of ``records``, then the row locks of every calendar they may
-        touch (listed now or holding them), in that order (see the calendars module)."""
+    def _store_batch(self, db: psycopg.Connection, records: Sequence[ConferenceRecord],
+                     now: float, client_named: bool) -> list[StoreOutcome]:
+        """Store ``records`` in order: the UID locks first, then what they hold and the row
+        locks of every calendar they may touch (see the calendars module), read in three
+        queries; the writes are pipelined and the sequences written back once."""
         uids = sorted({record.uid for record in records})
         lock_uids(db, uids)
-        held = db.execute("SELECT DISTINCT calendar_id FROM entries WHERE uid = ANY(%s) "
-                          "AND deleted=0", (uids,)).fetchall()
-        lock_calendars(db, [row[0] for row in held]
-                       + [room_calendar_id(r) for record in records for r in record.room_ids])
+        stored = {uid: (version, ical) for uid, version, ical in db.execute(
+            "SELECT uid, version, ical FROM conferences WHERE uid = ANY(%s)", (uids,)
+        ).fetchall()}
+        present: dict[str, dict[str, tuple[str, str]]] = {}
+        for uid, calendar_id, href, etag in db.execute(
+                "SELECT e.uid, e.calendar_id, e.href, e.etag FROM entries e JOIN calendars k "
+                "ON k.calendar_id = e.calendar_id WHERE e.uid = ANY(%s) AND e.deleted=0 "
+                "AND k.kind='room'", (uids,)).fetchall():
+            present.setdefault(uid, {})[calendar_id] = (href, etag)
+        sequences = LockedSequences(db, [c for held in present.values() for c in held] + [
+            room_calendar_id(r) for record in records for r in record.room_ids])
+        with db.pipeline():
+            outcomes = [self._store_one(db, sequences, stored, present, record, now,
+                                        client_named) for record in records]
+            sequences.write(db, now)
+        return outcomes
 
-    def _store_one(self, db: psycopg.Connection, record: ConferenceRecord, now: float,
-                   client_named: bool = True) -> StoreOutcome:
-        stored = db.execute("SELECT version, ical FROM conferences WHERE uid=%s",
-                            (record.uid,)).fetchone()
-        if stored is not None and record.version < stored[0]:
+    def _store_one(self, db: psycopg.Connection, sequences: LockedSequences,
+                   stored: dict[str, tuple[int, str]],
+                   present_by_uid: dict[str, dict[str, tuple[str, str]]],
+                   record: ConferenceRecord, now: float, client_named: bool) -> StoreOutcome:
+        """One record of :meth:`_store_batch` (``stored`` and ``present_by_uid`` are kept
+        current for the records after it)."""
+        old = stored.get(record.uid)
+        if old is not None and record.version < old[0]:
             return StoreOutcome([], [])  # an older answer than the one stored: never step back
-        record.ical = stamped(record.ical, stored[1] if stored else None, dt(now))
+        record.ical = stamped(record.ical, old[1] if old else None, dt(now))
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
-        calendars = [room_calendar_id(r) for r in room_ids]
-        existing = {row[0] for row in db.execute(
-            "SELECT calendar_id FROM calendars WHERE calendar_id = ANY(%s)",
-            (calendars,)).fetchall()} if calendars else set()
-        targets = [c for c in calendars if c in existing]
-        present = {row[0]: (row[1], row[2])
-                   for row in db.execute(_ROOM_ENTRIES_OF_UID, (record.uid,)).fetchall()}
+        targets = [c for c in map(room_calendar_id, room_ids) if sequences.exists(c)]
+        present = present_by_uid.get(record.uid, {})
         hrefs = self._hrefs_in(db, record.uid, targets) if client_named else \
             dict.fromkeys(targets, record.href)
         span = max((ts(e) - ts(s) for s, e in record.occurrences), default=0)
         changed: list[str] = []
         for calendar_id in targets:
-            href, old = hrefs[calendar_id], present.get(calendar_id)
-            if old == (href, etag):
+            href, held = hrefs[calendar_id], present.get(calendar_id)
+            if held == (href, etag):
                 continue
-            if old is not None and old[0] != href:  # filed under another href now: move it
-                tombstone(db, calendar_id, old[0], now)
-                old = None
-            seq = bump(db, calendar_id, now, 0 if old else 1, span)
+            if held is not None and held[0] != href:  # filed under another href now: move it
+                sequences.tombstone(db, calendar_id, held[0], now)
+                held = None
+            seq = sequences.bump(calendar_id, 0 if held else 1, span)
             put_entry(db, calendar_id, href, record.uid, etag, seq, now)
             db.execute("DELETE FROM occurrences WHERE calendar_id=%s AND href=%s",
                        (calendar_id, href))
@@ -365,7 +382,7 @@ class PostgresMirrorStore(MirrorStore):
             changed.append(calendar_id)
         removed = [c for c in present if c not in targets]
         for calendar_id in removed:
-            tombstone(db, calendar_id, present[calendar_id][0], now)
+            sequences.tombstone(db, calendar_id, present[calendar_id][0], now)
             db.execute("DELETE FROM client_hrefs WHERE uid=%s AND calendar_id=%s",
                        (record.uid, calendar_id))
         db.execute(
@@ -385,20 +402,19 @@ class PostgresMirrorStore(MirrorStore):
             db.execute("INSERT INTO conference_ids SELECT i, %s FROM unnest(%s::bigint[]) AS i "
                        "ON CONFLICT (conference_id) DO UPDATE SET uid=excluded.uid",
                        (record.uid, ids))
+        stored[record.uid] = (record.version, record.ical)
+        present_by_uid[record.uid] = {c: (hrefs[c], etag) for c in targets}
         return StoreOutcome(changed, removed)
 
     def store_conference(self, record: ConferenceRecord) -> StoreOutcome:
         with self.database.write() as db:
-            self._lock_for(db, [record])
-            return self._store_one(db, record, time.time())
+            return self._store_batch(db, [record], time.time(), True)[0]
 
     def store_conferences(self, records: Sequence[ConferenceRecord]) -> list[StoreOutcome]:
-        now = time.time()
         with self.database.write() as db:
-            self._lock_for(db, records)
             # while no client named an object anywhere, a batch skips the per-record look-up
             client_named = db.execute("SELECT 1 FROM client_hrefs LIMIT 1").fetchone() is not None
-            return [self._store_one(db, record, now, client_named) for record in records]
+            return self._store_batch(db, records, time.time(), client_named)
 
     def remove_conference(self, uid: str) -> StoreOutcome:
         now = time.time()
@@ -426,7 +442,7 @@ class PostgresMirrorStore(MirrorStore):
                         time.time()))
 
     def pending_writes(self) -> list[PendingWrite]:
-        with self.database.read() as db:
+        with self.database.query() as db:
             rows = db.execute("SELECT uid, ext_source, ext_key FROM pending_writes "
                               "ORDER BY since, uid").fetchall()
         return [PendingWrite(*row) for row in rows]
@@ -446,7 +462,7 @@ class PostgresMirrorStore(MirrorStore):
             self._set_meta(db, "cursor", "" if transaction_id is None else str(transaction_id))
 
     def sync_status(self) -> SyncStatus:
-        with self.database.read() as db:
+        with self.database.query() as db:
             meta = dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
 
         def instant(key: str) -> datetime | None:
@@ -523,7 +539,7 @@ class PostgresMirrorStore(MirrorStore):
             db.execute("DELETE FROM leases WHERE name=%s AND owner=%s", (name, owner))
 
     def lease_holder(self, name: str) -> tuple[str, datetime] | None:
-        with self.database.read() as db:
+        with self.database.query() as db:
             row = db.execute("SELECT owner, expires FROM leases WHERE name=%s",
                              (name,)).fetchone()
         if row is None or row[1] <= time.time():
