@@ -85,12 +85,15 @@ class PostgresServer:
             raise RuntimeError(f"{program} failed ({done.returncode}): "
                                f"{(done.stderr or done.stdout).strip()[-2000:]}")
 
-    def start(self) -> "PostgresServer":
+    def start(self, durable: bool = False) -> "PostgresServer":
+        """Make and start the cluster; ``durable`` keeps fsync on (benchmarks: as durable as
+        SQLite's WAL with synchronous=NORMAL), tests run without it."""
         self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
                   "--encoding=UTF8", "--locale=C", "--no-sync")
+        durability = "" if durable else "-c fsync=off -c full_page_writes=off "
         options = (f"-c listen_addresses={self.host} -p {self.port} "
-                   f"-c unix_socket_directories={self.socket_dir} -c fsync=off "
-                   f"-c full_page_writes=off -c synchronous_commit=off -c max_connections=200")
+                   f"-c unix_socket_directories={self.socket_dir} {durability}"
+                   f"-c synchronous_commit=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "server.log"),
                   "-o", options, "-w", "-t", "60", "start")
         return self
