@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mirror_backends import BACKENDS
+from tmscal.ical.shape import SeriesShape
 from tmscal.mirror import quarantine
 from tmscal.mirror.store import (
     ConferenceRecord,
@@ -195,6 +196,25 @@ def test_conference_id_map(store):
     store.forget_conference_id(101)
     assert store.find_by_conference_id(101) is None
     assert [r.uid for r in store.iter_conference_refs()] == ["u1"]
+
+
+def test_a_series_shape_is_kept_as_data(store):
+    """The write path reads a series' shape and title from the store, not from its text."""
+    shape = SeriesShape("Board; weekly", T0, T0 + HOUR,
+                        ("Weekly", 2, ("Monday", "Friday"), 0, 0, "EndByDate",
+                         T0 + timedelta(days=70), 0),
+                        frozenset({("DELETE", T0 + timedelta(days=14)),
+                                   ("MODIFY", T0 + timedelta(days=28))}))
+    series = record(uid="s1", ids=(100, 101))
+    series.shape, series.title = shape, "Board; weekly"
+    store.store_conference(series)
+    store.store_conference(record(uid="single", series_id=300, start=T0 + timedelta(days=1)))
+    assert store.find_by_uid("s1").shape == shape
+    assert store.find_by_conference_id(101).shape == shape
+    assert store.find_by_uid("single").shape is None
+    assert {r.uid: r.shape for r in store.iter_conference_refs()} == {"s1": shape,
+                                                                        "single": None}
+    assert [o.title for o in store.occurrences_in_range("1", T0, T0 + HOUR)] == ["Board; weekly"]
 
 
 def test_cursor_status_and_counters(store):

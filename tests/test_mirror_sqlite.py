@@ -5,10 +5,12 @@ store promises is in the contract suite (``tests/test_mirror_contract.py``)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
 from test_mirror_contract import record
+from tmscal.ical.shape import SeriesShape
 from tmscal.mirror.sqlite import rooms as sqlite_rooms
 from tmscal.mirror.sqlite.personal import SqlitePersonalCalendars
 from tmscal.mirror.sqlite.schema import SCHEMA_VERSION
@@ -98,10 +100,11 @@ def test_a_version_3_database_gets_calendar_kinds(tmp_path):
     with first.file.write() as db:  # the version 3 shape: no kind, no title
         db.execute("ALTER TABLE calendars DROP COLUMN kind")
         db.execute("ALTER TABLE conferences DROP COLUMN title")
+        db.execute("ALTER TABLE conferences DROP COLUMN shape")
         db.execute("UPDATE mirror_meta SET value='3' WHERE key='schema_version'")
     first.close()
     store = SqliteMirrorStore(path)
-    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "4"
+    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "5"
     kinds = dict(store.file.connection().execute("SELECT calendar_id, kind FROM calendars"))
     assert kinds == {"1": "room", meetings: "personal"}
     assert [o.title for o in store.occurrences_in_range("1", series.start_utc,
@@ -109,4 +112,30 @@ def test_a_version_3_database_gets_calendar_kinds(tmp_path):
     store.store_conference(record())
     store.remove_conference("u1")
     assert store.has_uid(meetings, "u1") and not store.has_uid("1", "u1")
+    store.close()
+
+
+def test_a_version_4_database_learns_series_shapes_at_their_next_change(tmp_path):
+    """Version 5 keeps each series' shape as data; a series stored before has none (the write
+    path then saves the whole series) until it is stored again."""
+    shape = SeriesShape("Board", datetime(2030, 3, 4, 9, tzinfo=UTC),
+                        datetime(2030, 3, 4, 10, tzinfo=UTC),
+                        ("Weekly", 1, ("Monday",), 0, 0, "EndByInstances", None, 5),
+                        frozenset({("DELETE", datetime(2030, 3, 11, 9, tzinfo=UTC))}))
+    path = tmp_path / "v4.sqlite3"
+    first = SqliteMirrorStore(path)
+    first.replace_rooms([Room(1, "Oslo")])
+    first.store_conference(record(uid="s1", series_id=2))
+    with first.file.write() as db:  # the version 4 shape: no shape column
+        db.execute("ALTER TABLE conferences DROP COLUMN shape")
+        db.execute("UPDATE mirror_meta SET value='4' WHERE key='schema_version'")
+    first.close()
+    store = SqliteMirrorStore(path)
+    assert meta(store, "schema_version") == "5"
+    assert store.find_by_uid("s1").shape is None
+    again = record(uid="s1", series_id=2, text="B")
+    again.version, again.shape = 2, shape
+    store.store_conference(again)
+    assert store.find_by_uid("s1").shape == shape
+    assert [ref.shape for ref in store.iter_conference_refs()] == [shape]
     store.close()

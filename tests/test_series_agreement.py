@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tmscal.ical import MalformedCalendar, RoomInfo, RoomTable, parse_event, render_conference
+from tmscal.ical.shape import shape_of
 from tmscal.model import ConferenceStatus, Participant
 from tmscal.simulator.engine import Tms
 
@@ -146,6 +147,9 @@ def test_series_occurrences_agree_between_client_tms_and_rendering(zone, rule, d
     assert rendered is not None
     assert set(rendered.occurrences) == client_view
     assert _expanded(rendered.ical) == client_view
+    # the shape the mirror keeps for the write path is what the rendered text parses to
+    reread = parse_event(rendered.ical, rooms, target_room=rooms.room_by_id(room.system_id))
+    assert rendered.shape == shape_of(reread.conference)
     assert isinstance(series.participants[0], Participant)
     if with_exceptions:
         kinds = sorted(e.exception_type.value for e in series.recurrence.exceptions)

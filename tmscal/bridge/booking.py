@@ -188,8 +188,7 @@ class RoomBooking:
         conference = self._prepare(parsed, room, user, existing)
         saved = None
         if existing is not None and previous is not None:
-            saved = self._save_occurrences_only(user, client, room, conference, existing,
-                                                previous.ical)
+            saved = self._save_occurrences_only(user, client, room, conference, existing)
         if saved is None:
             saved = self._save(user, client, room, conference, existing,
                                lambda: client.save_conference(conference))
@@ -434,28 +433,19 @@ class RoomBooking:
             return held
 
     def _save_occurrences_only(self, user: str, client: TmsCalls, room: Room,
-                               conference: Conference, existing: ConferenceRef,
-                               previous_ical: str):
-        """When the new text only adds overridden/excluded occurrences to the mirrored series,
-        send just those occurrences; None when the series itself changed."""
-        if conference.recurrence is None:
-            return None
-        from tmscal import ical
+                               conference: Conference, existing: ConferenceRef):
+        """When the new text only adds overridden/excluded occurrences to the mirrored series
+        (its shape, kept by the mirror), send just those occurrences; None when the series
+        itself changed or its shape is not known."""
+        from tmscal.ical.shape import shape_of
 
-        try:
-            old = ical.parse_event(previous_ical,
-                                   MirrorRoomDirectory.of_store(self._store,
-                                                                self._settings.mirror.default_zone),
-                                   default_zone=self._settings.mirror.default_zone,
-                                   target_room=None).conference
-        except ical.IcalError:
+        old, new = existing.shape, shape_of(conference)
+        if old is None or new is None or not old.same_series(new):
             return None
-        if not _same_series(old, conference):
-            return None
-        known = {(e.exception_type, e.recurrence_id_utc) for e in old.recurrence.exceptions}
         added = [e for e in conference.recurrence.exceptions
-                 if (e.exception_type, e.recurrence_id_utc) not in known]
-        if len(added) + len(known) != len(conference.recurrence.exceptions) or not added:
+                 if (e.exception_type.value, e.recurrence_id_utc) not in old.exceptions]
+        if len(added) + len(old.exceptions) != len(conference.recurrence.exceptions) \
+                or not added:
             return None
         write = self._pending_write(existing.uid, conference)
         done = 0  # occurrences TMS changed
@@ -691,19 +681,6 @@ def _exception_key(exception) -> tuple:
     return (exception.exception_type, exception.recurrence_id_utc,
             modified.start_utc if modified is not None else None,
             modified.end_utc if modified is not None else None)
-
-
-def _same_series(old: Conference, new: Conference) -> bool:
-    """Whether two parsed series differ at most in their exceptions."""
-    if old.recurrence is None or new.recurrence is None:
-        return False
-    a, b = old.recurrence, new.recurrence
-    return (old.title == new.title and old.start_utc == new.start_utc
-            and old.end_utc == new.end_utc
-            and (a.frequency, a.interval, list(a.days_of_week), a.by_month_day, a.by_set_position,
-                 a.end_type, a.end_date_utc, a.instances)
-            == (b.frequency, b.interval, list(b.days_of_week), b.by_month_day, b.by_set_position,
-                b.end_type, b.end_date_utc, b.instances))
 
 
 def _ical_refusal(error, room: Room) -> refusal.InvalidCalendar:

@@ -22,13 +22,14 @@ from icalendar import Event
 from tmscal.model import UTC, Conference, ConferenceStatus
 
 from .content_lines import without_control_characters
-from .render_lines import property_lines, text_line, time_line
+from .render_lines import property_lines, text_as_read, text_line, time_line
 from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
 from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
 from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .shape import SeriesShape, shape_of_layout
 from .stamps import utc_text
 from .tms_fields import event_status, tms_properties
 from .vtimezones import vtimezone_text
@@ -47,6 +48,10 @@ class RenderedEvent:
     start_utc: datetime
     end_utc: datetime
     occurrences: list[tuple[datetime, datetime]]
+    #: the master's SUMMARY as the text shows it (privacy applied)
+    title: str = ""
+    #: what the write path compares of a series (None for a single meeting)
+    shape: SeriesShape | None = None
 
 
 def event_uid(conference: Conference) -> str:
@@ -190,6 +195,8 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
         zone_text = vtimezone_text(zone_name, min(years) - 1, max(years))
     text = without_control_characters(
         "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n")))
-    return RenderedEvent(uid=event_uid(conference),
-                         ical=text,
-                         start_utc=first, end_utc=last, occurrences=list(occurrences))
+    title = text_as_read(conference.title) if level.shows_title else BUSY_SUMMARY
+    shape = shape_of_layout(layout, title, conference.end_utc - conference.start_utc,
+                            with_status=level.shows_title)
+    return RenderedEvent(uid=event_uid(conference), ical=text, start_utc=first, end_utc=last,
+                         occurrences=list(occurrences), title=title, shape=shape)

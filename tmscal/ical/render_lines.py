@@ -5,7 +5,7 @@ property. For the long, plain tails of our events (the X-TMS properties) and for
 module gives the same text directly (escaping and folding from :mod:`.content_lines`):
 
 * :func:`text_line` — ``NAME:value`` for a TEXT value without parameters, as ``icalendar.vText``
-  writes it;
+  writes it; :func:`text_as_read` — the value a parser reads back from it;
 * :func:`time_line` — a DATE, UTC DATE-TIME or zoned DATE-TIME (``TZID``) property;
 * :func:`property_lines` — the folded lines of a component's own properties, written by
   icalendar (for the properties whose value types and parameters it knows best).
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Component, Event
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from .content_lines import escape_text, folded
+from .content_lines import escape_text, folded, unescape_text, without_control_characters
 
 
 def text_line(name: str, text: str) -> str:
@@ -29,6 +29,12 @@ def text_line(name: str, text: str) -> str:
     line break, so this does too (the stored text, and so the ETag, stays icalendar's)."""
     value = escape_text(text.replace(r"\N", "\n"))
     return folded(f"{name}:{value}")
+
+
+def text_as_read(text: str) -> str:
+    """The value a parser reads from ``text_line(name, text)`` in a rendered text (which has
+    its control characters removed as a whole)."""
+    return unescape_text(without_control_characters(escape_text(text.replace(r"\N", "\n"))))
 
 
 def time_line(name: str, value: date | datetime) -> str:

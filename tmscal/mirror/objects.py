@@ -42,6 +42,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tmscal.ical.shape import SeriesShape
+
 # --------------------------------------------------------------------------------------------
 # Identifiers
 
@@ -161,7 +163,8 @@ class ConferenceRecord:
     merged with the ids already known). ``occurrences`` are ``(start_utc, end_utc)`` pairs,
     ``room_ids`` the SystemIds of the participating rooms: the object lives exactly in those
     room calendars. ``title`` is the title as ``ical`` shows it (privacy applied): refusals
-    name a booking by it without reading the text.
+    name a booking by it without reading the text; ``shape`` what the write path compares of a
+    series (None for a single meeting, and where a mirror older than schema 5 does not know it).
     """
 
     uid: str
@@ -176,6 +179,7 @@ class ConferenceRecord:
     external_source_id: str = ""
     external_primary_key: str = ""
     title: str = ""
+    shape: SeriesShape | None = None
 
     @property
     def href(self) -> str:
@@ -202,6 +206,7 @@ class ConferenceRef:
     room_ids: list[int]
     external_source_id: str
     external_primary_key: str
+    shape: SeriesShape | None = None
 
 
 @dataclass(frozen=True)

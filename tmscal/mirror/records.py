@@ -84,17 +84,7 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
         series_id=conference.conference_id, conference_ids=sorted(i for i in ids if i > 0),
         version=conference.version, external_source_id=conference.external_source_id,
         external_primary_key=conference.external_primary_key,
-        title=shown_title(conference, privacy))
-
-
-def shown_title(conference: Conference, privacy: str = "full") -> str:
-    """The title the rendered text of ``conference`` shows at ``privacy``."""
-    from tmscal.ical.content_lines import without_control_characters
-    from tmscal.ical.privacy import BUSY_SUMMARY, Privacy
-
-    if not Privacy.of(privacy).shows_title:
-        return BUSY_SUMMARY
-    return without_control_characters(conference.title)
+        title=rendered.title, shape=rendered.shape)
 
 
 #: The mirror keeps TMS's ids and versions as 64-bit integers (TMS's own are 32-bit).

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from tmscal.ical.shape import SeriesShape
 from tmscal.ical.stamps import stamped
 from tmscal.mirror.objects import (
     CalendarState,
@@ -294,18 +295,18 @@ class SqliteMirrorStore(MirrorStore):
 
     # ---- conferences -------------------------------------------------------------------------
 
-    _REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_source, ext_key "
-                    "FROM conferences ")
+    _REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_source, ext_key, "
+                    "shape FROM conferences ")
 
     def _ref(self, db: sqlite3.Connection, row: tuple | None) -> ConferenceRef | None:
         if row is None:
             return None
-        uid, href, etag, series_id, version, room_ids, source, key = row
+        uid, href, etag, series_id, version, room_ids, source, key, shape = row
         ids = [r[0] for r in db.execute(
             "SELECT conference_id FROM conference_ids WHERE uid=? ORDER BY conference_id",
             (uid,))]
         return ConferenceRef(uid, href, etag, series_id, ids, version, json.loads(room_ids),
-                             source, key)
+                             source, key, SeriesShape.from_text(shape))
 
     def find_by_uid(self, uid: str) -> ConferenceRef | None:
         with self.file.read() as db:
@@ -328,9 +329,9 @@ class SqliteMirrorStore(MirrorStore):
             for conference_id, uid in db.execute(
                     "SELECT conference_id, uid FROM conference_ids ORDER BY conference_id"):
                 ids.setdefault(uid, []).append(conference_id)
-        for uid, href, etag, series_id, version, room_ids, source, key in rows:
+        for uid, href, etag, series_id, version, room_ids, source, key, shape in rows:
             yield ConferenceRef(uid, href, etag, series_id, ids.get(uid, []), version,
-                                json.loads(room_ids), source, key)
+                                json.loads(room_ids), source, key, SeriesShape.from_text(shape))
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
                    now: float, client_named: bool = True) -> StoreOutcome:
@@ -373,16 +374,17 @@ class SqliteMirrorStore(MirrorStore):
                        (record.uid, calendar_id))
         db.execute(
             "INSERT INTO conferences (uid, href, series_id, version, room_ids, ext_source, "
-            "ext_key, ical, etag, start_ts, end_ts, title) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ext_key, ical, etag, start_ts, end_ts, title, shape) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
             "version=excluded.version, room_ids=excluded.room_ids, "
             "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
             "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
-            "title=excluded.title",
+            "title=excluded.title, shape=excluded.shape",
             (record.uid, record.href, record.series_id, record.version, json.dumps(room_ids),
              record.external_source_id, record.external_primary_key, record.ical, etag,
-             ts(record.start_utc), ts(record.end_utc), record.title))
+             ts(record.start_utc), ts(record.end_utc), record.title,
+             record.shape.to_text() if record.shape is not None else ""))
         ids = {record.series_id, *record.conference_ids} - {0}
         db.executemany("INSERT OR REPLACE INTO conference_ids VALUES (?, ?)",
                        [(i, record.uid) for i in sorted(ids) if i > 0])

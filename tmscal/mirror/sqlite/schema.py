@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _CLIENT_HREFS = """
 -- The href a calendar client chose for an object of a room calendar (RFC 4791 5.3.2); an
@@ -93,7 +93,8 @@ CREATE TABLE IF NOT EXISTS conferences (
     etag       TEXT NOT NULL,
     start_ts   INTEGER NOT NULL,
     end_ts     INTEGER NOT NULL,
-    title      TEXT NOT NULL DEFAULT ''
+    title      TEXT NOT NULL DEFAULT '',
+    shape      TEXT NOT NULL DEFAULT ''
 );
 
 -- Every ConferenceId (series and occurrences) known to belong to a conference.
@@ -175,6 +176,14 @@ def _calendar_kinds(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE personal_objects ADD COLUMN rooms TEXT NOT NULL DEFAULT '[]'")
 
 
+def _series_shapes(db: sqlite3.Connection) -> None:
+    """Version 5: each series' shape as data (``conferences.shape``, JSON of
+    :class:`tmscal.ical.shape.SeriesShape`). Rows stored before it keep '' (not known) until
+    their next change; the write path then sends an override as a change of the whole series."""
+    if "shape" not in _columns(db, "conferences"):
+        db.execute("ALTER TABLE conferences ADD COLUMN shape TEXT NOT NULL DEFAULT ''")
+
+
 def _title_of(ical: str) -> str:
     """The SUMMARY of the master VEVENT of a stored text ('' when there is none), read as
     text (a whole parse would take minutes on a large mirror)."""
@@ -191,6 +200,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     # 2 (client_hrefs) and 3 (pending_writes) only added tables, which SCHEMA creates; so does
     # feed_tokens, created by the feeds before the schema held it
     4: _calendar_kinds,
+    5: _series_shapes,
 }
 
 
