@@ -108,24 +108,25 @@ def test_exactly_one_of_racing_instances_takes_the_lease(store, postgres_url):
             instance.close()
 
 
-def test_nodes_starting_together_migrate_an_older_schema_once(postgres_url, monkeypatch):
-    PostgresMirrorStore(postgres_url).close()  # a database at today's version
+def test_nodes_starting_together_migrate_a_version_4_database_once(postgres_url, monkeypatch):
+    first = PostgresMirrorStore(postgres_url)
+    first.replace_rooms(ROOMS)
+    first.store_conference(record(uid="s1", series_id=2))
+    first.close()
     import psycopg
 
-    with psycopg.connect(postgres_url, autocommit=True) as db:
-        db.execute("UPDATE mirror_meta SET value=%s WHERE key='schema_version'",
-                   (str(schema.SCHEMA_VERSION - 1),))
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # the version 4 shape
+        db.execute("ALTER TABLE conferences DROP COLUMN shape")
+        db.execute("UPDATE mirror_meta SET value='4' WHERE key='schema_version'")
     runs: list[int] = []
+    real = schema.MIGRATIONS[5]
 
-    def next_version(db):  # a migration as a later version brings it, slow enough to overlap
+    def counted(db):  # slow enough for the nodes to overlap
         runs.append(1)
         time.sleep(0.3)
-        db.execute("ALTER TABLE rooms ADD COLUMN floor text NOT NULL DEFAULT ''")
+        real(db)
 
-    step = schema.SCHEMA_VERSION
-    monkeypatch.setitem(schema.MIGRATIONS, step, next_version)
-    if step <= schema.FIRST_VERSION:  # no migration exists yet: pretend the next one
-        monkeypatch.setattr(schema, "FIRST_VERSION", step - 1)
+    monkeypatch.setitem(schema.MIGRATIONS, 5, counted)
     opened: list[PostgresMirrorStore] = []
     threads = [threading.Thread(target=lambda: opened.append(PostgresMirrorStore(postgres_url)))
                for _ in range(3)]
@@ -137,9 +138,9 @@ def test_nodes_starting_together_migrate_an_older_schema_once(postgres_url, monk
         assert len(opened) == 3 and runs == [1]
         with opened[0].database.read() as db:
             assert db.execute("SELECT value FROM mirror_meta WHERE key='schema_version'"
-                              ).fetchone()[0] == str(step)
-            assert db.execute("SELECT count(*) FROM information_schema.columns WHERE "
-                              "table_name='rooms' AND column_name='floor'").fetchone()[0] == 1
+                              ).fetchone()[0] == str(schema.SCHEMA_VERSION) == "5"
+        assert opened[1].find_by_uid("s1").shape is None  # known again at its next change
+        assert opened[2].calendar_state("1").object_count == 1
     finally:
         for instance in opened:
             instance.close()

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import psycopg
 
+from tmscal.ical.shape import SeriesShape
 from tmscal.ical.stamps import stamped
 from tmscal.mirror.objects import (
     CalendarState,
@@ -73,8 +74,8 @@ _OVERLAPS = ("o.start_ts < %s AND o.start_ts >= %s - (SELECT max_span FROM calen
 _OBJECT_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, c.ical, c.start_ts, "
                    "c.end_ts, e.modified FROM entries e JOIN conferences c ON c.uid = e.uid ")
 
-_REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_source, ext_key "
-                "FROM conferences ")
+_REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_source, ext_key, "
+                "shape FROM conferences ")
 
 _ROOM_COLUMNS = "SELECT system_id, name, zone, site, description, address FROM rooms "
 
@@ -293,12 +294,12 @@ class PostgresMirrorStore(MirrorStore):
     def _ref(db: psycopg.Connection, row: tuple | None) -> ConferenceRef | None:
         if row is None:
             return None
-        uid, href, etag, series_id, version, room_ids, source, key = row
+        uid, href, etag, series_id, version, room_ids, source, key, shape = row
         ids = [r[0] for r in db.execute(
             "SELECT conference_id FROM conference_ids WHERE uid=%s ORDER BY conference_id",
             (uid,)).fetchall()]
         return ConferenceRef(uid, href, etag, series_id, ids, version, json.loads(room_ids),
-                             source, key)
+                             source, key, SeriesShape.from_text(shape))
 
     def find_by_uid(self, uid: str) -> ConferenceRef | None:
         with self.database.read() as db:
@@ -318,9 +319,9 @@ class PostgresMirrorStore(MirrorStore):
                     "SELECT conference_id, uid FROM conference_ids ORDER BY conference_id"
             ).fetchall():
                 ids.setdefault(uid, []).append(conference_id)
-        for uid, href, etag, series_id, version, room_ids, source, key in rows:
+        for uid, href, etag, series_id, version, room_ids, source, key, shape in rows:
             yield ConferenceRef(uid, href, etag, series_id, ids.get(uid, []), version,
-                                json.loads(room_ids), source, key)
+                                json.loads(room_ids), source, key, SeriesShape.from_text(shape))
 
     def _store_batch(self, db: psycopg.Connection, records: Sequence[ConferenceRecord],
                      now: float, client_named: bool) -> list[StoreOutcome]:
@@ -387,16 +388,17 @@ class PostgresMirrorStore(MirrorStore):
                        (record.uid, calendar_id))
         db.execute(
             "INSERT INTO conferences (uid, href, series_id, version, room_ids, ext_source, "
-            "ext_key, ical, etag, start_ts, end_ts, title) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ext_key, ical, etag, start_ts, end_ts, title, shape) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (uid) DO UPDATE SET href=excluded.href, series_id=excluded.series_id, "
             "version=excluded.version, room_ids=excluded.room_ids, "
             "ext_source=excluded.ext_source, ext_key=excluded.ext_key, ical=excluded.ical, "
             "etag=excluded.etag, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
-            "title=excluded.title",
+            "title=excluded.title, shape=excluded.shape",
             (record.uid, record.href, record.series_id, record.version, json.dumps(room_ids),
              record.external_source_id, record.external_primary_key, record.ical, etag,
-             ts(record.start_utc), ts(record.end_utc), record.title))
+             ts(record.start_utc), ts(record.end_utc), record.title,
+             record.shape.to_text() if record.shape is not None else ""))
         ids = sorted(i for i in {record.series_id, *record.conference_ids} if i > 0)
         if ids:
             db.execute("INSERT INTO conference_ids SELECT i, %s FROM unnest(%s::bigint[]) AS i "

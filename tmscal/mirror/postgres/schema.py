@@ -20,7 +20,7 @@ import psycopg
 
 #: The first version of this back end's schema; older databases are SQLite only.
 FIRST_VERSION = 4
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Advisory lock (one bigint key) held while the schema is created or migrated.
 MIGRATION_LOCK = 7300
@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS conferences (
     etag       text NOT NULL,
     start_ts   bigint NOT NULL,
     end_ts     bigint NOT NULL,
-    title      text NOT NULL DEFAULT ''
+    title      text NOT NULL DEFAULT '',
+    shape      text NOT NULL DEFAULT ''
 );
 
 CREATE TABLE IF NOT EXISTS conference_ids (
@@ -147,7 +148,14 @@ CREATE TABLE IF NOT EXISTS feed_tokens (
 );
 """
 
-MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {}
+def _series_shapes(db: psycopg.Connection) -> None:
+    """Version 5: each series' shape as data (as :mod:`tmscal.mirror.sqlite.schema` says)."""
+    db.execute("ALTER TABLE conferences ADD COLUMN IF NOT EXISTS shape text NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {
+    5: _series_shapes,
+}
 
 
 def schema_version(db: psycopg.Connection) -> int | None:
