@@ -32,6 +32,7 @@ from tmscal.mirror.objects import (
     StoredObject,
     StoreOutcome,
     SyncStatus,
+    UnknownCalendar,
     UnknownSyncToken,
     etag_for_text,
     hashed_href,
@@ -225,24 +226,24 @@ class PostgresMirrorStore(MirrorStore):
         return [Occurrence(dt(s), dt(e), href, uid, title) for s, e, href, uid, title in rows]
 
     def changes_since(self, calendar_id: str, token: str) -> ChangeSet:
-        with self.database.read() as db:
-            seq, purged, *_ = calendar_row(db, calendar_id)
-            if not token:
-                live = [r[0] for r in db.execute(
-                    "SELECT href FROM entries WHERE calendar_id=%s AND deleted=0 ORDER BY href",
-                    (calendar_id,)).fetchall()]
-                return ChangeSet(self._token(seq), live, [])
-            epoch, _, number = token.rpartition("-")
-            if epoch != self.epoch or not number.isdigit():
-                raise UnknownSyncToken(f"sync token {token!r} is not from this mirror")
-            old = int(number)
-            if old > seq or old < purged:
-                raise UnknownSyncToken(f"sync token {token!r} is unknown or expired")
-            rows = db.execute("SELECT href, deleted FROM entries WHERE calendar_id=%s "
-                              "AND seq > %s ORDER BY href", (calendar_id, old)).fetchall()
-        changed = [href for href, deleted in rows if not deleted]
-        deleted = [href for href, deleted in rows if deleted]
-        return ChangeSet(self._token(seq), changed, deleted)
+        epoch, _, number = token.rpartition("-")
+        if token and (epoch != self.epoch or not number.isdigit()):
+            raise UnknownSyncToken(f"sync token {token!r} is not from this mirror")
+        old = int(number) if token else 0
+        with self.database.query() as db:  # one statement: one consistent snapshot
+            rows = db.execute(
+                "SELECT c.seq, c.purged_seq, e.href, e.deleted FROM calendars c LEFT JOIN "
+                "entries e ON e.calendar_id = c.calendar_id AND e.seq > %s "
+                "AND (%s OR e.deleted = 0) WHERE c.calendar_id=%s ORDER BY e.href",
+                (old, bool(token), calendar_id)).fetchall()
+        if not rows:
+            raise UnknownCalendar(calendar_id)
+        seq, purged = rows[0][0], rows[0][1]
+        if token and (old > seq or old < purged):
+            raise UnknownSyncToken(f"sync token {token!r} is unknown or expired")
+        hrefs = [(href, deleted) for _, _, href, deleted in rows if href is not None]
+        return ChangeSet(self._token(seq), [h for h, deleted in hrefs if not deleted],
+                         [h for h, deleted in hrefs if deleted])
 
     def has_uid(self, calendar_id: str, uid: str) -> bool:
         with self.database.query() as db:
