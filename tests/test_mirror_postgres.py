@@ -301,3 +301,29 @@ def test_mirror_copy_moves_everything_and_refuses_a_full_target(tmp_path, postgr
                  "--to", postgres_url]) == 1
     assert "no SQLite mirror" in capsys.readouterr().err
     sqlite.close()
+
+
+def test_the_url_setting_selects_postgres_with_a_password_kept_out_of_sight(tmp_path,
+                                                                             postgres_url):
+    from tmscal.cli.check import _mirror
+    from tmscal.mirror import open_store
+    from tmscal.settings import SettingsError, load_settings
+
+    (tmp_path / "secret").write_text("pw-not-in-logs\n")
+    config = tmp_path / "tmscal.conf"
+    config.write_text(f"[mirror]\nurl = {postgres_url}\npassword_file = secret\n")
+    settings = load_settings(config)
+    assert settings.mirror.password == "pw-not-in-logs"
+    assert "pw-not-in-logs" not in repr(settings) + str(settings.describe())
+    assert isinstance(open_store(settings.mirror), PostgresMirrorStore)
+    assert _mirror(settings).status != "problem"
+
+    config.write_text("[mirror]\nurl = mysql://db/x\n")
+    with pytest.raises(SettingsError, match="url"):
+        load_settings(config)
+    config.write_text("[mirror]\nurl = postgresql://tmscal:pw@127.0.0.1:1/none\n")
+    down = load_settings(config)
+    assert down.describe()["mirror"] == "postgresql://tmscal@127.0.0.1:1/none"
+    result = _mirror(down)
+    assert result.status == "problem" and "unreachable" in result.detail
+    assert ":pw@" not in result.detail
