@@ -100,11 +100,8 @@ class PostgresDatabase:
         across transactions (see :mod:`tmscal.mirror.postgres.locks`)."""
         try:
             with self.pool.connection() as db:
-                db.autocommit = True
-                try:
-                    yield db
-                finally:
-                    db.autocommit = False
+                db.autocommit = True  # every borrower sets the mode it needs
+                yield db
         except (psycopg.OperationalError, PoolTimeout) as error:
             if is_connection_lost(error):
                 raise self.unavailable(error) from error
