@@ -106,4 +106,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"revoked {args.token_id}")
     return 0
-

@@ -30,6 +30,8 @@ from tmscal.process_wide import ProcessWide
 
 SCOPES = ("room", "site", "all")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
+
 def token_digest(token: str) -> str:
     """The stored form of a token: hex SHA-256 of its UTF-8 bytes."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
