@@ -31,7 +31,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.bridge_harness import start_bridge, write_bridge_config
-from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.feeds.tokens import open_token_store
 from tmscal.ical.zones import time_zone_rule
 from tmscal.mirror import Room, open_store
 from tmscal.mirror.records import MirrorRoomDirectory, record_for
@@ -149,7 +149,7 @@ def main() -> int:
         print(f"mirror: {args.events} events rendered and stored in {fill_seconds:.1f} s")
         bridge = start_bridge(config, syncer=False)
         try:
-            tokens = FeedTokenStore(directory / "mirror.sqlite3")
+            tokens = open_token_store(open_store(directory / "mirror.sqlite3"))
             feed = f"{bridge.url}feeds/{tokens.create('room', '1', 'full').secret}.ics"
             titled = f"{bridge.url}feeds/{tokens.create('room', '1', 'title').secret}.ics"
             radicale = f"{bridge.url}bench/room-1/"

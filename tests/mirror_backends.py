@@ -43,4 +43,42 @@ class SqliteBackend:
             store.close()
 
 
-BACKENDS = {"sqlite": SqliteBackend}
+class PostgresBackend:
+    """Fresh databases on the test process's PostgreSQL server (instances not process-wide)."""
+
+    def __init__(self, directory: Path) -> None:
+        from postgres_server import shared_server
+
+        self.server = shared_server()
+        self.databases: dict[str, str] = {}
+        self.opened: list = []
+
+    def open_store(self, name: str = "mirror"):
+        from tmscal.mirror.postgres.rooms import PostgresMirrorStore
+
+        if name not in self.databases:
+            self.databases[name] = self.server.create_database()
+        store = PostgresMirrorStore(self.databases[name], max_connections=4)
+        self.opened.append(store)
+        return store
+
+    def another_instance(self):
+        return self.open_store()
+
+    def personal(self, store):
+        from tmscal.mirror.postgres.personal import PostgresPersonalCalendars
+
+        return PostgresPersonalCalendars(store)
+
+    def preferences(self, store):
+        from tmscal.mirror.postgres.preferences import PostgresCalendarPreferences
+
+        return PostgresCalendarPreferences(store)
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+        self.server.drop_databases(self.databases.values())
+
+
+BACKENDS = {"sqlite": SqliteBackend, "postgresql": PostgresBackend}

@@ -24,7 +24,8 @@ from icalendar import Calendar
 
 from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.calendar_parsers import ical_js_program
-from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.feeds.tokens import open_token_store
+from tmscal.mirror import open_store
 from tmscal.model import ConferenceStatus
 
 ROOM = 101  # Oslo Fjord
@@ -47,7 +48,7 @@ def synced(tmp_path_factory):
     while bridge.runtime.store.get_cursor() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert bridge.runtime.store.get_cursor() is not None, "the mirror never imported TMS"
-    bridge.tokens = FeedTokenStore(directory / "mirror.sqlite3")
+    bridge.tokens = open_token_store(open_store(directory / "mirror.sqlite3"))
     bridge.tms = tms
     yield bridge
     bridge.stop()

@@ -22,7 +22,8 @@ import requests
 
 from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.feed_fixtures import fill_mirror, rich_series, single
-from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.feeds.tokens import open_token_store
+from tmscal.mirror import open_store
 
 NOW = datetime.now(UTC)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -49,7 +50,7 @@ def bridge(tmp_path):
         single(NOW, 901, "Vendor call", NOW + timedelta(minutes=50), rooms=(30,)),
     ])
     running = start_bridge(config, syncer=False)
-    running.tokens = FeedTokenStore(tmp_path / "mirror.sqlite3")
+    running.tokens = open_token_store(open_store(tmp_path / "mirror.sqlite3"))
     yield running
     running.stop()
 

@@ -16,7 +16,8 @@ from icalendar import Calendar
 
 from tests.bridge_harness import start_bridge, write_bridge_config
 from tests.feed_fixtures import SECRETS, TITLES, fill_mirror, rich_series, single
-from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.feeds.tokens import open_token_store
+from tmscal.mirror import open_store
 
 NOW = datetime.now(UTC)
 FEEDS_CONFIG = "\n[feeds]\nmax_past_days = 40\nmax_future_days = 60\nrefresh_minutes = 20\n"
@@ -35,7 +36,7 @@ def bridge(tmp_path):
     ]
     store = fill_mirror(tmp_path / "mirror.sqlite3", conferences)
     running = start_bridge(config, syncer=False)
-    running.tokens = FeedTokenStore(tmp_path / "mirror.sqlite3")
+    running.tokens = open_token_store(open_store(tmp_path / "mirror.sqlite3"))
     running.store = store
     yield running
     running.stop()

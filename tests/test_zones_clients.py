@@ -23,7 +23,8 @@ import requests
 
 from tests import calendar_parsers as parsers
 from tests.bridge_harness import serving_bridge
-from tmscal.feeds.tokens import FeedTokenStore
+from tmscal.feeds.tokens import open_token_store
+from tmscal.mirror import open_store
 from tmscal.model import ConferenceStatus
 
 PAST, FUTURE = 90, 730
@@ -87,7 +88,7 @@ def bodies(demo, tmp_path_factory) -> list[Body]:
     session = requests.Session()
     session.auth = ("alice", "alice")
     rooms = demo.runtime.store.list_rooms()
-    tokens = FeedTokenStore(Path(demo.config).parent / "mirror.sqlite3")
+    tokens = open_token_store(open_store(Path(demo.config).parent / "mirror.sqlite3"))
     found: list[Body] = []
 
     def save(name: str, text: str) -> Path:

@@ -45,7 +45,7 @@ class BridgeRuntime:
 
     def __init__(self, settings: Settings, store: MirrorStore | None = None) -> None:
         self.settings = settings
-        self.store = store or open_store(settings.mirror.path)
+        self.store = store or open_store(settings.mirror)
         self.credentials = UserCredentials(self._user_client)
         self.access = RoomAccess(settings, self.store, self.credentials)
         self._service_client: TmsClient | None = None
@@ -82,13 +82,13 @@ class BridgeRuntime:
         if self.runner is not None:
             return
         self.runner = start_background_syncer(new_syncer(self.settings, self.store),
-                                              self.settings.mirror.path)
+                                              self.settings.mirror.loggable_database)
 
     def stop_syncer(self, timeout: float = 10.0) -> None:
         from tmscal.mirror.runner import stop_background_syncer
 
         if self.runner is not None:
-            stop_background_syncer(self.settings.mirror.path, timeout)
+            stop_background_syncer(self.settings.mirror.loggable_database, timeout)
             self.runner = None
 
     # ---- health ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feeds": ("tmscal.cli.feeds", "manage read-only room feed and display tokens"),
     "rooms": ("tmscal.cli.rooms", "list rooms with the address to invite them by"),
     "check": ("tmscal.cli.check", "check the TMS connection, rights and licences (pre-flight)"),
+    "mirror": ("tmscal.cli.mirror", "copy the mirror into another database (SQLite, PostgreSQL)"),
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from tmscal.mirror.objects import MirrorUnavailable
 from tmscal.model import (
     Conference, LicenseError, OutsideBookingWindow, Participant, System, SystemAlreadyBooked,
     TmsAuthenticationError, TmsError, TmsUnavailable,
@@ -211,7 +212,7 @@ def _rooms_booked_through_the_api(settings: Settings) -> set[int] | None:
     from tmscal.mirror import open_store
 
     rooms: set[int] = set()
-    for ref in open_store(settings.mirror.path).iter_conference_refs():
+    for ref in open_store(settings.mirror).iter_conference_refs():
         if ref.external_source_id:
             rooms.update(ref.room_ids)
     return rooms
@@ -326,20 +327,23 @@ def _clock(client: TmsClient) -> CheckResult:
 
 
 def _mirror_exists(settings: Settings) -> bool:
-    return Path(settings.mirror.path).exists()
+    return bool(settings.mirror.url) or Path(settings.mirror.path).exists()
 
 
 def _mirror_status(settings: Settings):
     from tmscal.mirror import open_store
 
-    return open_store(settings.mirror.path).sync_status()
+    return open_store(settings.mirror).sync_status()
 
 
 def _mirror(settings: Settings) -> CheckResult:
     if not _mirror_exists(settings):
         return CheckResult(WARNING, "mirror", f"no mirror at {settings.mirror.path} yet: run "
                            "'tmscal sync --config FILE --full' or start 'tmscal serve'")
-    status = _mirror_status(settings)
+    try:
+        status = _mirror_status(settings)
+    except MirrorUnavailable as error:
+        return CheckResult(PROBLEM, "mirror", str(error))
     if status.last_full_import is None:
         return CheckResult(WARNING, "mirror", "no full import yet: run 'tmscal sync --config "
                            "FILE --full' or start 'tmscal serve'")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tmscal.feeds.tokens import FeedToken, FeedTokenStore, IssuedToken
+from tmscal.feeds.tokens import FeedToken, IssuedToken, open_token_store
+from tmscal.mirror import open_store
 from tmscal.settings import Settings, load_settings
 
 
@@ -72,40 +73,36 @@ def _print_issued(issued: IssuedToken, base: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    tokens = FeedTokenStore(settings.mirror.path)
-    try:
-        if args.action == "list":
-            for token in tokens.list(include_revoked=args.all):
-                print(_describe(token))
-            return 0
-        base = base_url(settings)
-        if args.action == "create":
-            if args.room is not None:
-                from tmscal.mirror import open_store
-
-                if open_store(settings.mirror.path).get_room(args.room) is None:
-                    print(f"warning: room {args.room} is not in the mirror (yet)",
-                          file=sys.stderr)
-                issued = tokens.create("room", str(args.room), args.privacy, args.label)
-            elif args.site:
-                issued = tokens.create("site", args.site, args.privacy, args.label)
-            else:
-                issued = tokens.create("all", "", args.privacy, args.label)
-            _print_issued(issued, base)
-            return 0
-        if args.action == "rotate":
-            try:
-                issued = tokens.rotate(args.token_id)
-            except KeyError:
-                print(f"no live token {args.token_id}", file=sys.stderr)
-                return 1
-            print(f"revoked {args.token_id}")
-            _print_issued(issued, base)
-            return 0
-        if not tokens.revoke(args.token_id):
+    store = open_store(settings.mirror)
+    tokens = open_token_store(store)
+    if args.action == "list":
+        for token in tokens.list(include_revoked=args.all):
+            print(_describe(token))
+        return 0
+    base = base_url(settings)
+    if args.action == "create":
+        if args.room is not None:
+            if store.get_room(args.room) is None:
+                print(f"warning: room {args.room} is not in the mirror (yet)",
+                      file=sys.stderr)
+            issued = tokens.create("room", str(args.room), args.privacy, args.label)
+        elif args.site:
+            issued = tokens.create("site", args.site, args.privacy, args.label)
+        else:
+            issued = tokens.create("all", "", args.privacy, args.label)
+        _print_issued(issued, base)
+        return 0
+    if args.action == "rotate":
+        try:
+            issued = tokens.rotate(args.token_id)
+        except KeyError:
             print(f"no live token {args.token_id}", file=sys.stderr)
             return 1
         print(f"revoked {args.token_id}")
+        _print_issued(issued, base)
         return 0
-    finally:
-        tokens.close()
+    if not tokens.revoke(args.token_id):
+        print(f"no live token {args.token_id}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.token_id}")
+    return 0

@@ -30,7 +30,7 @@ def room_rows(config: str, user: str | None = None) -> list[tuple[str, ...]]:
     (``-`` without a user)."""
     settings = load_settings(config)
     template = settings.invitations.room_address
-    store = open_store(settings.mirror.path)
+    store = open_store(settings.mirror)
     if user:
         from tmscal.bridge.room_access import RoomAccess
         from tmscal.bridge.credentials import UserCredentials

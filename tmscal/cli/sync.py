@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = settings_from(args)
-    store = open_store(settings.mirror.path)
+    store = open_store(settings.mirror)
     syncer = new_syncer(settings, store)
     runner = SyncRunner(syncer)
     if not store.acquire_lease("syncer", runner.owner, runner.lease_ttl):

@@ -47,10 +47,9 @@ class FeedsApp:
     def for_runtime(cls, runtime) -> FeedsApp:
         """The app for a :class:`tmscal.bridge.runtime.BridgeRuntime`."""
         settings = runtime.settings
-        path = settings.mirror.path
-        builder = FeedBuilder(runtime.store, OccurrenceIndex(path), settings.feeds,
+        builder = FeedBuilder(runtime.store, OccurrenceIndex(settings.mirror), settings.feeds,
                               settings.mirror.default_zone)
-        return cls(builder, open_token_store(path))
+        return cls(builder, open_token_store(runtime.store))
 
     # ---- WSGI --------------------------------------------------------------------------------
 

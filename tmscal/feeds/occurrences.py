@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from os import PathLike
 
 from tmscal.mirror import UnknownCalendar, open_store
+from tmscal.settings.mirror import MirrorSettings
 
 
 @dataclass(frozen=True, order=True)
@@ -22,10 +23,10 @@ class OccurrenceSpan:
 
 
 class OccurrenceIndex:
-    """The occurrence index of the mirror at ``path`` (its process-wide store)."""
+    """The occurrence index of the mirror ``database`` names (its process-wide store)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.store = open_store(str(path))
+    def __init__(self, database: str | PathLike[str] | MirrorSettings) -> None:
+        self.store = open_store(database)
 
     def spans(self, calendar_id: str, start: datetime, end: datetime) -> list[OccurrenceSpan]:
         """Occurrences overlapping ``[start, end)`` (zero-length ones starting inside count),

@@ -1,10 +1,11 @@
 """Feed tokens: the secret in a feed or display URL, stored only as its SHA-256.
 
 A token is 32 URL-safe characters from :func:`secrets.token_urlsafe` (192 random bits). The
-table ``feed_tokens`` lives in the mirror's SQLite file (created on first use, next to the
-mirror's own tables, which it never touches). Each row has a short public ``token_id`` (for
-``tmscal feeds rotate|revoke`` and for logs), the scope (``room`` + SystemId, ``site`` + site
-name, or ``all``), the privacy level, a label, and created/revoked times.
+table ``feed_tokens`` lives in the mirror's database, SQLite or PostgreSQL (created by the
+back end's schema, next to the mirror's own tables, which this module never touches). Each
+row has a short public ``token_id`` (for ``tmscal feeds rotate|revoke`` and for logs), the
+scope (``room`` + SystemId, ``site`` + site name, or ``all``), the privacy level, a label, and
+created/revoked times.
 
 :meth:`FeedTokenStore.lookup` finds a live token by its hash and compares the hashes with
 :func:`hmac.compare_digest`; a revoked, unknown or malformed token gives None. The token itself
@@ -17,31 +18,18 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 from tmscal.ical.privacy import Privacy
-from tmscal.mirror.sqlite.file import SqliteFile
-from tmscal.process_wide import ProcessWide, path_key
+from tmscal.mirror import MirrorStore, open_tables
+from tmscal.mirror.tables import SqlTables
+from tmscal.process_wide import ProcessWide
 
 SCOPES = ("room", "site", "all")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_tokens (
-    token_id     TEXT PRIMARY KEY,
-    token_sha256 TEXT NOT NULL UNIQUE,
-    scope        TEXT NOT NULL,
-    target       TEXT NOT NULL DEFAULT '',
-    privacy      TEXT NOT NULL,
-    label        TEXT NOT NULL DEFAULT '',
-    created      REAL NOT NULL,
-    revoked      REAL,
-    replaced_by  TEXT NOT NULL DEFAULT ''
-);
-"""
 
 
 def token_digest(token: str) -> str:
@@ -89,13 +77,15 @@ def _dt(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-class FeedTokenStore(SqliteFile):
-    """The ``feed_tokens`` table of one SQLite file; thread-safe (a connection per thread)."""
+class FeedTokenStore:
+    """The ``feed_tokens`` table of one mirror database; thread-safe."""
 
-    def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
-        super().__init__(path, busy_timeout)
-        with self.write() as db:
-            db.execute(_SCHEMA)
+    def __init__(self, tables: SqlTables) -> None:
+        self.tables = tables
+
+    def _run(self, db: Any, sql: str, params: tuple = ()) -> Any:
+        """``sql`` (parameters marked ``?``) on ``db``, in the back end's parameter style."""
+        return db.execute(sql.replace("?", self.tables.placeholder), params)
 
     _COLUMNS = ("SELECT token_id, scope, target, privacy, label, created, revoked, replaced_by "
                 "FROM feed_tokens ")
@@ -116,63 +106,66 @@ class FeedTokenStore(SqliteFile):
         if scope == "site" and not target:
             raise ValueError("a site token needs the site name")
         level = Privacy.of(privacy)
-        with self.write() as db:
+        with self.tables.write() as db:
             return self._insert(db, scope, "" if scope == "all" else str(target), level, label)
 
-    def _insert(self, db: sqlite3.Connection, scope: str, target: str, level: Privacy,
+    def _insert(self, db: Any, scope: str, target: str, level: Privacy,
                 label: str) -> IssuedToken:
         secret = new_token()
         token_id = secrets.token_hex(4)
         now = time.time()
-        db.execute("INSERT INTO feed_tokens (token_id, token_sha256, scope, target, privacy, "
-                   "label, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (token_id, token_digest(secret), scope, target, level.value, label, now))
+        self._run(db, "INSERT INTO feed_tokens (token_id, token_sha256, scope, target, privacy, "
+                  "label, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (token_id, token_digest(secret), scope, target, level.value, label, now))
         return IssuedToken(FeedToken(token_id, scope, target, level, label, _dt(now)), secret)
 
     def rotate(self, token_id: str) -> IssuedToken:
         """Revoke live token ``token_id`` and issue its replacement (same scope, privacy and
         label). KeyError when there is no live token with that id."""
-        with self.write() as db:
-            row = db.execute(self._COLUMNS + "WHERE token_id=? AND revoked IS NULL",
-                             (token_id,)).fetchone()
+        with self.tables.write() as db:
+            row = self._run(db, self._COLUMNS + "WHERE token_id=? AND revoked IS NULL",
+                            (token_id,)).fetchone()
             if row is None:
                 raise KeyError(token_id)
             old = self._record(row)
             issued = self._insert(db, old.scope, old.target, old.privacy, old.label)
-            db.execute("UPDATE feed_tokens SET revoked=?, replaced_by=? WHERE token_id=?",
-                       (time.time(), issued.record.token_id, token_id))
+            self._run(db, "UPDATE feed_tokens SET revoked=?, replaced_by=? WHERE token_id=?",
+                      (time.time(), issued.record.token_id, token_id))
             return issued
 
     def revoke(self, token_id: str) -> bool:
         """Revoke ``token_id``; False when there was no live token with that id."""
-        with self.write() as db:
-            cursor = db.execute("UPDATE feed_tokens SET revoked=? WHERE token_id=? AND "
-                                "revoked IS NULL", (time.time(), token_id))
+        with self.tables.write() as db:
+            cursor = self._run(db, "UPDATE feed_tokens SET revoked=? WHERE token_id=? AND "
+                               "revoked IS NULL", (time.time(), token_id))
             return cursor.rowcount == 1
 
     def list(self, include_revoked: bool = False) -> list[FeedToken]:
         """Tokens by creation time (live ones only unless ``include_revoked``)."""
         where = "" if include_revoked else "WHERE revoked IS NULL "
-        rows = self.connection().execute(self._COLUMNS + where + "ORDER BY created, token_id")
-        return [self._record(row) for row in rows.fetchall()]
+        with self.tables.read() as db:
+            rows = self._run(db, self._COLUMNS + where + "ORDER BY created, token_id").fetchall()
+        return [self._record(row) for row in rows]
 
     def lookup(self, secret: str) -> FeedToken | None:
         """The live token whose secret is ``secret``, or None."""
         if not _TOKEN_SHAPE.fullmatch(secret):
             return None
         digest = token_digest(secret)
-        row = self.connection().execute(
-            "SELECT token_sha256, token_id, scope, target, privacy, label, created, revoked, "
-            "replaced_by FROM feed_tokens WHERE token_sha256=?", (digest,)).fetchone()
+        with self.tables.read() as db:
+            row = self._run(
+                db, "SELECT token_sha256, token_id, scope, target, privacy, label, created, "
+                "revoked, replaced_by FROM feed_tokens WHERE token_sha256=?", (digest,)).fetchone()
         if row is None or not hmac.compare_digest(row[0], digest) or row[7] is not None:
             return None
         return self._record(row[1:])
 
 
 
-_OPEN: ProcessWide[str, FeedTokenStore] = ProcessWide(FeedTokenStore)
+_OPEN: ProcessWide[MirrorStore, FeedTokenStore] = \
+    ProcessWide(lambda store: FeedTokenStore(open_tables(store)), weak_keys=True)
 
 
-def open_token_store(path: str | Path) -> FeedTokenStore:
-    """The process-wide token store of the mirror database at ``path``."""
-    return _OPEN.get(path_key(path))
+def open_token_store(store: MirrorStore) -> FeedTokenStore:
+    """The process-wide token store kept in ``store``'s database."""
+    return _OPEN.get(store)

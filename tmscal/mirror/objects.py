@@ -287,3 +287,8 @@ class UnknownSyncToken(MirrorError, ValueError):
 
 class UnknownCalendar(MirrorError, KeyError):
     """No calendar with this id exists in the mirror."""
+
+
+class MirrorUnavailable(MirrorError, ConnectionError):
+    """The mirror's database cannot be reached (its server is down or cut off); the message
+    names the database, never a password. The same call may succeed once it is back."""

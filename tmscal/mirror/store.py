@@ -4,8 +4,8 @@
 (:mod:`tmscal.mirror.sync_state`); a back end implements both over one database, and
 :mod:`tmscal.mirror.personal` beside them. The records and identifiers it speaks are those of
 :mod:`tmscal.mirror.objects`, re-exported here for the callers of the store. Back ends:
-:mod:`tmscal.mirror.sqlite` (today the only one); ``tests/test_mirror_contract.py`` is the
-contract every back end passes.
+:mod:`tmscal.mirror.sqlite` and :mod:`tmscal.mirror.postgres`;
+``tests/test_mirror_contract.py`` is the contract every back end passes.
 """
 
 from __future__ import annotations

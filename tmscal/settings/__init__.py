@@ -68,7 +68,7 @@ class Settings:
     def describe(self) -> dict[str, object]:
         """A loggable summary (no password)."""
         return {"source": self.source, "tms_url": self.tms.url, "tms_username": self.tms.username,
-                "tms_auth": self.tms.auth, "mirror_path": self.mirror.path,
+                "tms_auth": self.tms.auth, "mirror": self.mirror.loggable_database,
                 "booking_model": self.bridge.booking_model,
                 "room_visibility": self.bridge.room_visibility,
                 "host": self.server.host, "port": self.server.port}

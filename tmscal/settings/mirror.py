@@ -5,6 +5,12 @@ Keys (all optional)::
     [mirror]
     path = var/mirror.sqlite3     SQLite file of the mirror (older name: database); relative
                                   paths are relative to the configuration file
+    url = postgresql://USER@HOST:PORT/DB
+                                  a PostgreSQL mirror instead (shared by several nodes); path
+                                  is then unused. Any libpq URL; the password is best kept out
+                                  of it:
+    password_file = FILE          the database password (its first line; relative to the
+                                  configuration file), or libpq's ~/.pgpass / PGPASSWORD
     horizon_past_days = 90        full import and reconciliation cover now - this ...
     horizon_future_days = 365     ... to now + this
     poll_interval = 10            seconds between GetTransactionsSince polls (older name:
@@ -23,11 +29,26 @@ Keys (all optional)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tmscal.settings.reader import Section
+from tmscal.settings.tms import read_password
+
+#: The URL schemes of a PostgreSQL mirror.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password, if it has one (for logs, errors and keys)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = f"{parts.hostname or ''}:{parts.port}" if parts.port else parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + host))
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,8 @@ class MirrorSettings:
     """How the mirror is stored and kept fresh (see the module docstring for each key)."""
 
     path: str = "var/mirror.sqlite3"
+    url: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
     horizon_past_days: int = 90
     horizon_future_days: int = 365
     poll_interval: float = 10.0
@@ -47,6 +70,16 @@ class MirrorSettings:
     max_backoff: float = 300.0
     unreadable_retry: float = 60.0
     stale_after: float = 0.0
+
+    @property
+    def database(self) -> str:
+        """What names the mirror's database: the PostgreSQL URL, else the SQLite path."""
+        return self.url or self.path
+
+    @property
+    def loggable_database(self) -> str:
+        """:attr:`database` as it may be logged (never a password)."""
+        return redacted_url(self.url) if self.url else self.path
 
     @property
     def tms_silence_limit(self) -> float:
@@ -65,8 +98,14 @@ def read_mirror(section: Section, base: Path | None) -> MirrorSettings:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise section.error("default_zone", f"must be an IANA time zone, not {zone!r}") from None
+    url = section.text("url")
+    if url and not url.startswith(POSTGRES_SCHEMES):
+        raise section.error("url", "must be a postgresql:// URL")
+    password_file = section.path("password_file", "", base)
     return MirrorSettings(
         path=section.path("path", defaults.path, base, aliases=("database",)),
+        url=url,
+        password=read_password(password_file) if password_file else "",
         horizon_past_days=section.whole_number("horizon_past_days", defaults.horizon_past_days),
         horizon_future_days=section.whole_number("horizon_future_days",
                                                  defaults.horizon_future_days),

@@ -22,6 +22,9 @@ class SqliteFile:
     """Connections and transactions of the SQLite file at ``path`` (not ``":memory:"``:
     threads need a file)."""
 
+    #: The parameter mark of this driver (for SQL shared with other back ends).
+    placeholder = "?"
+
     #: Pragmas every new connection runs.
     PRAGMAS: tuple[str, ...] = ("journal_mode=WAL",)
 

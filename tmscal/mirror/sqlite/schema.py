@@ -35,6 +35,21 @@ CREATE TABLE IF NOT EXISTS pending_writes (
 );
 """
 
+_FEED_TOKENS = """
+-- Feed tokens (tmscal.feeds.tokens): only each secret's SHA-256 is stored.
+CREATE TABLE IF NOT EXISTS feed_tokens (
+    token_id     TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    scope        TEXT NOT NULL,
+    target       TEXT NOT NULL DEFAULT '',
+    privacy      TEXT NOT NULL,
+    label        TEXT NOT NULL DEFAULT '',
+    created      REAL NOT NULL,
+    revoked      REAL,
+    replaced_by  TEXT NOT NULL DEFAULT ''
+);
+"""
+
 SCHEMA = """
 -- The SQLite mirror schema. Times are POSIX seconds (UTC).
 -- mirror_meta: epoch, schema version, TMS cursor, sync status and counters.
@@ -142,7 +157,7 @@ CREATE TABLE IF NOT EXISTS calendar_preferences (
     value       TEXT NOT NULL,
     PRIMARY KEY (user, calendar_id, name)
 ) WITHOUT ROWID;
-""" + _CLIENT_HREFS + _PENDING_WRITES
+""" + _CLIENT_HREFS + _PENDING_WRITES + _FEED_TOKENS
 
 
 def _calendar_kinds(db: sqlite3.Connection) -> None:
@@ -182,7 +197,8 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 
 
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    # 2 (client_hrefs) and 3 (pending_writes) only added tables, which SCHEMA creates
+    # 2 (client_hrefs) and 3 (pending_writes) only added tables, which SCHEMA creates; so does
+    # feed_tokens, created by the feeds before the schema held it
     4: _calendar_kinds,
     5: _series_shapes,
 }
