@@ -115,15 +115,21 @@ class SyncRunner:
         self.stop_event.set()
 
 
+def holder_process(owner: str) -> tuple[str, int | None]:
+    """``(host, pid)`` of lease holder ``owner`` (``host:pid:…``; pid None in another form)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    return host, int(pid_text) if pid_text.isdigit() else None
+
+
 def holder_is_dead(owner: str) -> bool:
     """Whether lease holder ``owner`` (``host:pid:…``) is a process on this host that no
     longer runs. Holders on other hosts, or in another form, are never declared dead."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    host, pid = holder_process(owner)
+    if host != socket.gethostname() or pid is None:
         return False
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # runs, under another user
