@@ -243,3 +243,29 @@ def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
         if first.poll() is None:
             first.kill()
         store.close()
+
+
+def test_an_unreachable_store_answers_503_with_a_reason_and_recovers(bridge):
+    """The mirror's file gone (to a new connection: unopenable): every worker answers 503 with a
+    one-line reason and Retry-After, /health says why; once it is back, answers resume."""
+    database = bridge.config.parent / "mirror.sqlite3"
+    listing = {"Depth": "1", "Connection": "close"}
+
+    def propfind() -> requests.Response:
+        return requests.request("PROPFIND", bridge.url + "alice/", auth=("alice", "alice"),
+                                headers=listing, timeout=30)
+
+    assert propfind().status_code == 207
+    database.rename(database.with_name("elsewhere.sqlite3"))
+    try:
+        wait_until(lambda: all(propfind().status_code == 503 for _ in range(4)), 30)
+        refused = propfind()
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "7"
+        assert refused.text.startswith("Calendar store unavailable: the mirror database ")
+        assert refused.text.count("\n") == 1
+        status, report = health(bridge)
+        assert status == 503 and report["store"]["reachable"] is False
+    finally:
+        database.with_name("elsewhere.sqlite3").rename(database)
+    wait_until(lambda: all(propfind().status_code == 207 for _ in range(4)), 30)
+    assert health(bridge)[1]["store"]["reachable"] is True

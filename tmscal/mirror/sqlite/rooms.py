@@ -541,8 +541,8 @@ class SqliteMirrorStore(MirrorStore):
     def reachability(self, timeout: float) -> str:
         """A read on a new connection (the file must exist: it is not created again)."""
         try:
-            db = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True,
-                                 timeout=timeout, isolation_level=None)
+            db = sqlite3.connect(self.file.uri("rw"), uri=True, timeout=timeout,
+                                 isolation_level=None)
             try:
                 db.execute("SELECT value FROM mirror_meta WHERE key='epoch'").fetchone()
             finally:
