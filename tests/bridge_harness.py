@@ -93,9 +93,9 @@ class RunningBridge:
                                 password=user if password is None else password)
 
     def stop(self) -> None:
+        self.server.stop()  # type: ignore[attr-defined]
         if self.others is not None:
             self.others.stop()  # type: ignore[attr-defined]
-        self.server.stop()  # type: ignore[attr-defined]
         forget_runtime(str(self.config))
 
 
@@ -116,7 +116,7 @@ def start_bridge(config: Path, *, syncer: bool = True,
     running.others = WorkerPool(str(config), listener, workers - 1, first_index=1,
                                 syncer=syncer, threads=4).start()
     try:
-        wait_until(lambda: len(_answering_pids(running.url, workers)) == workers, timeout=60)
+        wait_until(lambda: len(_answering_pids(running.url, workers)) == workers, timeout=120)
     except BaseException:
         running.stop()
         raise

@@ -29,7 +29,7 @@ def test_serve_command_answers_and_stops_on_sigterm(empty_simulator, tmp_path, f
         def healthy():
             try:
                 return requests.get(url + "health", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or workers starting
                 assert process.poll() is None, process.stdout.read().decode()
                 return False
 
