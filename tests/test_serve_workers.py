@@ -85,6 +85,19 @@ def test_workers_share_one_port_and_one_syncer_and_are_restarted(tms, tmp_path, 
             open(f"/proc/{pid}/stat").read().split()[2] == "Z"
 
 
+def test_workers_stop_when_their_supervisor_is_killed(tms, tmp_path, free_port):
+    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
+    supervisor = serve(config, free_port, "--workers", "2")
+    try:
+        workers = wait_until(lambda: len(children(supervisor.pid)) == 2
+                             and children(supervisor.pid), 60)
+        wait_until(lambda: answering_pids(free_port) == workers, 120)
+    finally:
+        supervisor.kill()
+        supervisor.wait()
+    wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers), 60)
+
+
 def test_two_puts_of_one_uid_through_two_processes_book_it_once(tms, admin, tmp_path):
     """Two clients create the same event (``If-None-Match: *``) through two processes at once:
     one books it, the other is told it exists (412) and nothing of it reaches TMS. The second

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         pool.serve_forever()
         return 0
     listener = None if args.listen_fd is None else workers.adopt_listener(args.listen_fd)
+    if args.worker is not None:
+        workers.stop_with_parent()
     server = BridgeServer(args.config, host=args.host, port=args.port, threads=args.threads,
                           syncer=not args.no_sync, listener=listener, worker=args.worker)
     if args.worker is None:

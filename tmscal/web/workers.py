@@ -7,7 +7,8 @@ descriptor, so every worker accepts from the same queue). Each worker is a whole
 WAL mode, or PostgreSQL), whose ``syncer`` lease lets exactly one of them sync, and whose
 ``booking_lock`` serialises writes of one booking across them. The parent serves nothing: it
 restarts a worker that exits (after a pause growing up to 30 s while workers die young) and on
-SIGTERM/SIGINT stops every worker (each finishes its running requests) and exits.
+SIGTERM/SIGINT stops every worker (each finishes its running requests) and exits; a worker
+whose parent is gone stops by itself.
 """
 
 from __future__ import annotations
@@ -32,13 +33,10 @@ _STOP_GRACE = 20.0
 
 def bind_listener(host: str, port: int, backlog: int = 1024) -> socket.socket:
     """A listening TCP socket on ``host:port`` (port 0: a free one), inheritable by workers."""
-    listener = socket.create_server((host, port), family=_family(host), backlog=backlog)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=backlog)
     listener.set_inheritable(True)
     return listener
-
-
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def adopt_listener(fd: int) -> socket.socket:
@@ -74,14 +72,8 @@ class WorkerPool:
         host, port = self.listener.getsockname()[:2]
         return f"http://{host}:{port}/"
 
-    def pids(self) -> dict[int, int]:
-        """Worker index → pid of each worker running now."""
-        return {w.index: w.process.pid for w in self._workers
-                if w.process is not None and w.process.poll() is None}
-
     def _command(self, index: int) -> list[str]:
-        command = [sys.executable, "-c", "import sys\nfrom tmscal.cli import main\n"
-                   "sys.exit(main())", "serve", "--config", self.config_path,
+        command = [sys.executable, "-m", "tmscal.cli", "serve", "--config", self.config_path,
                    "--listen-fd", str(self.listener.fileno()), "--worker", str(index)]
         if not self.syncer:
             command.append("--no-sync")
@@ -152,6 +144,20 @@ class WorkerPool:
                 process.kill()
                 process.wait()
         self.listener.close()
+
+
+def stop_with_parent(interval: float = 1.0) -> None:
+    """In a worker: SIGTERM this process once its parent is gone (the supervisor killed with
+    SIGKILL), so no orphaned worker keeps serving."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        log.warning("the supervisor (pid %d) is gone; stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="tmscal-parent-watch", daemon=True).start()
 
 
 def default_worker_count(configured: int) -> int:
