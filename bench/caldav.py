@@ -16,7 +16,8 @@ With ``--workers 1 2`` it measures read throughput instead: the bridge alone, un
 ``tmscal serve --workers N`` for each N, loaded for ``--seconds`` by ``--clients`` keep-alive
 connections (in separate processes, reconnecting every 20 requests so the workers share them)
 cycling through the read requests above; it prints requests per second and the ratio to the
-first N (target: 2 workers ≥ 1.8 × 1 worker on 2 cores; the clients share the cores).
+first N (target: 2 workers ≥ 1.8 × 1 worker on 2 cores; the clients share the cores), the
+cores the server used and its CPU time per request (what a loaded machine cannot hide).
 
     .venv/bin/python bench/caldav.py [--sizes 1000 20000] [--repeat 5]
     .venv/bin/python bench/caldav.py --workers 1 2 [--sizes 1000] [--seconds 20] [--clients 8]
@@ -398,20 +399,36 @@ def throughput(count: int, workers: list[int], seconds: float, clients: int) -> 
                     until = time.monotonic() + 3  # warm-up
                     _run_clients(fixture, clients, until, results)
                     until = time.monotonic() + seconds
+                    cpu = _server_cpu(process.pid)
                     done = _run_clients(fixture, clients, until, results)
-                    rates.append(done / seconds)
-                    print(f"  {n} worker(s): {done / seconds:8.1f} requests/s", flush=True)
+                    cpu = _server_cpu(process.pid) - cpu
+                    rates.append((done / seconds, cpu / seconds, cpu / done * 1000))
+                    print(f"  {n} worker(s): {done / seconds:8.1f} requests/s, server on "
+                          f"{cpu / seconds:.2f} cores, {cpu / done * 1000:.2f} ms CPU per "
+                          "request", flush=True)
                 finally:
                     process.terminate()
                     process.wait(30)
         finally:
             fixture.stop()
-    print(f"\n| workers | requests/s | ratio to {workers[0]} |\n|---:|---:|---:|")
-    for n, rate in zip(workers, rates):
-        print(f"| {n} | {rate:.1f} | {rate / rates[0]:.2f} |")
+    print(f"\n| workers | requests/s | ratio to {workers[0]} | cores used | CPU ms/request |"
+          "\n|---:|---:|---:|---:|---:|")
+    for n, (rate, cores, per_request) in zip(workers, rates):
+        print(f"| {n} | {rate:.1f} | {rate / rates[0][0]:.2f} | {cores:.2f} | "
+              f"{per_request:.2f} |")
     print(f"(load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
           f"{os.cpu_count()} cores)")
     return 0
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its children (the workers)."""
+    def own(one: int) -> float:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own(pid) + sum(own(int(child)) for child in children)
 
 
 def _run_clients(fixture: Fixture, clients: int, until: float, results) -> int:
