@@ -1,7 +1,9 @@
 """Several ``tmscal serve`` processes on one mirror: the supervisor of ``--workers N``
-(one port, one syncer, a dead worker restarted, SIGTERM stopping all), two PUTs of one UID
-through two processes at the same moment (booked once), and the syncer's worker killed with
-SIGKILL during a stream of changes in TMS (another takes over; the mirror ends equal to TMS)."""
+(one port, one syncer, a dead worker restarted, SIGTERM stopping all, workers stopping with a
+killed supervisor), two creates of one UID through two processes at the same moment (booked
+once), read-your-writes and the same validators through two processes, and the syncer's worker
+killed with SIGKILL during a stream of changes in TMS (another takes over; the mirror ends
+equal to TMS)."""
 
 from __future__ import annotations
 
@@ -141,6 +143,55 @@ def test_two_puts_of_one_uid_through_two_processes_book_it_once(tms, admin, tmp_
         store.close()
         stop(first)
         stop(second)
+
+
+def test_what_one_process_wrote_the_next_read_through_another_shows(tms, tmp_path):
+    """Read-your-writes across processes, and the same validators everywhere: a PUT through A
+    is in the next GET through B; ctag, sync-token and the feed's ETag are the same through
+    both, and B answers 304 to A's feed ETag."""
+    from tmscal.feeds.tokens import FeedTokenStore
+
+    config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
+    ports = free_ports(2)
+    processes = [serve(config, ports[0], "--workers", "1"),
+                 serve(config, ports[1], "--workers", "1", "--no-sync")]
+    store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    calendar = "/alice/room-104/"
+    auth = ("alice", "alice")
+    try:
+        wait_until(lambda: store.get_cursor() is not None, 120)
+        wait_until(lambda: all(health(port) for port in ports), 60)
+        tokens = FeedTokenStore(tmp_path / "mirror.sqlite3")
+        feed = f"/feeds/{tokens.create('room', '104').secret}.ics"
+
+        def validators(port: int) -> tuple[str, str, str]:
+            found = requests.request("PROPFIND", f"http://127.0.0.1:{port}{calendar}",
+                                     auth=auth, headers={"Depth": "0"}, timeout=30, data=(
+                                         '<propfind xmlns="DAV:" xmlns:CS="http://calendarser'
+                                         'ver.org/ns/"><prop><CS:getctag/><sync-token/></prop>'
+                                         '</propfind>'))
+            assert found.status_code == 207
+            return (found.text.split("getctag>")[1], found.text.split("sync-token>")[1],
+                    requests.get(f"http://127.0.0.1:{port}{feed}", timeout=30).headers["ETag"])
+
+        before = validators(ports[0])
+        uid = str(uuid.uuid4())
+        created = requests.put(f"http://127.0.0.1:{ports[0]}{calendar}{uid}.ics", auth=auth,
+                               data=event_text(uid, slot(5, 11), "Across").encode(),
+                               headers={"Content-Type": "text/calendar"}, timeout=60)
+        assert created.status_code == 201
+        read = requests.get(f"http://127.0.0.1:{ports[1]}{calendar}{uid}.ics", auth=auth,
+                            timeout=30)
+        assert read.status_code == 200 and "SUMMARY:Across" in read.text
+        after = validators(ports[0])
+        assert after == validators(ports[1]) and all(a != b for a, b in zip(after, before))
+        again = requests.get(f"http://127.0.0.1:{ports[1]}{feed}", timeout=30,
+                             headers={"If-None-Match": after[2]})
+        assert again.status_code == 304
+    finally:
+        store.close()
+        for process in processes:
+            stop(process)
 
 
 def free_ports(count: int) -> list[int]:
