@@ -116,15 +116,16 @@ def start_bridge(config: Path, *, syncer: bool = True,
     running.others = WorkerPool(str(config), listener, workers - 1, first_index=1,
                                 syncer=syncer, threads=4).start()
     try:
-        wait_until(lambda: len(_answering_pids(running.url, workers)) == workers, timeout=120)
+        wait_until(lambda: len(answering_pids(running.url, workers)) == workers, timeout=120)
     except BaseException:
         running.stop()
         raise
     return running
 
 
-def _answering_pids(url: str, workers: int, tries: int = 20) -> set[int]:
-    """The pids of the workers answering ``/health`` on new connections (up to ``tries``)."""
+def answering_pids(url: str, workers: int, tries: int = 20) -> set[int]:
+    """The pids of the workers answering ``/health`` on new connections (up to ``tries``, or
+    until ``workers`` have answered)."""
     import requests
 
     pids: set[int] = set()

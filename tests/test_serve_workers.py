@@ -17,7 +17,7 @@ import uuid
 
 import requests
 
-from tests.bridge_harness import wait_until, write_bridge_config
+from tests.bridge_harness import answering_pids, wait_until, write_bridge_config
 from tests.test_caldav_e2e import RIGHTS, SOURCE, event_text, slot
 from tmscal.mirror.runner import LEASE_NAME, holder_process
 from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
@@ -36,11 +36,6 @@ def health(port: int) -> dict | None:
                             headers={"Connection": "close"}).json()
     except (requests.RequestException, ValueError):
         return None
-
-
-def answering_pids(port: int, tries: int = 20) -> set[int]:
-    return {report["process"]["pid"] for report in (health(port) for _ in range(tries))
-            if report is not None}
 
 
 def children(pid: int) -> set[int]:
@@ -69,7 +64,7 @@ def test_workers_share_one_port_and_one_syncer_and_are_restarted(tms, tmp_path, 
     try:
         workers = wait_until(lambda: len(children(supervisor.pid)) == 2
                              and children(supervisor.pid), 60)
-        wait_until(lambda: answering_pids(free_port) == workers, 120)
+        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == workers, 120)
         reports = [health(free_port) for _ in range(6)]
         holders = {report["syncer"]["pid"] for report in reports}
         assert len(holders) == 1 and holders <= workers  # one syncer, one of the workers
@@ -79,7 +74,7 @@ def test_workers_share_one_port_and_one_syncer_and_are_restarted(tms, tmp_path, 
         replaced = wait_until(lambda: len(children(supervisor.pid) - {victim}) == 2
                               and children(supervisor.pid), 60)
         assert victim not in replaced and workers - {victim} <= replaced
-        wait_until(lambda: answering_pids(free_port) == replaced, 120)
+        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == replaced, 120)
     finally:
         assert stop(supervisor) == 0
     for pid in workers | replaced:  # every worker stopped with the supervisor
@@ -93,7 +88,7 @@ def test_workers_stop_when_their_supervisor_is_killed(tms, tmp_path, free_port):
     try:
         workers = wait_until(lambda: len(children(supervisor.pid)) == 2
                              and children(supervisor.pid), 60)
-        wait_until(lambda: answering_pids(free_port) == workers, 120)
+        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == workers, 120)
     finally:
         supervisor.kill()
         supervisor.wait()
