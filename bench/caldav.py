@@ -12,7 +12,15 @@ of several runs after a warm-up:
 It prints each time and the ratio bridge/Radicale against the targets at 20,000 events, and
 the number of TMS calls the bridge made per read request (counted inside the simulator).
 
+With ``--workers 1 2`` it measures read throughput instead: the bridge alone, unpinned, as
+``tmscal serve --workers N`` for each N, loaded for ``--seconds`` by ``--clients`` keep-alive
+connections (in separate processes, reconnecting every 20 requests so the workers share them)
+cycling through the read requests above; it prints requests per second and the ratio to the
+first N (target: 2 workers ≥ 1.8 × 1 worker on 2 cores; the clients share the cores), the
+cores the server used and its CPU time per request (what a loaded machine cannot hide).
+
     .venv/bin/python bench/caldav.py [--sizes 1000 20000] [--repeat 5]
+    .venv/bin/python bench/caldav.py --workers 1 2 [--sizes 1000] [--seconds 20] [--clients 8]
 """
 
 from __future__ import annotations
@@ -196,6 +204,30 @@ level = warning
                     time.sleep(0.2)
         return processes
 
+    def start_bridge(self, workers: int) -> subprocess.Popen:
+        """The bridge alone as ``tmscal serve --workers N`` on every core, once it answers."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tmscal.cli", "serve", "--config",
+             str(self.workdir / "tmscal.conf"), "--no-sync", "--workers", str(workers)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "bridge.log", "w"))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{self.bridge_port}/health", timeout=2)
+                pids = {answer.json()["process"]["pid"]}
+                for _ in range(50 * workers):
+                    if len(pids) == workers:
+                        return process
+                    pids.add(requests.get(f"http://127.0.0.1:{self.bridge_port}/health",
+                                          headers={"Connection": "close"},
+                                          timeout=5).json()["process"]["pid"])
+            except (requests.ConnectionError, ValueError):
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                print((self.workdir / "bridge.log").read_text()[-2000:])
+                raise RuntimeError("the bridge did not start its workers")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self.simulator.stop()
 
@@ -306,11 +338,125 @@ def run_size(count: int, repeat: int) -> list[tuple[str, int, float, float, floa
             fixture.stop()
 
 
+READS = [method for _, method in OPERATIONS if method != "put_event"]
+
+
+def _load(port: int, fixture_now: str, count: int, until: float, results) -> None:
+    """One client connection (a process of its own): read requests until ``until``."""
+    import http.client
+    from base64 import b64encode
+
+    week = datetime.fromisoformat(fixture_now) + timedelta(days=30)
+    span = (week.strftime(STAMP), (week + timedelta(days=7)).strftime(STAMP))
+    calendar = f"/{USER}/room-{ROOM}/"
+    auth = "Basic " + b64encode(f"{USER}:{USER}".encode()).decode()
+    requests_ = {
+        "report_week": ("REPORT", QUERY.format(start=span[0], end=span[1]), {"Depth": "1"}),
+        "report_empty": ("REPORT", QUERY.format(start="20350101T000000Z",
+                                                end="20350108T000000Z"), {"Depth": "1"}),
+        "propfind_ctag": ("PROPFIND", PROPFIND, {"Depth": "0"}),
+        "get_calendar": ("GET", "", {}),
+    }
+    connection = None
+    done = 0
+    token = ""
+    while time.monotonic() < until:
+        if connection is None or done % 20 == 0:
+            if connection is not None:
+                connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        method = READS[done % len(READS)]
+        if method == "sync_no_change":
+            verb, body, headers = "REPORT", SYNC.format(token=token), {}
+        else:
+            verb, body, headers = requests_[method]
+        connection.request(verb, calendar, body=body.encode() or None,
+                           headers={"Authorization": auth, "Content-Type": "application/xml",
+                                    **headers})
+        answer = connection.getresponse()
+        text = answer.read()
+        if answer.status >= 400:
+            raise RuntimeError(f"{verb} {calendar}: {answer.status} {text[:200]!r}")
+        if method == "sync_no_change" and not token:
+            token = text.decode().split("<sync-token>")[1].split("</sync-token>")[0]
+        done += 1
+    results.put(done)
+
+
+def throughput(count: int, workers: list[int], seconds: float, clients: int) -> int:
+    """Requests per second of the read mix through ``tmscal serve --workers N``."""
+    import multiprocessing
+
+    with tempfile.TemporaryDirectory(prefix="tmscal-bench-") as temp:
+        print(f"preparing {count} events …", flush=True)
+        fixture = Fixture(Path(temp), count)
+        rates = []
+        try:
+            for n in workers:
+                process = fixture.start_bridge(n)
+                try:
+                    results = multiprocessing.Queue()
+                    until = time.monotonic() + 3  # warm-up
+                    _run_clients(fixture, clients, until, results)
+                    until = time.monotonic() + seconds
+                    cpu = _server_cpu(process.pid)
+                    done = _run_clients(fixture, clients, until, results)
+                    cpu = _server_cpu(process.pid) - cpu
+                    rates.append((done / seconds, cpu / seconds, cpu / done * 1000))
+                    print(f"  {n} worker(s): {done / seconds:8.1f} requests/s, server on "
+                          f"{cpu / seconds:.2f} cores, {cpu / done * 1000:.2f} ms CPU per "
+                          "request", flush=True)
+                finally:
+                    process.terminate()
+                    process.wait(30)
+        finally:
+            fixture.stop()
+    print(f"\n| workers | requests/s | ratio to {workers[0]} | cores used | CPU ms/request |"
+          "\n|---:|---:|---:|---:|---:|")
+    for n, (rate, cores, per_request) in zip(workers, rates):
+        print(f"| {n} | {rate:.1f} | {rate / rates[0][0]:.2f} | {cores:.2f} | "
+              f"{per_request:.2f} |")
+    print(f"(load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+          f"{os.cpu_count()} cores)")
+    return 0
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its children (the workers)."""
+    def own(one: int) -> float:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own(pid) + sum(own(int(child)) for child in children)
+
+
+def _run_clients(fixture: Fixture, clients: int, until: float, results) -> int:
+    import multiprocessing
+
+    processes = [multiprocessing.Process(target=_load, args=(
+        fixture.bridge_port, fixture.now.isoformat(), fixture.count, until, results))
+        for _ in range(clients)]
+    for process in processes:
+        process.start()
+    done = sum(results.get(timeout=until - time.monotonic() + 120) for _ in processes)
+    for process in processes:
+        process.join()
+    return done
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workers", type=int, nargs="+",
+                        help="measure read throughput with these worker counts instead")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
+    if args.workers:
+        return throughput(args.sizes[0] if args.sizes != [1000, 20000] else 1000,
+                          args.workers, args.seconds, args.clients)
     if len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {0})
     rows = []

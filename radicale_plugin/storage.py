@@ -9,7 +9,6 @@ room calendars :class:`~tmscal.bridge.room_access.RoomAccess` grants that user.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import ContextManager, Iterable, Optional
 
@@ -22,22 +21,6 @@ from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge.refusals import RefusedOperation
 from tmscal.bridge.runtime import BridgeRuntime, runtime_for
-
-_room_locks: dict[int, threading.Lock] = {}
-_room_locks_guard = threading.Lock()
-
-
-def _room_lock(system_id: int) -> threading.Lock:
-    """The process-wide write lock of one room (writes to different rooms run in parallel)."""
-    with _room_locks_guard:
-        lock = _room_locks.get(system_id)
-        if lock is None:
-            lock = _room_locks[system_id] = threading.Lock()
-        return lock
-
-
-_global_write_lock = threading.Lock()
-
 
 class Storage(BaseStorage):
     """Room calendars of TMS systems, served from the mirror."""
@@ -105,14 +88,15 @@ class Storage(BaseStorage):
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str | None = "", *args, **kwargs) -> Iterator[None]:
         """Reads take no lock (the mirror is consistent per call); writes to one room are
-        serialised so Radicale's If-Match check and the TMS save happen atomically."""
+        serialised across the processes sharing the mirror (writes to different rooms run in
+        parallel), so Radicale's If-Match check and the TMS save happen atomically."""
         if mode != "w":
             yield
             return
         location = namespace.parse_path(str(kwargs.get("path") or ""))
         system_id = getattr(location, "system_id", None)
-        lock = _room_lock(system_id) if system_id is not None else _global_write_lock
-        with lock:
+        with self.runtime.store.booking_lock(
+                "writes" if system_id is None else f"room:{system_id}"):
             yield
 
     def verify(self) -> bool:

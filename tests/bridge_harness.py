@@ -1,5 +1,10 @@
 """Test harness for the CalDAV bridge: configuration files, a running ``tmscal serve`` on
-127.0.0.1 (a free port, stopped by the test), and ``caldav`` clients for its users."""
+127.0.0.1 (a free port, stopped by the test), and ``caldav`` clients for its users.
+
+A bridge runs with :data:`WORKERS` worker processes: the test's own process (whose runtime the
+test may inspect) and, beyond one, more ``tmscal serve`` workers sharing its socket and mirror.
+``tests/conftest.py`` runs every test of a module using this harness with 1 and with 2 workers
+(unless marked ``single_process``)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tmscal.bridge.runtime import forget_runtime
+
+#: worker processes of the bridges :func:`start_bridge` starts (set by ``bridge_workers``)
+WORKERS = 1
 
 
 def write_bridge_config(directory: Path, *, tms_url: str = "http://127.0.0.1:9",
@@ -67,6 +75,8 @@ class RunningBridge:
 
     server: object
     config: Path
+    #: the other workers' processes (a :class:`tmscal.web.workers.WorkerPool`), if any
+    others: object = None
 
     @property
     def url(self) -> str:
@@ -84,15 +94,50 @@ class RunningBridge:
 
     def stop(self) -> None:
         self.server.stop()  # type: ignore[attr-defined]
+        if self.others is not None:
+            self.others.stop()  # type: ignore[attr-defined]
         forget_runtime(str(self.config))
 
 
-def start_bridge(config: Path, *, syncer: bool = True) -> RunningBridge:
+def start_bridge(config: Path, *, syncer: bool = True,
+                 workers: int | None = None) -> RunningBridge:
+    """A bridge on a free port with ``workers`` (default :data:`WORKERS`) processes, handed
+    over once every worker answers."""
     from tmscal.web.server import BridgeServer
+    from tmscal.web.workers import WorkerPool, bind_listener
 
-    server = BridgeServer(str(config), host="127.0.0.1", port=0, threads=4, syncer=syncer)
-    server.start()
-    return RunningBridge(server, config)
+    workers = WORKERS if workers is None else workers
+    if workers == 1:
+        server = BridgeServer(str(config), host="127.0.0.1", port=0, threads=4, syncer=syncer)
+        return RunningBridge(server.start(), config)
+    listener = bind_listener("127.0.0.1", 0)
+    server = BridgeServer(str(config), threads=4, syncer=syncer, listener=listener, worker=0)
+    running = RunningBridge(server.start(), config)
+    running.others = WorkerPool(str(config), listener, workers - 1, first_index=1,
+                                syncer=syncer, threads=4).start()
+    try:
+        wait_until(lambda: len(answering_pids(running.url, workers)) == workers, timeout=120)
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def answering_pids(url: str, workers: int, tries: int = 20) -> set[int]:
+    """The pids of the workers answering ``/health`` on new connections (up to ``tries``, or
+    until ``workers`` have answered)."""
+    import requests
+
+    pids: set[int] = set()
+    for _ in range(tries):
+        try:
+            answer = requests.get(url + "health", headers={"Connection": "close"}, timeout=10)
+            pids.add(answer.json()["process"]["pid"])
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        if len(pids) == workers:
+            break
+    return pids
 
 
 def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):

@@ -12,6 +12,9 @@ Fixtures
 ``soap_wire``            :class:`SoapWire`: build SOAP 1.1/1.2 envelopes and POST them raw
 ``tms``                  the TMS a bridge test talks to: ``empty_simulator``
 ``admin``                a ``TmsClient`` of ``tms``'s site administrator, to read what TMS holds
+``bridge_workers``       1 or 2: the worker processes of the bridges ``tests.bridge_harness``
+                         starts; every test of a module using that harness runs with both
+                         (except those marked ``single_process``)
 
 Each simulator listens on its own free port; ``sim.booking_url`` / ``sim.remotesetup_url`` are the
 service URLs, ``sim.engine`` the booking engine, ``sim.faults`` the fault injection.
@@ -24,6 +27,32 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+
+#: The harness functions whose use in a test module runs its tests with 1 and with 2 workers.
+_BRIDGE_STARTERS = ("start_bridge", "serving_bridge")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test of a module that starts bridges runs with 1 and with 2 worker processes."""
+    module = vars(metafunc.module)
+    if any(name in module for name in _BRIDGE_STARTERS) \
+            and metafunc.definition.get_closest_marker("single_process") is None:
+        if "bridge_workers" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("bridge_workers")
+        metafunc.parametrize("bridge_workers", [1, 2], indirect=True, scope="module",
+                             ids=["1worker", "2workers"])
+
+
+@pytest.fixture(scope="module")
+def bridge_workers(request) -> Iterator[int]:
+    """The worker processes of the bridges started meanwhile (1 unless parametrised)."""
+    from tests import bridge_harness
+
+    workers = getattr(request, "param", 1)
+    bridge_harness.WORKERS = workers
+    yield workers
+    bridge_harness.WORKERS = 1
+
 
 BOOKING_NS = "http://tandberg.net/2004/02/tms/external/booking/"
 REMOTE_SETUP_NS = "http://tandberg.net/2004/02/tms/external/booking/remotesetup/"

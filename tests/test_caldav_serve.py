@@ -16,18 +16,20 @@ from tests.bridge_harness import wait_until
 from tests.test_caldav_e2e import RIGHTS, event_text, put, slot
 
 
-def test_serve_command_answers_and_stops_on_sigterm(empty_simulator, tmp_path, free_port):
+def test_serve_command_answers_and_stops_on_sigterm(empty_simulator, tmp_path, free_port,
+                                                   bridge_workers):
     config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
                                  users=("alice",))
     process = subprocess.Popen([sys.executable, "-m", "tmscal.cli", "serve", "--config",
-                                str(config), "--port", str(free_port)],
+                                str(config), "--port", str(free_port),
+                                "--workers", str(bridge_workers)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{free_port}/"
     try:
         def healthy():
             try:
                 return requests.get(url + "health", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or workers starting
                 assert process.poll() is None, process.stdout.read().decode()
                 return False
 

@@ -34,7 +34,7 @@ VARIANTS = [(privacy, expand) for privacy in ("busy", "title", "full") for expan
 
 
 @pytest.fixture(scope="module")
-def synced(tmp_path_factory):
+def synced(tmp_path_factory, bridge_workers):
     """A demo simulator, a bridge whose mirror has imported it, and a token store."""
     from tmscal.simulator.server import SimulatorServer
 

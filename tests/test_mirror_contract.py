@@ -239,6 +239,34 @@ def test_lease_is_exclusive_until_expiry(store, mirror_backend):
     assert store.lease_holder("syncer") is None
 
 
+def test_booking_lock_is_exclusive_across_instances_and_reentrant(store, mirror_backend):
+    second = mirror_backend.another_instance()  # another process's instance
+    events: list[str] = []
+
+    def other(key):
+        with second.booking_lock(key):
+            events.append(f"other {key}")
+
+    with store.booking_lock("uid-1"):
+        with store.booking_lock("uid-1"):  # re-entrant in one thread
+            pass
+        free = threading.Thread(target=other, args=("uid-2",))
+        free.start()
+        free.join(10)
+        assert events == ["other uid-2"]  # another key is not held
+        blocked = threading.Thread(target=other, args=("uid-1",))
+        blocked.start()
+        blocked.join(0.3)
+        assert blocked.is_alive() and events == ["other uid-2"]
+        events.append("first done")
+    blocked.join(10)
+    assert events == ["other uid-2", "first done", "other uid-1"]
+
+
+def test_reachability_says_nothing_while_the_store_answers(store):
+    assert store.reachability(5.0) == ""
+
+
 def test_threads_share_one_store(store):
     errors = []
 

@@ -204,13 +204,13 @@ def test_writes_of_one_uid_wait_for_each_other_across_instances(store, postgres_
     other = PostgresMirrorStore(postgres_url, max_connections=2)
     order: list[str] = []
     try:
-        with store.uid_locks.hold("meeting-1"):
-            with store.uid_locks.hold("meeting-1"):  # re-entrant in one thread
+        with store.booking_lock("meeting-1"):
+            with store.booking_lock("meeting-1"):  # re-entrant in one thread
                 pass
-            waiter = threading.Thread(target=lambda: (other.uid_locks.hold("meeting-1")
+            waiter = threading.Thread(target=lambda: (other.booking_lock("meeting-1")
                                                       .__enter__(), order.append("other")))
             waiter.start()
-            with other.uid_locks.hold("meeting-2"):  # another UID does not wait
+            with other.booking_lock("meeting-2"):  # another UID does not wait
                 order.append("unrelated")
             time.sleep(0.3)
             order.append("first")

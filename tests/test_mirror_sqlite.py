@@ -139,3 +139,53 @@ def test_a_version_4_database_learns_series_shapes_at_their_next_change(tmp_path
     assert store.find_by_uid("s1").shape == shape
     assert [ref.shape for ref in store.iter_conference_refs()] == [shape]
     store.close()
+
+def test_booking_lock_holds_against_another_process(tmp_path):
+    """The lock of a key is a record lock in ``<database>.locks``: a process holding it keeps
+    this process's threads out until it lets go."""
+    import subprocess
+    import sys
+    import threading
+
+    store = SqliteMirrorStore(tmp_path / "m.sqlite3")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys\nfrom tmscal.mirror.sqlite.rooms import SqliteMirrorStore\n"
+         f"store = SqliteMirrorStore({str(tmp_path / 'm.sqlite3')!r})\n"
+         "with store.booking_lock('uid-1'):\n"
+         "    print('held', flush=True)\n"
+         "    sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        taken = threading.Event()
+
+        def take():
+            with store.booking_lock("uid-1"):
+                taken.set()
+
+        with store.booking_lock("uid-2"):  # another key is free
+            pass
+        waiter = threading.Thread(target=take)
+        waiter.start()
+        assert not taken.wait(0.5)
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert taken.wait(10)
+        waiter.join(10)
+    finally:
+        holder.kill()
+        holder.wait()
+        store.close()
+
+
+def test_reachability_names_a_missing_file(tmp_path):
+    store = SqliteMirrorStore(tmp_path / "m.sqlite3")
+    try:
+        (tmp_path / "m.sqlite3").rename(tmp_path / "elsewhere")
+        reason = store.reachability(1.0)
+        assert "m.sqlite3 does not answer" in reason and "\n" not in reason
+        (tmp_path / "elsewhere").rename(tmp_path / "m.sqlite3")
+        assert store.reachability(1.0) == ""
+    finally:
+        store.close()

@@ -385,9 +385,29 @@ def test_runner_backs_off_records_errors_and_holds_the_lease(store, tms):
     tms.fail.clear()
     other = SyncRunner(syncer_for(store, tms), owner="second")
     calls = dict(tms.calls)
-    assert other.step() == other.settings.poll_interval and tms.calls == calls  # no work done
+    # no work done; it asks again within a third of the lease time
+    assert other.step() == min(10, other.lease_ttl / 3) and tms.calls == calls
     assert runner.step() == 10
     assert store.sync_status().lag_seconds < 5
+
+
+def test_a_lease_held_on_another_host_is_waited_out_then_taken_over(store, tms):
+    """A holder on another host cannot be seen dying: its lease runs out first
+    (``lease_seconds``), and the waiting runner asks every third of it; the new holder renews
+    while it waits between polls."""
+    from tmscal.mirror.runner import LEASE_NAME
+
+    runner = SyncRunner(syncer_for(store, tms, poll_interval=60, lease_seconds=9),
+                        owner="here:1:a")
+    assert store.acquire_lease(LEASE_NAME, "elsewhere:4242:b", 60)
+    calls = dict(tms.calls)
+    assert runner.step() == 3 and tms.calls == calls and not runner.holding  # waits
+    assert store.acquire_lease(LEASE_NAME, "elsewhere:4242:b", 0.0)  # its lease ran out
+    assert runner.step() == 60 and runner.holding and store.get_cursor() is not None
+    before = store.lease_holder(LEASE_NAME)[1]
+    runner._wait(3.5)  # renews after 3 s
+    assert store.lease_holder(LEASE_NAME)[0] == "here:1:a"
+    assert store.lease_holder(LEASE_NAME)[1] > before  # renewed while waiting
 
 
 def test_pending_writes_are_settled_first_and_kept_while_tms_is_away(store, tms):

@@ -206,6 +206,7 @@ def test_huge_participant_ids_and_lists_reach_the_mirror(empty_simulator, bridge
     assert not health(bridge)[1]["mirror"]["unreadable"]
 
 
+@pytest.mark.single_process
 def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
         empty_simulator, tmp_path, free_port):
     import signal
@@ -217,11 +218,11 @@ def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
     from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 
     config = write_bridge_config(tmp_path, tms_url=empty_simulator.url, rights=RIGHTS,
-                                 users=("alice",), poll_interval=10)  # lease: 60 s
+                                 users=("alice",), mirror_extra="lease_seconds = 300")
 
     def serve():
         return subprocess.Popen([sys.executable, "-m", "tmscal.cli", "serve", "--config",
-                                 str(config), "--port", str(free_port)],
+                                 str(config), "--port", str(free_port), "--workers", "1"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
@@ -232,7 +233,7 @@ def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
         first.send_signal(signal.SIGKILL)
         first.wait()
         second = serve()
-        try:  # well before the dead holder's 60 s lease runs out
+        try:  # well before the dead holder's 300 s lease runs out
             wait_until(lambda: f":{second.pid}:" in (store.lease_holder(LEASE_NAME) or ("",))[0],
                        30)
         finally:
@@ -242,3 +243,29 @@ def test_a_restarted_serve_takes_over_the_lease_of_its_killed_predecessor(
         if first.poll() is None:
             first.kill()
         store.close()
+
+
+def test_an_unreachable_store_answers_503_with_a_reason_and_recovers(bridge):
+    """The mirror's file gone (to a new connection: unopenable): every worker answers 503 with a
+    one-line reason and Retry-After, /health says why; once it is back, answers resume."""
+    database = bridge.config.parent / "mirror.sqlite3"
+    listing = {"Depth": "1", "Connection": "close"}
+
+    def propfind() -> requests.Response:
+        return requests.request("PROPFIND", bridge.url + "alice/", auth=("alice", "alice"),
+                                headers=listing, timeout=30)
+
+    assert propfind().status_code == 207
+    database.rename(database.with_name("elsewhere.sqlite3"))
+    try:
+        wait_until(lambda: all(propfind().status_code == 503 for _ in range(4)), 30)
+        refused = propfind()
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "7"
+        assert refused.text.startswith("Calendar store unavailable: the mirror database ")
+        assert refused.text.count("\n") == 1
+        status, report = health(bridge)
+        assert status == 503 and report["store"]["reachable"] is False
+    finally:
+        database.with_name("elsewhere.sqlite3").rename(database)
+    wait_until(lambda: all(propfind().status_code == 207 for _ in range(4)), 30)
+    assert health(bridge)[1]["store"]["reachable"] is True

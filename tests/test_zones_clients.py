@@ -33,7 +33,7 @@ KINDS = ("objects", "report", "expanded report", "collection", "feeds")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, bridge_workers):
     """A demo simulator and a bridge whose mirror holds more than the window."""
     from tmscal.simulator.server import SimulatorServer
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,8 +110,6 @@ class RoomBooking:
         self._outcome = TmsOutcome(store, default_zone=settings.mirror.default_zone,
                                    privacy=settings.bridge.privacy,
                                    retry_after=settings.bridge.retry_after)
-        #: writes of one UID run one at a time (a fixed set of locks, picked by the UID)
-        self._uid_locks = tuple(threading.RLock() for _ in range(64))
         #: ``tms_calls`` made by the write path (the read path makes none), ``saved`` writes,
         #: ``unchanged`` writes that needed no TMS call, and one counter per refusal class
         #: (``LicenceDenied`` …) for ``/health``
@@ -271,8 +267,9 @@ class RoomBooking:
 
     # ---- steps -------------------------------------------------------------------------------
 
-    def _uid_lock(self, uid: str) -> threading.RLock:
-        return self._uid_locks[zlib.crc32(uid.encode("utf-8")) % len(self._uid_locks)]
+    def _uid_lock(self, uid: str) -> contextlib.AbstractContextManager[None]:
+        """Writes of one UID run one at a time, across the processes sharing the mirror."""
+        return self._store.booking_lock(f"uid:{uid}")
 
     def _room(self, system_id: int) -> Room:
         room = self._store.get_room(system_id)

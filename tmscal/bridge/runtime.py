@@ -9,6 +9,8 @@ per-user logins. Nothing here knows Radicale.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.settings import Settings, load_settings
 from tmscal.bridge.room_access import RoomAccess
+from tmscal.bridge.store_watch import StoreWatch
 from tmscal.model import TmsCalls
 from tmscal.tms import client_for
 from tmscal.tms.client import TmsClient
@@ -53,6 +56,9 @@ class BridgeRuntime:
         self.booking = RoomBooking(settings, self.store, self.client_for,
                                    may_see=self.access.may_see, may_book=self.access.may_book)
         self.runner: SyncRunner | None = None
+        self.store_watch = StoreWatch(self.store, settings.mirror.store_timeout)
+        #: this process's number among the workers of ``tmscal serve --workers`` (None: alone)
+        self.worker: int | None = None
 
     # ---- TMS clients -------------------------------------------------------------------------
 
@@ -94,7 +100,13 @@ class BridgeRuntime:
     # ---- health ------------------------------------------------------------------------------
 
     def health(self) -> dict[str, object]:
-        """Sync lag, last TMS contact and refusal counters, for ``/health``."""
+        """This process, the store's reachability, the syncer's holder, sync lag, last TMS
+        contact and refusal counters, for ``/health``."""
+        process = {"host": socket.gethostname(), "pid": os.getpid(), "worker": self.worker}
+        unreachable = self.store_watch.reason()
+        if unreachable:
+            return {"status": "unavailable", "process": process,
+                    "store": {"reachable": False, "reason": unreachable}}
         status = self.store.sync_status()
         contact = status.last_attempt if not status.last_error or (
             status.last_success and status.last_error_at
@@ -105,6 +117,9 @@ class BridgeRuntime:
         healthy = synced and not status.stale(limit)
         return {
             "status": "ok" if healthy else "degraded",
+            "process": process,
+            "store": {"reachable": True, "reason": ""},
+            "syncer": self._syncer_holder(),
             "mirror": {"imported": synced, "cursor": status.cursor,
                        "sync_lag_seconds": None if lag is None else round(lag, 1),
                        "stale_after_seconds": limit,
@@ -117,6 +132,18 @@ class BridgeRuntime:
             "writes": dict(self.booking.counters),
             "rooms": len(self.store.list_rooms()),
         }
+
+    def _syncer_holder(self) -> dict[str, object] | None:
+        """Who runs the syncer (host, pid, lease expiry; ``here`` when it is this process), or
+        None while nobody holds its lease."""
+        from tmscal.mirror.runner import LEASE_NAME, holder_process
+
+        holder = self.store.lease_holder(LEASE_NAME)
+        if holder is None:
+            return None
+        host, pid = holder_process(holder[0])
+        return {"host": host, "pid": pid, "lease_expires": _iso(holder[1]),
+                "here": host == socket.gethostname() and pid == os.getpid()}
 
 
 def _iso(instant: datetime | None) -> str | None:

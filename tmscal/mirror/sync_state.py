@@ -1,5 +1,6 @@
 """The syncer's state in the mirror: the TMS transaction cursor, the sync status, the lease
-that lets one syncer run per mirror, writes of unknown outcome and the records set aside.
+that lets one syncer run per mirror, writes of unknown outcome and the records set aside, the
+locks that serialise writes of one booking across processes, and whether the store answers.
 
 Pending writes
     A write whose outcome in TMS is unknown (TMS did not answer, and could not be asked what it
@@ -9,6 +10,7 @@ Pending writes
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from tmscal.mirror.objects import PendingWrite, SyncStatus
@@ -75,3 +77,16 @@ class SyncState(ABC):
     @abstractmethod
     def lease_holder(self, name: str) -> tuple[str, datetime] | None:
         """``(owner, expires_utc)`` of an unexpired lease, or None."""
+
+    # ---- across processes ---------------------------------------------------------------------
+
+    @abstractmethod
+    def booking_lock(self, key: str) -> AbstractContextManager[None]:
+        """Hold ``key`` (a booking's UID, or a name such as ``room:<SystemId>``) exclusively
+        against every thread and process using this mirror until the block ends; re-entrant in
+        one thread. Writes of one booking run under its UID so two workers never book it twice."""
+
+    @abstractmethod
+    def reachability(self, timeout: float) -> str:
+        """'' when the store answers a read within ``timeout`` seconds, else a one-line reason
+        (no secrets) why it does not."""

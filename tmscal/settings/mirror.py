@@ -25,6 +25,9 @@ Keys (all optional)::
     unreadable_retry = 60         seconds between retries of records the syncer set aside
     stale_after = 0               /health says degraded when TMS has not answered for this many
                                   seconds (0 = 3 poll intervals, at least 30 s)
+    lease_seconds = 20            the syncer's lease: another process (or host) takes the syncer
+                                  over at most this long plus a third of it after its holder died
+    store_timeout = 5             seconds a request waits for the store before answering 503
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ class MirrorSettings:
     max_backoff: float = 300.0
     unreadable_retry: float = 60.0
     stale_after: float = 0.0
+    lease_seconds: float = 20.0
+    store_timeout: float = 5.0
 
     @property
     def database(self) -> str:
@@ -121,4 +126,6 @@ def read_mirror(section: Section, base: Path | None) -> MirrorSettings:
                                             minimum=1),
         max_backoff=section.number("max_backoff", defaults.max_backoff),
         unreadable_retry=section.number("unreadable_retry", defaults.unreadable_retry),
-        stale_after=section.number("stale_after", defaults.stale_after))
+        stale_after=section.number("stale_after", defaults.stale_after),
+        lease_seconds=section.number("lease_seconds", defaults.lease_seconds, minimum=1.0),
+        store_timeout=section.number("store_timeout", defaults.store_timeout, minimum=0.1))

@@ -1,5 +1,6 @@
 """The bridge's WSGI application: Radicale (with the tmscal plugin) behind refusal translation,
-plus ``/health``; other features add routes to :attr:`BridgeApplication.router`."""
+plus ``/health``; other features add routes to :attr:`BridgeApplication.router`. While the
+mirror's store does not answer, everything but ``/health`` answers 503."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
 from tmscal.web.login_delay import FailedLoginDelay
 from tmscal.web.router import Router
+from tmscal.web.store_guard import StoreGuard
 from tmscal.web.write_slots import WriteSlots
 from tmscal.web.xml_guard import XmlBodyGuard
 
@@ -33,9 +35,11 @@ class BridgeApplication:
             XmlBodyGuard(self.router, max_bytes=settings.server.max_xml_bytes,
                          max_depth=settings.server.max_xml_depth),
             slots=settings.write_slots(threads), retry_after=settings.bridge.retry_after)
+        self._reachable = StoreGuard(self._guarded, runtime.store_watch,
+                                     settings.bridge.retry_after)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        return self._guarded(environ, start_response)
+        return self._reachable(environ, start_response)
 
 
 def build_application(runtime: BridgeRuntime, radicale_configuration,

@@ -1,7 +1,9 @@
-"""``GET /health``: JSON with the sync lag, the last TMS contact and refusal counters.
+"""``GET /health``: JSON with this process (host, pid, worker), the store's reachability, who
+holds the syncer (host, pid), the sync lag, the last TMS contact and refusal counters.
 
-Answers 200 when the mirror is imported and fresh, 503 otherwise (so a load balancer can take
-a stale bridge out). Never includes credentials.
+Answers 200 when the store answers and the mirror is imported and fresh, 503 (with
+``Retry-After``) otherwise, so a load balancer can take a stale or cut-off bridge out. Every
+worker and node answers for itself. Never includes credentials.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ class HealthApp:
             return [b""]
         report = self._runtime.health()
         body = json.dumps(report, indent=2, sort_keys=True).encode("utf-8") + b"\n"
-        status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Cache-Control", "no-store"),
-                                ("Content-Length", str(len(body)))])
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+                   ("Content-Length", str(len(body)))]
+        if report["status"] == "ok":
+            start_response("200 OK", headers)
+        else:
+            start_response("503 Service Unavailable", [
+                *headers, ("Retry-After", str(self._runtime.settings.bridge.retry_after))])
         return [body] if environ.get("REQUEST_METHOD") != "HEAD" else [b""]

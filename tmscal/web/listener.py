@@ -102,9 +102,10 @@ class BoundedListener(TcpWSGIServer):
 
 
 def create_listener(application, *, host: str, port: int, threads: int,
-                    connection_limit: int, idle_timeout: float,
-                    retry_after: int) -> BoundedListener:
-    """A started (bound, listening) :class:`BoundedListener` for ``application``.
+                    connection_limit: int, idle_timeout: float, retry_after: int,
+                    listener: socket.socket | None = None) -> BoundedListener:
+    """A started (bound, listening) :class:`BoundedListener` for ``application``, on
+    ``listener`` when given (a socket already bound, perhaps shared with other processes).
 
     Requests waiting for a worker thread are normal under load (reads queue behind busy
     threads), so waitress's warning for every queued task is turned off."""
@@ -114,7 +115,8 @@ def create_listener(application, *, host: str, port: int, threads: int,
                       connection_limit=connection_limit)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
-    listener = BoundedListener(application, {}, dispatcher=dispatcher, adj=adj,
-                               sockinfo=adj.listen[0])
-    listener.retry_after = retry_after
-    return listener
+    server = BoundedListener(application, {}, dispatcher=dispatcher, adj=adj,
+                             sockinfo=adj.listen[0], _sock=listener,
+                             bind_socket=listener is None)
+    server.retry_after = retry_after
+    return server

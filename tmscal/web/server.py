@@ -1,13 +1,15 @@
 """The bridge's HTTP server: Radicale with the tmscal plugin behind :mod:`tmscal.web` (refusal
 translation, ``/health``, feeds) on waitress, plus the background syncer. :class:`BridgeServer`
-is what ``tmscal serve`` and ``tmscal demo`` run, and what the tests and benchmarks start.
-SIGINT/SIGTERM stop accepting, let running requests finish, stop the syncer.
+is what ``tmscal serve`` and ``tmscal demo`` run, and what the tests and benchmarks start; each
+worker of ``tmscal serve --workers N`` (:mod:`tmscal.web.workers`) is one, on the socket it was
+handed. SIGINT/SIGTERM stop accepting, let running requests finish, stop the syncer.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 from pathlib import Path
 
@@ -42,10 +44,13 @@ def radicale_configuration(settings: Settings, config_path: str):
 
 
 class BridgeServer:
-    """The bridge's HTTP server. ``port`` 0 picks a free port (see :attr:`url`)."""
+    """The bridge's HTTP server. ``port`` 0 picks a free port (see :attr:`url`); a
+    ``listener`` (a bound, listening socket, e.g. shared with other workers) replaces host and
+    port; ``worker`` is this process's number among the workers (for logs and ``/health``)."""
 
     def __init__(self, config_path: str, *, host: str | None = None, port: int | None = None,
-                 threads: int | None = None, syncer: bool = True) -> None:
+                 threads: int | None = None, syncer: bool = True,
+                 listener: socket.socket | None = None, worker: int | None = None) -> None:
         from tmscal.web import build_application
 
         self.config_path = str(Path(config_path).resolve())
@@ -55,6 +60,10 @@ class BridgeServer:
         self.port = settings.server.port if port is None else port
         self.threads = threads or settings.server.threads
         self.run_syncer = syncer
+        self.listener = listener
+        if listener is not None:
+            self.host, self.port = listener.getsockname()[:2]
+        self.runtime.worker = worker
         self.application = build_application(
             self.runtime, radicale_configuration(settings, self.config_path), self.threads)
         self._server = None
@@ -72,7 +81,8 @@ class BridgeServer:
         self._server = create_listener(
             self.application, host=self.host, port=self.port, threads=self.threads,
             connection_limit=settings.server.connection_limit,
-            idle_timeout=settings.server.idle_timeout, retry_after=settings.bridge.retry_after)
+            idle_timeout=settings.server.idle_timeout, retry_after=settings.bridge.retry_after,
+            listener=self.listener)
         self.port = self._server.effective_port  # type: ignore[attr-defined]
 
     def start(self) -> "BridgeServer":

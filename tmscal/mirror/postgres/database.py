@@ -44,7 +44,7 @@ class PostgresDatabase:
     #: The parameter mark of this driver (for SQL shared with other back ends).
     placeholder = "%s"
 
-    def __init__(self, url: str, password: str = "", *, max_connections: int = 10,
+    def __init__(self, url: str, password: str = "", *, max_connections: int = 20,
                  timeout: float = 5.0, connect_timeout: int = 5) -> None:
         self.url = redacted_url(url)
         kwargs: dict[str, object] = {"connect_timeout": connect_timeout,

@@ -1,10 +1,11 @@
-"""``UidLocks``: the writes of one booking UID one after the other, across every process and
-host on the database (what the bridge's in-process UID locks do within one process).
+"""``BookingLocks``: the PostgreSQL side of ``SyncState.booking_lock`` — the writes of one key
+(a booking UID, ``room:<SystemId>``) one after the other, across every process and host on the
+database.
 
-``with store.uid_locks.hold(uid): …`` takes a session advisory lock on the UID's hash (class
-:data:`BOOKING_LOCK`, apart from the store's own per-transaction UID locks) on a connection of
-its own, held across the TMS call and the mirror write, released when the block ends or the
-connection dies with its process. Re-entrant within a thread, like an ``RLock``.
+``hold(key)`` takes a session advisory lock on the key's hash (class :data:`BOOKING_LOCK`, apart
+from the store's own per-transaction UID locks) on a connection of its own, held across the TMS
+call and the mirror write, released when the block ends or the connection dies with its
+process. Re-entrant within a thread, like an ``RLock``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from tmscal.mirror.postgres.database import PostgresDatabase
 BOOKING_LOCK = 7302
 
 
-class UidLocks:
-    """Cross-process locks by booking UID on one database."""
+class BookingLocks:
+    """Cross-process locks by key on one database."""
 
     def __init__(self, database: PostgresDatabase) -> None:
         self.database = database
@@ -28,7 +29,7 @@ class UidLocks:
 
     @contextmanager
     def hold(self, uid: str) -> Iterator[None]:
-        """Hold ``uid``'s lock for the block (waits while another process holds it)."""
+        """Hold the lock of key ``uid`` for the block (waits while another process holds it)."""
         held: dict[str, int] = self._local.__dict__.setdefault("held", {})
         if held.get(uid):
             held[uid] += 1

@@ -15,9 +15,11 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from tmscal.ical.shape import SeriesShape
 from tmscal.ical.stamps import stamped
@@ -54,7 +56,7 @@ from tmscal.mirror.postgres.calendars import (
     ts,
 )
 from tmscal.mirror.postgres.database import PostgresDatabase
-from tmscal.mirror.postgres.locks import UidLocks
+from tmscal.mirror.postgres.locks import BookingLocks
 from tmscal.mirror.postgres.schema import apply_schema
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide
@@ -83,13 +85,12 @@ _ROOM_COLUMNS = "SELECT system_id, name, zone, site, description, address FROM r
 
 class PostgresMirrorStore(MirrorStore):
     """The mirror in one PostgreSQL database (``url`` as libpq takes it; ``password`` apart,
-    never logged). :attr:`database` is its connections, for the other concerns kept there;
-    :attr:`uid_locks` serializes the writes of one booking UID across processes."""
+    never logged). :attr:`database` is its connections, for the other concerns kept there."""
 
     def __init__(self, url: str, password: str = "", **pool_options) -> None:
         self.database = PostgresDatabase(url, password, **pool_options)
         self.url = self.database.url
-        self.uid_locks = UidLocks(self.database)
+        self._booking_locks = BookingLocks(self.database)
         try:
             with self.database.session() as db:
                 apply_schema(db)
@@ -103,6 +104,18 @@ class PostgresMirrorStore(MirrorStore):
 
     def close(self) -> None:
         self.database.close()
+
+    def booking_lock(self, key: str) -> AbstractContextManager[None]:
+        return self._booking_locks.hold(key)
+
+    def reachability(self, timeout: float) -> str:
+        """A read on a pooled connection, waiting at most ``timeout`` for one."""
+        try:
+            with self.database.pool.connection(timeout=timeout) as db:
+                db.execute("SELECT 1").fetchone()
+        except (psycopg.Error, PoolTimeout) as error:
+            return str(self.database.unavailable(error))
+        return ""
 
     # ---- meta ----------------------------------------------------------------------------------
 

@@ -35,20 +35,29 @@ class SqliteFile:
         self.write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._opened = False
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit mode: transactions are explicit)."""
+        """This thread's connection (autocommit mode: transactions are explicit). Only the
+        first connection may create the file: one opened while the file is away fails instead
+        of making an empty database that its thread would keep after the file is back."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+            db = sqlite3.connect(self.uri("rw" if self._opened else "rwc"), uri=True,
+                                 timeout=self._busy_timeout, isolation_level=None,
                                  check_same_thread=False)
+            self._opened = True
             for pragma in self.PRAGMAS:
                 db.execute(f"PRAGMA {pragma}")
             self._local.db = db
             with self._connections_lock:
                 self._connections.append(db)
         return db
+
+    def uri(self, mode: str) -> str:
+        """The file's SQLite URI with open ``mode`` (``rw``: it must exist; ``rwc``: create)."""
+        return f"{Path(self.path).resolve().as_uri()}?mode={mode}"
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 
@@ -49,6 +50,7 @@ from tmscal.mirror.sqlite.calendars import (
     ts,
 )
 from tmscal.mirror.sqlite.file import SqliteFile
+from tmscal.mirror.sqlite.key_locks import key_locks_for
 from tmscal.mirror.sqlite.schema import apply_schema
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
@@ -532,6 +534,24 @@ class SqliteMirrorStore(MirrorStore):
         if row is None or row[1] <= time.time():
             return None
         return row[0], dt(row[1])
+
+    # ---- across processes ---------------------------------------------------------------------
+
+    def booking_lock(self, key: str) -> AbstractContextManager[None]:
+        return key_locks_for(self.path).hold(key)
+
+    def reachability(self, timeout: float) -> str:
+        """A read on a new connection (the file must exist: it is not created again)."""
+        try:
+            db = sqlite3.connect(self.file.uri("rw"), uri=True, timeout=timeout,
+                                 isolation_level=None)
+            try:
+                db.execute("SELECT value FROM mirror_meta WHERE key='epoch'").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as error:
+            return f"the mirror database {Path(self.path).name} does not answer: {error}"
+        return ""
 
 
 _OPEN: ProcessWide[str, SqliteMirrorStore] = ProcessWide(SqliteMirrorStore)
