@@ -63,6 +63,9 @@ class MirroredCalendar(FixedProperties, BaseCollection):
     _user: str
     #: what the user may set for themselves (see :data:`USER_PROPERTIES`)
     _user_properties: tuple[str, ...] = USER_PROPERTIES
+    #: the component every item holds (the renderer writes events; writes of anything else
+    #: are refused, :meth:`_check_component`)
+    component = "VEVENT"
 
     # ---- properties --------------------------------------------------------------------------
 
@@ -144,8 +147,12 @@ class MirroredCalendar(FixedProperties, BaseCollection):
         return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed) + list(changes.deleted)
 
     def _live_hrefs(self) -> Iterator[str]:
-        for href, _etag in self._runtime.store.list_hrefs(self._calendar_id):
+        for href, _etag in self.href_etags():
             yield href
+
+    def href_etags(self) -> list[tuple[str, str]]:
+        """``(href, ETag)`` of every item, in the order of :meth:`get_all`, without texts."""
+        return self._runtime.store.list_hrefs(self._calendar_id)
 
     def discover(self, href: str | None, depth: str) -> Iterator[BaseCollection | Item]:
         """What :meth:`Storage.discover` yields: this calendar (and, unless ``depth`` is
