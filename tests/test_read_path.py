@@ -143,7 +143,7 @@ def test_gzip_round_trip_of_a_calendar(bridge):
     status_gz, headers, packed = raw_get(url, **{"Accept-Encoding": "gzip, deflate"})
     assert status == status_gz == 200 and headers["content-encoding"] == "gzip"
     assert gzip.decompress(packed) == plain and plain.startswith(b"BEGIN:VCALENDAR")
-    assert headers["etag"] == plain_headers["etag"][:-1] + '-gz"'
+    assert headers["etag"] == plain_headers["etag"]  # what If-Match on a write compares
     assert headers["vary"] == "Accept-Encoding"
     assert raw_get(url, **{"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]}
                    )[0] == 304

@@ -11,8 +11,9 @@ ctag-derived value, so it changes with every change in the calendar); this layer
   the request's outcome (:func:`radicale_plugin.outcome.defers_body`), so the answer has no
   Content-Length and is written as it is rendered;
 * gzips (``Accept-Encoding: gzip``) a streamed calendar and any object of
-  :data:`GZIP_MIN_BYTES` or more, with the ETag of the gzip'ed variant (:mod:`.conditional`)
-  and ``Vary: Accept-Encoding``.
+  :data:`GZIP_MIN_BYTES` or more, with ``Vary: Accept-Encoding``. The ETag stays the one
+  PROPFIND and REPORT give (unlike the feeds' ``-gz`` variant): CalDAV clients send the ETag of
+  a GET back in ``If-Match`` when they change the object.
 
 Other answers pass through unchanged.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tmscal.web.conditional import (accepts_gzip, gzip_chunks, gzip_etag, not_modified,
+from tmscal.web.conditional import (accepts_gzip, gzip_chunks, not_modified,
                                     not_modified_headers, parse_http_date)
 from tmscal.web.errors import OUTCOME_KEY
 
@@ -63,7 +64,7 @@ class ConditionalReads:
         streamed = notes.body if notes is not None else None
         gzip = accepts_gzip(environ) and (streamed is not None or len(body) >= GZIP_MIN_BYTES)
         headers = [(k, v) for k, v in headers if k.lower() not in _DROPPED]
-        headers += [("ETag", gzip_etag(etag) if gzip else etag), ("Vary", "Accept-Encoding")]
+        headers += [("ETag", etag), ("Vary", "Accept-Encoding")]
         if not_modified(environ, etag, last_modified):
             start_response("304 Not Modified", not_modified_headers(headers))
             return []
