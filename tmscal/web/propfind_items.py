@@ -17,6 +17,7 @@ the namespaces Radicale declares, and answers other than 207.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -39,6 +40,9 @@ _NEEDS_ITEM = frozenset("{DAV:}" + name for name in (
     "owner")) | {"{urn:ietf:params:xml:ns:caldav}max-resource-size"}
 _OK, _MISSING = "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"
 _CHUNK_BYTES = 1 << 16
+#: hrefs ``urllib.parse.quote`` leaves as they are; others are quoted, as Radicale quotes them
+_PLAIN_HREF = re.compile(r"[A-Za-z0-9_.~/-]*")
+_MARKUP = re.compile(r"[&<>]")
 
 
 def requested_properties(body: bytes) -> list[str] | None:
@@ -71,11 +75,10 @@ class ItemResponses:
     first occurs, properties in the order asked, empty elements as ``<x />``)."""
 
     def __init__(self, names: list[str], collection_href: str, content_type: str) -> None:
-        self._href = collection_href
         groups: dict[str, list[str]] = {}
         for name in names:
             if name == "{DAV:}getetag":
-                groups.setdefault(_OK, []).append("\0")  # the item's ETag goes here
+                groups.setdefault(_OK, []).append("<getetag>\0</getetag>")
             elif name == "{DAV:}getcontenttype":
                 groups.setdefault(_OK, []).append(_element(name, content_type))
             elif name == "{DAV:}resourcetype":
@@ -84,11 +87,16 @@ class ItemResponses:
                 groups.setdefault(_MISSING, []).append(_element(name))
         propstats = "".join(f"<propstat><prop>{''.join(parts)}</prop><status>{status}"
                             "</status></propstat>" for status, parts in groups.items())
-        self._pieces = propstats.split("\0")
+        self._template = ("<response><href>" + collection_href.replace("%", "%%") + "%s</href>"
+                          + propstats.replace("%", "%%").replace("\0", "%s") + "</response>")
+        self._with_etag = "\0" in propstats
 
     def response(self, href: str, etag: str) -> str:
-        props = _element("{DAV:}getetag", etag).join(self._pieces)
-        return f"<response><href>{self._href}{quote(href)}</href>{props}</response>"
+        if not _PLAIN_HREF.fullmatch(href):
+            href = quote(href)
+        if not self._with_etag:
+            return self._template % href
+        return self._template % (href, escape(etag) if _MARKUP.search(etag) else etag)
 
 
 class CalendarPropfind:
