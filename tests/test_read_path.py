@@ -17,7 +17,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import requests
 
-from radicale_plugin import outcome
+from radicale_plugin import outcome, sync_window
 from radicale_plugin.mirrored import MirroredCalendar
 from tests.bridge_harness import serving_bridge, wait_until
 from tests.test_caldav_e2e import RIGHTS, event_text, put, slot
@@ -153,13 +153,14 @@ def test_gzip_round_trip_of_a_calendar(bridge):
 # ---- depth-1 PROPFIND ----------------------------------------------------------------------
 
 
-def radicale_answer(bridge, path: str, body: str, depth: str = "1") -> tuple[str, bytes]:
+def radicale_answer(bridge, path: str, body: str, depth: str = "1",
+                    method: str = "PROPFIND") -> tuple[str, bytes]:
     """What Radicale's own code answers (the Radicale application without tmscal.web)."""
     environ: dict = {}
     setup_testing_defaults(environ)
     data = body.encode()
     environ.update({
-        "REQUEST_METHOD": "PROPFIND", "PATH_INFO": path, "SCRIPT_NAME": "",
+        "REQUEST_METHOD": method, "PATH_INFO": path, "SCRIPT_NAME": "",
         "HTTP_DEPTH": depth, "CONTENT_LENGTH": str(len(data)),
         "CONTENT_TYPE": "application/xml", "wsgi.input": io.BytesIO(data),
         "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"alice:alice").decode()})
@@ -222,6 +223,48 @@ def test_depth_one_propfind_lists_what_sync_collection_lists(bridge, admin):
         '</D:sync-collection>'))
     listed, synced = etags_by_href(listing.text), etags_by_href(sync.text)
     assert len(listed) == 4 and listed == synced
+
+
+def sync_body(token: str = "", props: str = "<D:getetag/>") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">'
+            f'<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>'
+            f'<D:prop>{props}</D:prop></D:sync-collection>')
+
+
+def test_sync_collection_in_slices_is_what_radicale_answers_at_once(bridge, admin,
+                                                                    monkeypatch):
+    monkeypatch.setattr(sync_window, "SLICE", 2)  # 4 objects: two runs of the REPORT
+    book_in_tms(admin, "Sliced")
+    url = calendar_url(bridge)
+    wait_until(lambda: "Sliced" in get(url).text, timeout=30)
+    path = f"/alice/room-{ROOM}/"
+
+    def both(body: str, **headers) -> tuple[requests.Response, bytes]:
+        ours = requests.request("REPORT", url, data=body, auth=("alice", "alice"),
+                                headers=headers)
+        status, theirs = radicale_answer(bridge, path, body, method="REPORT")
+        assert ours.status_code == 207 and status.startswith("207")
+        return ours, theirs
+
+    ours, theirs = both(sync_body(props="<D:getetag/><D:getcontenttype/>"))
+    assert ours.content == theirs and len(etags_by_href(ours.text)) == 4
+    token = re.search(r"<sync-token>([^<]+)</sync-token>", ours.text).group(1)
+    gone = sorted(etags_by_href(ours.text))[0]
+    assert requests.delete(bridge.url.rstrip("/") + gone,
+                           auth=("alice", "alice")).status_code in (200, 204)
+    uid = str(uuid.uuid4())
+    assert put(bridge, "alice", ROOM, uid, event_text(uid, slot(11), "New")).status_code == 201
+    ours, theirs = both(sync_body(token), **{"Accept-Encoding": "gzip"})
+    assert ours.headers["Content-Encoding"] == "gzip" and ours.content == theirs
+    assert f"<response><href>{gone}</href><status>HTTP/1.1 404 Not Found" in ours.text
+    assert len(etags_by_href(ours.text)) == 1
+    # properties outside DAV: are left to Radicale whole
+    ours, theirs = both(sync_body(props='<D:getetag/><C:calendar-data xmlns:C='
+                                  '"urn:ietf:params:xml:ns:caldav"/>'))
+    assert ours.content == theirs
+    bad = requests.request("REPORT", url, data=sync_body("http://radicale.org/ns/sync/x"),
+                           auth=("alice", "alice"))
+    assert bad.status_code == 403 and "valid-sync-token" in bad.text
 
 
 def test_caldav_library_lists_the_same_objects(bridge):

@@ -14,6 +14,7 @@ from tmscal.web.health import HealthApp
 from tmscal.web.login_delay import FailedLoginDelay
 from tmscal.web.propfind_items import CalendarPropfind
 from tmscal.web.router import Router
+from tmscal.web.sync_slices import SyncSlices
 from tmscal.web.write_slots import WriteSlots
 from tmscal.web.xml_guard import XmlBodyGuard
 
@@ -27,8 +28,9 @@ class BridgeApplication:
         self.radicale = radicale_app
         #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
         self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.auth.login_delay)
-        self.router = Router(AddressHrefs(CalendarPropfind(
-            ConditionalReads(RefusalTranslation(self.login_delay)), runtime)))
+        translated = RefusalTranslation(self.login_delay)
+        self.router = Router(AddressHrefs(CalendarPropfind(SyncSlices(
+            ConditionalReads(translated), runtime), runtime)))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings

@@ -25,14 +25,10 @@ from collections.abc import Callable, Iterable
 from tmscal.web.conditional import (accepts_gzip, gzip_chunks, not_modified,
                                     not_modified_headers, parse_http_date)
 from tmscal.web.errors import OUTCOME_KEY
+from tmscal.web.inner_answer import answer_of
 
 #: smaller answers are sent as they are (gzip would save little)
 GZIP_MIN_BYTES = 1400
-_DROPPED = ("content-length", "content-encoding", "etag", "vary")
-
-
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    return next((value for key, value in headers if key.lower() == name), None)
 
 
 class ConditionalReads:
@@ -47,23 +43,17 @@ class ConditionalReads:
             return self._app(environ, start_response)
         inner = {**environ, "REQUEST_METHOD": "GET"}
         inner.pop("HTTP_ACCEPT_ENCODING", None)  # encoded here
-        captured: dict = {}
-
-        def capture(status: str, headers: list, exc_info=None):
-            captured["status"], captured["headers"] = status, list(headers)
-            return lambda data: None
-
-        body = b"".join(self._app(inner, capture))
-        status, headers = captured["status"], captured["headers"]
-        etag = _header(headers, "etag")
-        last_modified = parse_http_date(_header(headers, "last-modified"))
-        if not status.startswith("200") or etag is None or last_modified is None:
-            start_response(status, headers)
+        answer = answer_of(self._app, inner)
+        status, body = answer.status, answer.body
+        etag = answer.header("etag")
+        last_modified = parse_http_date(answer.header("last-modified"))
+        if answer.code != 200 or etag is None or last_modified is None:
+            start_response(status, answer.headers)
             return [] if method == "HEAD" else [body]
         notes = inner.get(OUTCOME_KEY)
         streamed = notes.body if notes is not None else None
         gzip = accepts_gzip(environ) and (streamed is not None or len(body) >= GZIP_MIN_BYTES)
-        headers = [(k, v) for k, v in headers if k.lower() not in _DROPPED]
+        headers = answer.without("content-length", "content-encoding", "etag", "vary")
         headers += [("ETag", etag), ("Vary", "Accept-Encoding")]
         if not_modified(environ, etag, last_modified):
             start_response("304 Not Modified", not_modified_headers(headers))

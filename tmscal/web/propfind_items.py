@@ -23,10 +23,9 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from radicale_plugin import namespace
-from radicale_plugin.meetings import personal_segments
 from tmscal.web.conditional import accepts_gzip, gzip_chunks
 from tmscal.web.errors import OUTCOME_KEY
+from tmscal.web.inner_answer import addresses_calendar, answer_of
 
 #: the namespaces Radicale serializes with a prefix ('' is DAV:, the default namespace)
 _PREFIXES = {"DAV:": "", "urn:ietf:params:xml:ns:caldav": "C",
@@ -106,47 +105,34 @@ class CalendarPropfind:
         self._app = app
         self._runtime = runtime
 
-    def _is_calendar(self, path: str) -> bool:
-        location = namespace.parse_path(path, personal_segments(self._runtime))
-        return isinstance(location, (namespace.RoomPath, namespace.MeetingsPath))
-
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "PROPFIND" or environ.get("HTTP_DEPTH") != "1" \
-                or not self._is_calendar(environ.get("PATH_INFO", "")):
+                or not addresses_calendar(self._runtime, environ.get("PATH_INFO", "")):
             return self._app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         request = environ["wsgi.input"].read(length) if length > 0 else b""
         names = requested_properties(request) if request else None
-        inner = {**environ, "wsgi.input": io.BytesIO(request)}
         if names is None:
-            return self._app(inner, start_response)
-        inner["HTTP_DEPTH"] = "0"
+            return self._app({**environ, "wsgi.input": io.BytesIO(request)}, start_response)
+        inner = {**environ, "wsgi.input": io.BytesIO(request), "HTTP_DEPTH": "0"}
         inner.pop("HTTP_ACCEPT_ENCODING", None)  # encoded here
-        captured: dict = {}
-
-        def capture(status: str, headers: list, exc_info=None):
-            captured["status"], captured["headers"] = status, list(headers)
-            return lambda data: None
-
-        document = b"".join(self._app(inner, capture))
-        if not captured["status"].startswith("207"):  # refused or absent at any depth
-            start_response(captured["status"], captured["headers"])
-            return [document]
+        answer = answer_of(self._app, inner)
         notes = inner.get(OUTCOME_KEY)
         calendar = notes.calendar if notes is not None else None
+        document = answer.body
         end = document.rfind(b"</multistatus>")
         href_start = document.find(b"<href>") + len(b"<href>")
-        if calendar is None or end < 0 or href_start < len(b"<href>"):
-            return self._app({**environ, "wsgi.input": io.BytesIO(request)}, start_response)
+        if answer.code != 207 or calendar is None or end < 0 or href_start < len(b"<href>"):
+            start_response(answer.status, answer.headers)  # refused or absent at any depth
+            return [document]
         collection_href = document[href_start:document.find(b"</href>", href_start)].decode()
         responses = ItemResponses(names, collection_href,
                                   f"text/calendar;charset=utf-8;component={calendar.component}")
+        headers = answer.without("content-length", "content-encoding")
         gzip = accepts_gzip(environ)
-        headers = [(k, v) for k, v in captured["headers"]
-                   if k.lower() not in ("content-length", "content-encoding")]
         if gzip:
             headers.append(("Content-Encoding", "gzip"))
-        start_response(captured["status"], headers)
+        start_response(answer.status, headers)
         chunks = _document(document[:end], calendar.href_etags(), responses)
         return gzip_chunks(chunks) if gzip else chunks
 
