@@ -17,6 +17,8 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import requests
 
+import radicale_plugin.collection
+
 from radicale_plugin import outcome, sync_window
 from radicale_plugin.mirrored import MirroredCalendar
 from tests.bridge_harness import serving_bridge, wait_until
@@ -86,17 +88,25 @@ def book_in_tms(admin, title: str):
 # ---- conditional GET and HEAD --------------------------------------------------------------
 
 
-def test_calendar_get_is_304_while_unchanged_and_200_after_each_change(bridge, admin):
+def not_rendered(*args, **kwargs):
+    raise AssertionError("the calendar was rendered")
+
+
+def test_calendar_get_is_304_while_unchanged_and_200_after_each_change(bridge, admin,
+                                                                      monkeypatch):
     url = calendar_url(bridge)
     first = get(url)
     assert first.status_code == 200 and first.text.count("BEGIN:VEVENT") == 3
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert first.headers["Vary"] == "Accept-Encoding"
-    for validators in ({"If-None-Match": etag}, {"If-Modified-Since": modified},
-                       {"If-None-Match": f'"other", {etag}'}):
-        again = get(url, **validators)
-        assert again.status_code == 304 and again.content == b""
-        assert again.headers["ETag"] == etag
+    with monkeypatch.context() as patched:  # neither a 304 nor a HEAD renders the calendar
+        patched.setattr(radicale_plugin.collection, "calendar_text_chunks", not_rendered)
+        for validators in ({"If-None-Match": etag}, {"If-Modified-Since": modified},
+                           {"If-None-Match": f'"other", {etag}'}):
+            again = get(url, **validators)
+            assert again.status_code == 304 and again.content == b""
+            assert again.headers["ETag"] == etag
+        assert get(url, "HEAD").headers["ETag"] == etag
     assert get(url, **{"If-None-Match": '"other"'}).status_code == 200
 
     uid = str(uuid.uuid4())
