@@ -12,9 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tmscal.bridge.refusals import BridgeError
+
+if TYPE_CHECKING:
+    from radicale_plugin.mirrored import MirroredCalendar
 
 
 @dataclass
@@ -32,7 +35,7 @@ class RequestOutcome:
     stored_differs: bool = False
     read_only_room: str = ""
     notes: dict[str, str] = field(default_factory=dict)
-    calendar: Any = None
+    calendar: "MirroredCalendar | None" = None
     body: Callable[[], Iterator[str]] | None = None
 
 
