@@ -41,7 +41,6 @@ _OK, _MISSING = "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"
 _CHUNK_BYTES = 1 << 16
 #: hrefs ``urllib.parse.quote`` leaves as they are; others are quoted, as Radicale quotes them
 _PLAIN_HREF = re.compile(r"[A-Za-z0-9_.~/-]*")
-_MARKUP = re.compile(r"[&<>]")
 
 
 def requested_properties(body: bytes) -> list[str] | None:
@@ -95,7 +94,9 @@ class ItemResponses:
             href = quote(href)
         if not self._with_etag:
             return self._template % href
-        return self._template % (href, escape(etag) if _MARKUP.search(etag) else etag)
+        if "&" in etag or "<" in etag or ">" in etag:
+            etag = escape(etag)
+        return self._template % (href, etag)
 
 
 class CalendarPropfind:
