@@ -151,6 +151,13 @@ def master_text(ical: str, name: str) -> str:
     return ""
 
 
+_END = "END:VCALENDAR" + CRLF
+
+
+def _head(properties: Iterable[str]) -> str:
+    return CRLF.join(["BEGIN:VCALENDAR", *properties]) + CRLF
+
+
 class CalendarAssembly:
     """One VCALENDAR built from stored objects: calendar properties, one VTIMEZONE per TZID
     covering every object added, then the components in the order added. Deterministic: the
@@ -174,8 +181,7 @@ class CalendarAssembly:
     def text(self, properties: Iterable[str]) -> str:
         """The VCALENDAR: ``properties`` (content lines as they are to be written, without
         BEGIN/END), the VTIMEZONEs, the components."""
-        head = CRLF.join(["BEGIN:VCALENDAR", *properties]) + CRLF
-        return "".join([head, self._zones.text(), *self._components, "END:VCALENDAR" + CRLF])
+        return "".join([_head(properties), self._zones.text(), *self._components, _END])
 
 
 #: A stored object as :func:`calendar_chunks` reads it: ``(text, start_utc, end_utc)``.
@@ -192,7 +198,7 @@ def calendar_chunks(properties: Iterable[str],
     zones = MergedZones()
     for ical, start_utc, end_utc in objects():
         zones.add(ical, start_utc, end_utc)
-    pending = [CRLF.join(["BEGIN:VCALENDAR", *properties]) + CRLF, zones.text()]
+    pending = [_head(properties), zones.text()]
     size = 0
     for ical, _start, _end in objects():
         text = components_text(ical)
@@ -201,5 +207,5 @@ def calendar_chunks(properties: Iterable[str],
         if size >= _CHUNK_CHARS:
             yield "".join(pending)
             pending, size = [], 0
-    pending.append("END:VCALENDAR" + CRLF)
+    pending.append(_END)
     yield "".join(pending)
