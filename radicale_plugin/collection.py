@@ -8,6 +8,7 @@ to TMS and stores TMS's answer in the mirror before returning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -18,7 +19,7 @@ from radicale.item import Item
 from radicale.storage import BaseCollection, ComponentNotFoundError
 
 from radicale_plugin import outcome
-from radicale_plugin.feed_text import CalendarTextCache, render_calendar
+from radicale_plugin.feed_text import calendar_text_chunks
 from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 #: Colours of sites, given in the order of the site names (the meetings calendar has its own).
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
                 "#17becfff", "#8c564bff", "#e377c2ff", "#7f7f7fff", "#bcbd22ff")
-
-_calendar_texts = CalendarTextCache()
 
 
 class SiteColours:
@@ -172,16 +171,16 @@ class RoomCalendar(MirroredCalendar):
     _exact_ranges = True
 
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
-        state = self._state()
-        name = self._meta["D:displayname"]
-        description = self._meta["C:calendar-description"]
-        key = (self._calendar_id, state.ctag if state else "", name, description)
-        text = _calendar_texts.get(key)
-        if text is None:
-            text = render_calendar(self._runtime.store.iter_objects(self._calendar_id),
-                                   name, description)
-            _calendar_texts.put(key, text)
-        return text
+        """The whole calendar; behind the web layer the text is streamed instead (see
+        :func:`radicale_plugin.outcome.defers_body`) and Radicale gets ''."""
+        calendar_id, store = self._calendar_id, self._runtime.store
+        chunks = functools.partial(
+            calendar_text_chunks, lambda: store.iter_objects(calendar_id),
+            self._meta["D:displayname"], self._meta["C:calendar-description"])
+        if outcome.defers_body():
+            outcome.current().body = chunks
+            return ""
+        return "".join(chunks())
 
     # ---- properties --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from radicale.rights import BaseRights
 from radicale_plugin import namespace, outcome
 from radicale_plugin.meetings import personal_segments
 from radicale_plugin.options import config_path
-from tmscal.bridge.runtime import runtime_for
+from tmscal.bridge.runtime import BridgeRuntime, runtime_for
 
 
 class Rights(BaseRights):
@@ -27,11 +27,14 @@ class Rights(BaseRights):
     def __init__(self, configuration) -> None:
         super().__init__(configuration)
         self._config_path = config_path(configuration)
+        self._runtime: BridgeRuntime | None = None  # resolved once, not per check
 
     def authorization(self, user: str, user_groups: set, path: str) -> str:
         if not user:
             return ""
-        runtime = runtime_for(self._config_path)
+        runtime = self._runtime
+        if runtime is None:
+            runtime = self._runtime = runtime_for(self._config_path)
         runtime.access.note_groups(user, user_groups)
         location = namespace.parse_path(path, personal_segments(runtime))
         if isinstance(location, namespace.Root):

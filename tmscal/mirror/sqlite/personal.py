@@ -17,6 +17,7 @@ from tmscal.mirror.sqlite.calendars import (
     bump,
     chunks,
     create_calendar,
+    paged_objects,
     put_entry,
     stored_object,
     tombstone,
@@ -69,11 +70,7 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return found
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        with self.file.read() as db:
-            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 ORDER BY e.href",
-                              (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.file, _COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:

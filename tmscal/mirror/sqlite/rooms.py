@@ -44,6 +44,7 @@ from tmscal.mirror.sqlite.calendars import (
     chunks,
     create_calendar,
     dt,
+    paged_objects,
     put_entry,
     stored_object,
     tombstone,
@@ -184,10 +185,7 @@ class SqliteMirrorStore(MirrorStore):
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
         with self.file.read() as db:
             calendar_row(db, calendar_id)
-            rows = db.execute(self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.file, self._OBJECT_COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
