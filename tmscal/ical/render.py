@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from icalendar import Event
 
-from tmscal.model import UTC, Conference, ConferenceStatus
+from tmscal.model import UTC, Conference, ConferenceStatus, Participant, ParticipantCallType
 
 from .content_lines import without_control_characters
 from .render_lines import property_lines, text_line, time_line
@@ -28,7 +28,7 @@ from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
 from .recurrence import rrule_for_local_rule
 from .rooms import RoomDirectory
-from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .series import SeriesLayout, conference_zone, is_all_day, lay_out, lay_out_listed
 from .stamps import utc_text
 from .tms_fields import event_status, tms_properties
 from .vtimezones import vtimezone_text
@@ -114,6 +114,11 @@ class _Writer:
                 rule.add("EXDATE", [self.when(d, self.layout.all_day)
                                     for d in self.layout.deleted])
             lines += property_lines(rule)
+        if original is None and self.layout.added:
+            added = Event()
+            added.add("RDATE", [self._moment(start, self.layout.all_day)
+                                for start in self.layout.added])
+            lines += property_lines(added)
         if not level.shows_title:
             lines += [text_line("SUMMARY", BUSY_SUMMARY), "END:VEVENT"]
             return lines
@@ -177,6 +182,39 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
                              end_utc=modified.end_utc or original + (
                                  conference.end_utc - conference.start_utc))
         events += writer.event(occurrence, original)
+    return _calendar(conference, layout, writer, events)
+
+
+def render_listed(occurrences: list[Conference], room_ids: list[int], rooms: RoomDirectory, *,
+                  default_zone: str = "UTC", privacy: str = "full") -> RenderedEvent | None:
+    """Render what a list answer (GetConferencesForSystems) tells of one booking: its listed
+    occurrences (one for a single meeting; a series' in the listed window), shown in the rooms
+    ``room_ids`` it was listed for. A list answer names no participants, no dial-in and no
+    recurrence pattern, so the text has the rooms as its only ATTENDEEs, and a series is its
+    first listed occurrence with the others added one by one (RDATE), each at its exact time,
+    overridden where its length, title or state differ. None when nothing is live.
+
+    DTSTAMP and LAST-MODIFIED are the first listed start (the mirror stamps them)."""
+    live = [o for o in occurrences if o.status != ConferenceStatus.DELETED]
+    if not live:
+        return None
+    level = Privacy.of(privacy)
+    master = min(live, key=lambda o: (o.start_utc, o.conference_id))
+    master = replace(master, recurrence=None, participants=[
+        Participant(ParticipantCallType.TMS, system_id) for system_id in room_ids])
+    zone_name = conference_zone(master, rooms, default_zone)
+    layout = lay_out_listed(live, zone_name)
+    writer = _Writer(master, layout, rooms, level, master.start_utc.astimezone(UTC))
+    events = writer.event(master, None)
+    for original, occurrence in layout.modified:
+        events += writer.event(occurrence, original)
+    return _calendar(master, layout, writer, events)
+
+
+def _calendar(conference: Conference, layout: SeriesLayout, writer: _Writer,
+              events: list[str]) -> RenderedEvent:
+    """The VCALENDAR around ``events`` (with the VTIMEZONE their local times need)."""
+    zone_name = layout.zone_name
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)

@@ -161,7 +161,9 @@ class ConferenceRecord:
     merged with the ids already known). ``occurrences`` are ``(start_utc, end_utc)`` pairs,
     ``room_ids`` the SystemIds of the participating rooms: the object lives exactly in those
     room calendars. ``title`` is the title as ``ical`` shows it (privacy applied): refusals
-    name a booking by it without reading the text.
+    name a booking by it without reading the text. ``preliminary`` marks a record rendered
+    from a list answer only (times, title, rooms): storing it marks the conference as awaiting
+    its details (see :meth:`~tmscal.mirror.rooms.RoomMirror.store_conference`).
     """
 
     uid: str
@@ -176,6 +178,7 @@ class ConferenceRecord:
     external_source_id: str = ""
     external_primary_key: str = ""
     title: str = ""
+    preliminary: bool = False
 
     @property
     def href(self) -> str:
@@ -235,6 +238,17 @@ class StoreOutcome:
     @property
     def changed(self) -> bool:
         return bool(self.changed_calendars or self.removed_from)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """A full import under way. ``head`` is the TMS transaction id its changes are stored up
+    to (the log head read before its list scan, advanced as the log is followed while details
+    are fetched); ``listed`` says whether the list scan is stored completely (then a restart
+    goes on with the details; otherwise it scans again)."""
+
+    head: int
+    listed: bool = False
 
 
 @dataclass(frozen=True)
