@@ -87,6 +87,34 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
         title=shown_title(conference, privacy))
 
 
+def listed_record_for(occurrences: list[Conference], room_ids: Iterable[int],
+                      rooms: MirrorRoomDirectory, *, default_zone: str = "UTC",
+                      privacy: str = "full") -> ConferenceRecord | None:
+    """The preliminary record of one booking as a list answer showed it: its listed
+    occurrences in the rooms it was listed for (see ``tmscal.ical.render.render_listed``);
+    None when it shows in no known room or nothing is live."""
+    from tmscal.ical.render import render_listed
+
+    room_ids = sorted(r for r in set(room_ids) if rooms.room_by_id(r) is not None)
+    if not room_ids:
+        return None
+    rendered = render_listed(occurrences, room_ids, rooms, default_zone=default_zone,
+                             privacy=privacy)
+    if rendered is None:
+        return None
+    ids = sorted({o.conference_id for o in occurrences if o.conference_id > 0})
+    first = min(occurrences, key=lambda o: (o.start_utc, o.conference_id))
+    version = max(o.version for o in occurrences)
+    _check_storable(version, *ids)
+    return ConferenceRecord(
+        uid=rendered.uid, ical=rendered.ical, start_utc=rendered.start_utc,
+        end_utc=rendered.end_utc, occurrences=rendered.occurrences, room_ids=room_ids,
+        series_id=ids[0] if ids else first.conference_id, conference_ids=ids, version=version,
+        external_source_id=first.external_source_id,
+        external_primary_key=first.external_primary_key, title=shown_title(first, privacy),
+        preliminary=True)
+
+
 def shown_title(conference: Conference, privacy: str = "full") -> str:
     """The title the rendered text of ``conference`` shows at ``privacy``."""
     from tmscal.ical.content_lines import without_control_characters
