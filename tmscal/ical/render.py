@@ -115,6 +115,9 @@ class _Writer:
                                     for d in self.layout.deleted])
             lines += property_lines(rule)
         if original is None and self.layout.added:
+            # RRULE COUNT=1 yields DTSTART alone: ical.js leaves DTSTART out of an event
+            # with RDATEs and no RRULE, libical counts it twice when RDATE repeats it
+            lines.append("RRULE:FREQ=DAILY;COUNT=1")
             added = Event()
             added.add("RDATE", [self._moment(start, self.layout.all_day)
                                 for start in self.layout.added])
@@ -191,8 +194,9 @@ def render_listed(occurrences: list[Conference], room_ids: list[int], rooms: Roo
     occurrences (one for a single meeting; a series' in the listed window), shown in the rooms
     ``room_ids`` it was listed for. A list answer names no participants, no dial-in and no
     recurrence pattern, so the text has the rooms as its only ATTENDEEs, and a series is its
-    first listed occurrence with the others added one by one (RDATE), each at its exact time,
-    overridden where its length, title or state differ. None when nothing is live.
+    first listed occurrence (``RRULE:FREQ=DAILY;COUNT=1``) with the others added one by one
+    (RDATE), each at its exact time, overridden where its length, title or state differ. None
+    when nothing is live.
 
     DTSTAMP and LAST-MODIFIED are the first listed start (the mirror stamps them)."""
     live = [o for o in occurrences if o.status != ConferenceStatus.DELETED]
