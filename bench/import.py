@@ -88,26 +88,21 @@ def importer(database: str, url: str, user: str, password: str, workers: int) ->
 
 
 class Mirror:
-    """Read-only looks into the importer's mirror file."""
+    """Read-only looks into the importer's mirror file (a fresh connection each time: one
+    opened before the importer created the schema keeps failing)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: sqlite3.Connection | None = None
-
-    def _conn(self) -> sqlite3.Connection | None:
-        if self._db is None and self.path.exists():
-            try:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-            except sqlite3.OperationalError:
-                return None
-        return self._db
 
     def query(self, sql: str) -> list[tuple]:
-        db = self._conn()
-        if db is None:
+        if not self.path.exists():
             return []
         try:
-            return db.execute(sql).fetchall()
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
         except sqlite3.OperationalError:  # schema not created yet
             return []
 
