@@ -79,11 +79,21 @@ def importer(database: str, url: str, user: str, password: str, workers: int) ->
     syncer = Syncer(store, lambda: TmsClient(url, user, password, timeout=(5.0, 120.0)),
                     settings)
     started = time.perf_counter()
-    report = syncer.sync_once()
+    scanned: dict[str, float] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "details" and not scanned:  # the list scan is stored
+            scanned.update(seconds=time.perf_counter() - started, cpu=time.process_time())
+
+    if store.import_progress() is None and store.get_cursor() is None:
+        report = syncer.full_import(progress)
+    else:  # the rest of an interrupted import
+        report = syncer.sync_once()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"seconds": time.perf_counter() - started, "listed": report.listed,
-                      "fetched": report.fetched,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
-          flush=True)
+                      "fetched": report.fetched, "scan": scanned,
+                      "cpu": usage.ru_utime + usage.ru_stime,
+                      "peak_rss_mb": usage.ru_maxrss / 1024}), flush=True)
     return 0
 
 
@@ -220,6 +230,10 @@ def main() -> int:
               f"calls, {scan_calls} list calls; target ≤ {target:.1f} s + the scan); "
               f"left awaiting: {mirror.awaiting()}")
         print(f"peak RSS of the importer: {max(peak, result['peak_rss_mb']):.0f} MB")
+        if result["scan"]:
+            print(f"importer CPU: list scan stored after {result['scan']['cpu']:.1f} s CPU "
+                  f"({result['scan']['seconds']:.1f} s wall), {result['cpu']:.1f} s CPU in all "
+                  f"(this run); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         # a series' details bring its occurrences beyond the listed window too
         reach = (HORIZON_DAYS - 1) * 86400
         window = (time.time() - reach, time.time() + reach)
