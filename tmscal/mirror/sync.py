@@ -125,12 +125,16 @@ def _in_order(pool: Executor, function: Callable, items: Iterable, ahead: int) -
     """``function(item)`` for each item, run on ``pool`` with at most ``ahead`` calls under way,
     yielded in the order of ``items`` (a slow consumer holds at most ``ahead`` answers)."""
     running: deque = deque()
-    for item in items:
-        running.append(pool.submit(function, item))
-        if len(running) >= ahead:
+    try:
+        for item in items:
+            running.append(pool.submit(function, item))
+            if len(running) >= ahead:
+                yield running.popleft().result()
+        while running:
             yield running.popleft().result()
-    while running:
-        yield running.popleft().result()
+    finally:  # stopped early (an outage, a closed generator): start nothing more
+        for future in running:
+            future.cancel()
 
 
 class Syncer:
@@ -590,6 +594,19 @@ class Syncer:
         self.store.set_import_progress(ImportProgress(head, listed=True))
         return self._fetch_details(report, progress)
 
+    def _follow_import_log(self, head: int, report: SyncReport) -> int:
+        """Follow the log from an import's ``head`` while its details are fetched; the
+        import's progress keeps the position. A refused head is left for the next incremental
+        sync (which then imports again)."""
+        def advance(newest: int) -> None:
+            self.store.set_import_progress(ImportProgress(newest, listed=True))
+
+        try:
+            return self._follow_log(head, report, advance)
+        except CursorUnknown as error:
+            log.warning("TMS refused the import's log position %s: %s", head, error)
+            return head
+
     def _listed_record(self, occurrences: list[Conference], entry: ListedConference,
                        directory: MirrorRoomDirectory) -> ConferenceRecord | None | Unreadable:
         """:func:`listed_record_for`, with a listing that cannot be rendered set aside."""
@@ -611,9 +628,6 @@ class Syncer:
         set_aside = {e.conference_id for e in self.unreadable().values()}
         ids = [i for i in dict.fromkeys(self.store.awaiting_details()) if i not in set_aside]
 
-        def advance(newest: int) -> None:
-            self.store.set_import_progress(ImportProgress(newest, listed=True))
-
         def fetch(conference_id: int) -> tuple[ConferenceRef | None, object]:
             return (self.store.find_by_conference_id(conference_id),
                     self._fetch_or_fault(conference_id))
@@ -622,18 +636,21 @@ class Syncer:
         followed = time.monotonic()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-details") as pool:
             answers = _in_order(pool, fetch, ids, max(2 * workers, IMPORT_BATCH))
-            for offset in range(0, len(ids), IMPORT_BATCH):
-                batch = ids[offset:offset + IMPORT_BATCH]
-                previous, fetched = {}, {}
-                for conference_id, (before, answer) in zip(batch, answers):
-                    previous[conference_id], fetched[conference_id] = before, answer
-                self._apply_fetched(fetched, previous, report)
-                self.on_lease_renewal()
-                if progress:
-                    progress("details", offset + len(batch), len(ids))
-                if time.monotonic() - followed >= self.settings.poll_interval:
-                    head = self._follow_log(head, report, advance)
-                    followed = time.monotonic()
+            try:
+                for offset in range(0, len(ids), IMPORT_BATCH):
+                    batch = ids[offset:offset + IMPORT_BATCH]
+                    previous, fetched = {}, {}
+                    for conference_id, (before, answer) in zip(batch, answers):
+                        previous[conference_id], fetched[conference_id] = before, answer
+                    self._apply_fetched(fetched, previous, report)
+                    self.on_lease_renewal()
+                    if progress:
+                        progress("details", offset + len(batch), len(ids))
+                    if time.monotonic() - followed >= self.settings.poll_interval:
+                        head = self._follow_import_log(head, report)
+                        followed = time.monotonic()
+            finally:
+                answers.close()
         self.store.set_cursor(head)
         self.store.set_import_progress(None)
         self.store.record_sync(success=True, kind="full", counters=report.counters())
