@@ -250,3 +250,53 @@ def test_an_import_killed_halfway_resumes_without_fetching_a_stored_detail_again
                                 [room.system_id], lo, hi, ConferenceStatus.ALL_EXCEPT_DELETED))
             assert held == listed, room.name
     store.close()
+
+
+def test_a_booking_listed_in_two_scan_windows_shows_once(tms, admin, tmp_path):
+    """With one-day scan windows, a meeting and a weekly series crossing the windows' edges
+    are listed twice; the calendar shows each occurrence once, at its time."""
+    import threading
+
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+    from tmscal.mirror.sync import Syncer
+    from tmscal.settings import MirrorSettings
+    from tmscal.tms import TmsClient
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    edge = now + timedelta(days=5)  # a window's edge: windows start at now - 30 days
+    single = admin.save_conference(Conference(
+        title="Across an edge", start_utc=edge - timedelta(hours=1),
+        end_utc=edge + timedelta(hours=1),
+        participants=[Participant(ParticipantCallType.TMS, 102)]))
+    first = edge + timedelta(days=2, hours=-1)
+    series = admin.save_conference(Conference(
+        title="Weekly across edges", start_utc=first, end_utc=first + timedelta(hours=2),
+        participants=[Participant(ParticipantCallType.TMS, 102)],
+        recurrence=RecurrencePattern(RecurringFrequency.WEEKLY, 1,
+                                     [DayOfWeek.from_python_weekday(first.weekday())],
+                                     instances=3)))
+    store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    settings = MirrorSettings(horizon_past_days=30, horizon_future_days=60, window_days=1,
+                              systems_per_call=1)
+    syncer = Syncer(store, lambda: TmsClient(tms.url, "tmscal-svc", "tmscal-svc"), settings,
+                    clock=lambda: now)
+    tms.faults.held_operations = [DETAILS]
+    importing = threading.Thread(target=syncer.full_import)
+    importing.start()
+    try:
+        wait_until(lambda: len(store.awaiting_details()) == 2, timeout=120)
+        window = (int(now.timestamp()), int((now + timedelta(days=60)).timestamp()))
+        listed = listed_spans(admin, 102, now)
+        assert len(listed) == 4
+        for booking, expected in ((single, listed[:1]), (series, listed[1:])):
+            text = store.object_for_uid("102", booking.external_primary_key).ical
+            assert icalendar_spans(text, window) == expected
+            rdates = [line for line in text.replace("\r\n ", "").splitlines()
+                      if line.startswith("RDATE")]
+            assert [line.count(",") + 1 for line in rdates] == (
+                [len(expected) - 1] if len(expected) > 1 else [])
+    finally:
+        tms.faults.held_operations = []
+        importing.join(120)
+    assert store.awaiting_details() == [] and store.get_cursor() is not None
+    store.close()

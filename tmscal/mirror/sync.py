@@ -555,10 +555,12 @@ class Syncer:
                 self.on_lease_renewal()
 
         for room, conferences in self._scan_rooms(system_ids, unlisted, progress):
-            found: dict[tuple, list[Conference]] = {}
+            found: dict[tuple, dict[int, Conference]] = {}  # a window's edge lists one twice
             for conference in conferences:
-                found.setdefault(_listing_key(conference), []).append(conference)
-            for key, occurrences in found.items():
+                found.setdefault(_listing_key(conference), {})[conference.conference_id] = \
+                    conference
+            for key, by_id in found.items():
+                occurrences = list(by_id.values())
                 entry = listed.get(key)
                 if entry is None:
                     entry = listed[key] = ListedConference(key)
