@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 #: Records stored per transaction during an import (list scan and details alike).
 IMPORT_BATCH = 500
 
-#: ``progress(phase, done, total)``; phases, in order: ``rooms``, ``scan``, ``cleanup``, ``details``.
+#: ``progress(phase, done, total)``; phases, in order: ``rooms``, ``scan``, ``cleanup``,
+#: ``details``.
 Progress = Callable[[str, int, int], None]
 
 
