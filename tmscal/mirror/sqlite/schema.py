@@ -50,6 +50,16 @@ CREATE TABLE IF NOT EXISTS feed_tokens (
 );
 """
 
+_AWAITING_DETAILS = """
+-- Conferences an import stored from its list scan only, still to be fetched in full;
+-- preliminary = 1 while the stored text is the one rendered from the list (a re-import marks
+-- fully stored conferences too, to refresh them). Ordered by rowid (the order marked).
+CREATE TABLE IF NOT EXISTS awaiting_details (
+    uid         TEXT PRIMARY KEY,
+    preliminary INTEGER NOT NULL
+);
+"""
+
 SCHEMA = """
 -- The SQLite mirror schema. Times are POSIX seconds (UTC).
 -- mirror_meta: epoch, schema version, TMS cursor, sync status and counters.
@@ -157,7 +167,7 @@ CREATE TABLE IF NOT EXISTS calendar_preferences (
     value       TEXT NOT NULL,
     PRIMARY KEY (user, calendar_id, name)
 ) WITHOUT ROWID;
-""" + _CLIENT_HREFS + _PENDING_WRITES + _FEED_TOKENS
+""" + _CLIENT_HREFS + _PENDING_WRITES + _FEED_TOKENS + _AWAITING_DETAILS
 
 
 def _calendar_kinds(db: sqlite3.Connection) -> None:
