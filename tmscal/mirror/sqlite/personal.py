@@ -107,8 +107,7 @@ class SqlitePersonalCalendars(PersonalCalendars):
         check_personal(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
-        start = min(max(int(time_range[0]), _FIRST), _LAST)
-        end = min(max(int(time_range[1]), start), _LAST)
+        start, end = _clamped(time_range)
         now = time.time()
         with self.file.write() as db:
             old = db.execute("SELECT etag, deleted FROM entries WHERE calendar_id=? AND href=?",
@@ -119,11 +118,11 @@ class SqlitePersonalCalendars(PersonalCalendars):
                 put_entry(db, calendar_id, href, uid, etag, seq, now)
             db.execute(
                 "INSERT INTO personal_objects (calendar_id, href, uid, ical, start_ts, end_ts, "
-                "rooms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"rooms, booking_etag) VALUES (?, ?, ?, ?, ?, ?, ?, {_BOOKING_ETAG}) "
                 "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
                 "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
-                "rooms=excluded.rooms", (calendar_id, href, uid, ical, start, end,
-                                         room_list(rooms)))
+                "rooms=excluded.rooms, booking_etag=excluded.booking_etag",
+                (calendar_id, href, uid, ical, start, end, room_list(rooms), uid))
         return self.get_objects(calendar_id, [href])[0]
 
     def drifted_objects(self, calendar_id: str
@@ -132,13 +131,14 @@ class SqlitePersonalCalendars(PersonalCalendars):
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
                 + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=? "
-                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms) "
-                "ORDER BY e.href", (calendar_id,)).fetchall()
+                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms "
+                "OR c.etag<>p.booking_etag) ORDER BY e.href", (calendar_id,)).fetchall()
         return [(stored_object(row[:8]), json.loads(row[8]),
                  None if row[9] is None else json.loads(row[9])) for row in rows]
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
-                             rooms: Iterable[int]) -> bool:
+                             rooms: Iterable[int],
+                             time_range: tuple[int, int] | None = None) -> bool:
         now = time.time()
         with self.file.write() as db:
             row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
@@ -149,8 +149,14 @@ class SqlitePersonalCalendars(PersonalCalendars):
                 seq = bump(db, calendar_id, now, 0, 0)
                 db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
                            "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
-            db.execute("UPDATE personal_objects SET ical=?, rooms=? WHERE calendar_id=? "
-                       "AND href=?", (ical, room_list(rooms), calendar_id, href))
+            db.execute(f"UPDATE personal_objects SET ical=?, rooms=?, booking_etag={_BOOKING_ETAG} "
+                       "WHERE calendar_id=? AND href=?",
+                       (ical, room_list(rooms), _uid_of(db, calendar_id, href), calendar_id,
+                        href))
+            if time_range is not None:
+                start, end = _clamped(time_range)
+                db.execute("UPDATE personal_objects SET start_ts=?, end_ts=? WHERE "
+                           "calendar_id=? AND href=?", (start, end, calendar_id, href))
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
@@ -164,6 +170,21 @@ class SqlitePersonalCalendars(PersonalCalendars):
             db.execute("DELETE FROM personal_objects WHERE calendar_id=? AND href=?",
                        (calendar_id, href))
         return True
+
+
+#: the ETag of the mirrored conference with the object's UID ('' when there is none)
+_BOOKING_ETAG = "COALESCE((SELECT etag FROM conferences WHERE uid=?), '')"
+
+
+def _clamped(time_range: tuple[int, int]) -> tuple[int, int]:
+    start = min(max(int(time_range[0]), _FIRST), _LAST)
+    return start, min(max(int(time_range[1]), start), _LAST)
+
+
+def _uid_of(db, calendar_id: str, href: str) -> str:
+    row = db.execute("SELECT uid FROM personal_objects WHERE calendar_id=? AND href=?",
+                     (calendar_id, href)).fetchone()
+    return row[0] if row else ""
 
 
 def room_list(rooms: Iterable[int]) -> str:

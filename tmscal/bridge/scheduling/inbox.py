@@ -1,0 +1,69 @@
+"""Each user's schedule inbox (RFC 6638 §2.2): ``/<user>/inbox/``, stored as a personal
+calendar of the mirror (``user:<name>/inbox``).
+
+The bridge delivers iTIP messages into it (:meth:`Inbox.deliver`): a room's REPLY when its
+answer to a meeting changes, a REQUEST when TMS changed the meeting's time, recurrence or
+title. Only its owner reads it; the owner deletes processed messages; nobody writes into it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from icalendar import Calendar
+
+from tmscal.mirror import PersonalCalendars
+from tmscal.mirror.objects import RESERVED_HREF_PREFIX, StoredObject, personal_calendar_id
+from tmscal.model import UTC
+
+#: the path segment of every user's schedule inbox (fixed with the ``scheddir`` principals)
+INBOX = "inbox"
+#: an open-ended series is indexed up to the last representable day
+_ENDLESS = 2 ** 40
+
+
+def message_range(itip_text: str) -> tuple[int, int]:
+    """``[start, end)`` (POSIX seconds) enclosing the message's events."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for event in Calendar.from_ical(itip_text).walk("VEVENT"):
+        start = _seconds(event.get("DTSTART"))
+        end = _seconds(event.get("DTEND")) or start
+        if start is None:
+            continue
+        starts.append(start)
+        ends.append(_ENDLESS if "RRULE" in event else max(end or start, start))
+    return (min(starts), max(ends)) if starts else (0, _ENDLESS)
+
+
+def _seconds(prop) -> int | None:
+    value = getattr(prop, "dt", None)
+    if isinstance(value, datetime):
+        return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+    if isinstance(value, date):
+        return int(datetime.combine(value, time(), UTC).timestamp())
+    return None
+
+
+class Inbox:
+    """The schedule inboxes of one mirror."""
+
+    def __init__(self, calendars: PersonalCalendars) -> None:
+        self.calendars = calendars
+
+    @staticmethod
+    def calendar_id(user: str) -> str:
+        return personal_calendar_id(user, INBOX)
+
+    def deliver(self, user: str, itip_text: str) -> StoredObject:
+        """Store one iTIP message (a VCALENDAR with METHOD) in ``user``'s inbox, under a new
+        href of the bridge's own (``tmscal~itip-….ics``)."""
+        uid = str(Calendar.from_ical(itip_text).walk("VEVENT")[0]["UID"])
+        href = f"{RESERVED_HREF_PREFIX}itip-{uuid.uuid4().hex}.ics"
+        return self.calendars.put(self.calendar_id(user), href, uid, itip_text,
+                                  message_range(itip_text))
+
+    def delete(self, user: str, href: str) -> bool:
+        """Delete a processed message; False when there is none at ``href``."""
+        return self.calendars.delete(self.calendar_id(user), href)
