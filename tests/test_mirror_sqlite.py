@@ -98,10 +98,13 @@ def test_a_version_3_database_gets_calendar_kinds(tmp_path):
     with first.file.write() as db:  # the version 3 shape: no kind, no title
         db.execute("ALTER TABLE calendars DROP COLUMN kind")
         db.execute("ALTER TABLE conferences DROP COLUMN title")
+        db.execute("ALTER TABLE personal_objects DROP COLUMN booking_etag")  # version 5
         db.execute("UPDATE mirror_meta SET value='3' WHERE key='schema_version'")
     first.close()
     store = SqliteMirrorStore(path)
-    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "4"
+    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "5"
+    assert "booking_etag" in {row[1] for row in store.file.connection().execute(
+        "PRAGMA table_info(personal_objects)")}
     kinds = dict(store.file.connection().execute("SELECT calendar_id, kind FROM calendars"))
     assert kinds == {"1": "room", meetings: "personal"}
     assert [o.title for o in store.occurrences_in_range("1", series.start_utc,
