@@ -22,7 +22,7 @@ SCHED.  PARTSTAT      REQUEST-STATUS   when
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tmscal.bridge import refusals as refusal
 
@@ -61,7 +61,8 @@ class RoomDecision:
     partstat: str
     schedule_status: str
     reason: str = ""
-    request_status: str = SUCCESS
+    #: the REPLY's REQUEST-STATUS (not written into the meeting, so not compared)
+    request_status: str = field(default=SUCCESS, compare=False)
 
     @property
     def accepted(self) -> bool:

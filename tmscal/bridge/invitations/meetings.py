@@ -27,9 +27,12 @@ from tmscal.bridge.invitations import decisions as answer
 from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
 from tmscal.bridge.invitations.conflicts import blocked_occurrence
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
-from tmscal.bridge.invitations.reconciliation import MeetingReconciler
+from tmscal.bridge.invitations.reconciliation import MeetingReconciler, reconcile_meetings
 from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
+from tmscal.bridge.scheduling.implicit import announce_answers, server_schedules
+from tmscal.bridge.scheduling.inbox import Inbox
 from tmscal.mirror import PersonalCalendars, open_personal
+from tmscal.mirror.objects import PERSONAL_PREFIX
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 from tmscal.process_wide import ProcessWide
@@ -56,12 +59,25 @@ class MeetingCalendars:
         self._runtime = runtime
         self.settings = settings
         self.calendars: PersonalCalendars = open_personal(runtime.store)
+        self.inbox = Inbox(self.calendars)
         self.reconciler = MeetingReconciler(self, runtime.settings.mirror.poll_interval)
 
     # ---- identity ----------------------------------------------------------------------------
 
     def calendar_id(self, user: str) -> str:
         return personal_calendar_id(user, self.settings.calendar)
+
+    @property
+    def default_zone(self) -> str:
+        return self._runtime.settings.mirror.default_zone
+
+    @property
+    def shows_titles(self) -> bool:
+        """Whether the room calendars show TMS's titles (privacy ``full`` or ``title``), so a
+        title changed in TMS can be carried into the meeting."""
+        from tmscal.ical.privacy import Privacy
+
+        return Privacy.of(self._runtime.settings.bridge.privacy).shows_title
 
     def address_of(self, room: Room) -> str:
         """The calendar-user address of ``room`` (its calendar shows it; invite it by it)."""
@@ -86,6 +102,8 @@ class MeetingCalendars:
             stored = self.calendars.put(calendar_id, href, uid, text, time_range)
             return MeetingResult(stored=stored, differs=False)
         was_booked = self.calendars.booked(calendar_id, href)
+        previous = self.calendars.get_objects(calendar_id, [href])
+        before = written_answer(previous[0].ical, rooms) if previous else {}
         invited, cancelled = _invited_rooms(text, rooms)
         decisions: dict[int, answer.RoomDecision] = {}
         conference: Conference | None = None
@@ -114,7 +132,23 @@ class MeetingCalendars:
                 if decision.partstat != answer.DECLINED} if decisions else self._booked_rooms(uid)
         held = self._booked_rooms(uid) & kept if invited and not cancelled else set()
         stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, held)
+        if decisions:
+            announce_answers(self.inbox, user, stored_text, rooms, before, decisions)
         return MeetingResult(stored=stored, differs=stored_text != text)
+
+    def follow_booking(self, uid: str) -> None:
+        """Carry at once into the meeting that booked ``uid`` (if one did) what a write through
+        a room calendar just changed of the booking (time, title, rooms, cancellation), so the
+        meeting and the room calendars never disagree. A failure is logged: the reconciler of
+        the owner's next read catches up."""
+        owner = self.calendars.booked_elsewhere("", uid)
+        if owner is None:
+            return
+        user = owner[len(PERSONAL_PREFIX):].split("/", 1)[0]
+        try:
+            reconcile_meetings(self, user)
+        except Exception:  # the room calendar's write itself succeeded
+            log.exception("could not carry the change of booking %s into its meeting", uid)
 
     def delete(self, *, user: str, href: str) -> bool:
         """Delete the meeting at ``href`` and cancel its conference; False when none is there.
@@ -136,14 +170,15 @@ class MeetingCalendars:
         from tmscal import ical
 
         try:
-            self._parse(text, rooms)
+            self.parse(text, rooms)
         except (ical.MalformedCalendar, ical.CalendarTooLarge, ical.UnsupportedEvent) as error:
             raise ical_refusal(error, "Meeting") from error
         except ical.IcalError as error:
             return refusal.InvalidCalendar(f"TMS cannot store this meeting: {error.reason}")
         return None
 
-    def _parse(self, text: str, rooms: InvitationRooms):
+    def parse(self, text: str, rooms: InvitationRooms):
+        """The meeting as TMS would store it (the bridge's DESCRIPTION block left out)."""
         from tmscal import ical
 
         parsed = ical.parse_event(text, rooms,
@@ -177,7 +212,7 @@ class MeetingCalendars:
 
         def attempt(ids: list[int]) -> Conference:
             return self._runtime.booking.book_meeting(
-                user=user, parsed=self._parse(text, rooms), system_ids=ids)
+                user=user, parsed=self.parse(text, rooms), system_ids=ids)
 
         try:
             conference = attempt([room.system_id for room in wanted])
@@ -239,8 +274,8 @@ class MeetingCalendars:
                 self._booked_rooms(uid) != set(decisions):
             return None
         try:
-            same = self._parse(previous[0].ical, rooms).conference == \
-                self._parse(text, rooms).conference
+            same = self.parse(previous[0].ical, rooms).conference == \
+                self.parse(text, rooms).conference
         except ical.IcalError:
             return None
         ref = self._runtime.store.find_by_uid(uid)
@@ -255,7 +290,7 @@ class MeetingCalendars:
         occurrence (from the mirror)."""
         if not isinstance(error, refusal.BookingConflict):
             return error
-        parsed = self._parse(text, rooms)
+        parsed = self.parse(text, rooms)
         if parsed.conference.recurrence is None:
             return error
         reason = blocked_occurrence(self._runtime.store, parsed, rooms, room.system_id,
@@ -287,8 +322,8 @@ def _ordered(decisions: dict[int, answer.RoomDecision], invited: list[RoomInfo]
 
 
 def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], bool]:
-    """The rooms among the ATTENDEEs of every VEVENT (first mention first), and whether the
-    meeting (its master VEVENT) is cancelled."""
+    """The rooms the server schedules among the ATTENDEEs of every VEVENT (first mention
+    first), and whether the meeting (its master VEVENT) is cancelled."""
     try:
         calendar = Calendar.from_ical(text)
     except ValueError as error:
@@ -301,6 +336,8 @@ def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], b
             cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
         values = event.get("ATTENDEE", [])
         for value in values if isinstance(values, list) else [values]:
+            if not server_schedules(value.params):
+                continue  # SCHEDULE-AGENT=CLIENT or NONE: the client schedules it, or nobody
             room = read_attendee(str(value), dict(value.params), rooms).room
             if room is not None:
                 found.setdefault(room.system_id, room)
