@@ -18,10 +18,12 @@ from radicale.storage import BaseCollection, BaseStorage
 
 from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
+from radicale_plugin.inbox import InboxCollection
 from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge.refusals import RefusedOperation
 from tmscal.bridge.runtime import BridgeRuntime, runtime_for
+from tmscal.bridge.scheduling.inbox import INBOX
 
 _room_locks: dict[int, threading.Lock] = {}
 _room_locks_guard = threading.Lock()
@@ -73,7 +75,8 @@ class Storage(BaseStorage):
             return
         href = getattr(location, "href", None)  # an item path, else the calendar itself
         if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
-            yield from MeetingsCalendar(self.runtime, location.user).discover(href, depth)
+            calendar = InboxCollection if location.calendar == INBOX else MeetingsCalendar
+            yield from calendar(self.runtime, location.user).discover(href, depth)
             return
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             access = self.runtime.access.access(location.user, location.system_id,

@@ -19,6 +19,8 @@ from pathlib import Path
 from tmscal.settings.reader import Section
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: the scheduling collections of every home (RFC 6638)
+_SCHEDULING = ("inbox", "outbox")
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ def read_invitations(section: Section, base: Path | None) -> InvitationSettings:
         room_address=section.text("room_address", defaults.room_address),
         calendar=section.text("calendar", defaults.calendar),
         calendar_name=section.text("calendar_name", defaults.calendar_name))
-    if not _SEGMENT.fullmatch(settings.calendar) or settings.calendar.startswith("room-"):
+    if not _SEGMENT.fullmatch(settings.calendar) or settings.calendar.startswith("room-") or \
+            settings.calendar in _SCHEDULING:
         raise section.error("calendar", "must be a simple path segment not starting with "
-                                        f"'room-', not {settings.calendar!r}")
+                                        f"'room-', nor inbox or outbox, not {settings.calendar!r}")
     if "{id}" not in settings.room_address and "{name}" not in settings.room_address:
         raise section.error("room_address", "needs {id} or {name}")
     return settings

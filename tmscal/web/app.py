@@ -10,6 +10,7 @@ from tmscal.feeds.app import mount as mount_feeds
 from tmscal.web.address_hrefs import AddressHrefs
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
+from tmscal.web.inbox_type import InboxResourceType
 from tmscal.web.login_delay import FailedLoginDelay
 from tmscal.web.router import Router
 from tmscal.web.write_slots import WriteSlots
@@ -25,7 +26,8 @@ class BridgeApplication:
         self.radicale = radicale_app
         #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
         self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.auth.login_delay)
-        self.router = Router(AddressHrefs(RefusalTranslation(self.login_delay)))
+        self.router = Router(InboxResourceType(AddressHrefs(
+            RefusalTranslation(self.login_delay))))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings
