@@ -226,3 +226,41 @@ def test_booking_moved_through_the_room_calendar_moves_the_meeting(bridge, admin
     assert event["DTSTART"].dt == noon
     assert room_params(event)[address(101)]["PARTSTAT"] == "ACCEPTED"
     assert [e["DTSTART"].dt for e in messages(bridge, uid, "REQUEST")] == [noon]
+
+
+def test_occurrence_moved_through_the_room_calendar_becomes_an_override(bridge, admin):
+    uid = str(uuid.uuid4())
+    start = slot(10, hour=9)
+    rule = "RRULE:FREQ=WEEKLY;COUNT=3\r\n"
+    assert put(bridge, uid, meeting(uid, start, "Weekly", (105,), extra=rule)).status_code \
+        == 201
+    second = start + timedelta(days=7)
+    moved = second + timedelta(hours=3)
+    room_url = f"{bridge.url}alice/room-105/{uid}.ics"
+    booking = Calendar.from_ical(requests.get(room_url, auth=("alice", "alice")).text)
+    series = booking.walk("VEVENT")[0]
+    override = Calendar.from_ical(series.to_ical())  # one occurrence moved by hand
+    override.pop("RRULE")
+    for name in ("DTSTART", "DTEND"):
+        override.pop(name)
+    override.add("RECURRENCE-ID", second)
+    override.add("DTSTART", moved)
+    override.add("DTEND", moved + timedelta(hours=1))
+    booking.add_component(override)
+    assert requests.put(room_url, data=booking.to_ical(), auth=("alice", "alice"),
+                        headers={"Content-Type": "text/calendar"}).status_code in (201, 204)
+    occurrence = admin.get_conference_by_id(
+        admin.get_conference_id_by_external_id(SOURCE, uid, second))
+    assert occurrence.start_utc == moved
+
+    events = Calendar.from_ical(meeting_text(bridge, uid)).walk("VEVENT")  # at once
+    assert len(events) == 2
+    master, changed = events
+    assert "RRULE" in master and master["DTSTART"].dt == start
+    assert changed["RECURRENCE-ID"].dt == second and changed["DTSTART"].dt == moved
+    assert str(changed["SUMMARY"]) == "Weekly"
+    assert "mailto:bob@example.org" in [str(a) for a in changed["ATTENDEE"]]  # the meeting's
+    assert room_params(changed)[address(105)]["PARTSTAT"] == "ACCEPTED"
+    version = tms_conference(admin, uid).version
+    assert put(bridge, uid, meeting_text(bridge, uid)).status_code == 204
+    assert tms_conference(admin, uid).version == version  # nothing more to tell TMS
