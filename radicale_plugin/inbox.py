@@ -1,7 +1,7 @@
 """``/<user>/inbox/``: the user's schedule inbox (RFC 6638 §2.2), served from the mirror.
 
 It holds the iTIP messages the bridge delivered (:class:`tmscal.bridge.scheduling.inbox.Inbox`):
-the rooms' REPLYs and the REQUESTs of meetings TMS changed. Only its owner reads it (rights);
+the rooms' REPLYs. Only its owner reads it (rights);
 the owner deletes processed messages; PUT and deleting the inbox itself are refused. Reading it
 first lets the owner's meetings follow TMS (rate-limited, as the meetings calendar does), so
 a client polling only the inbox still sees the rooms' answers. Its resource type is made

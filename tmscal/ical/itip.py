@@ -1,9 +1,9 @@
 """iTIP messages (RFC 5546) about a meeting, as a schedule inbox holds them.
 
-:func:`reply` is a room's answer (METHOD:REPLY: the room as the only ATTENDEE, its PARTSTAT
-and REQUEST-STATUS); :func:`request` is the meeting as changed on the room's side
-(METHOD:REQUEST: the whole meeting). Neither carries SCHEDULE-STATUS or the bridge's own
-parameters (RFC 6638 §7.3: servers never put SCHEDULE-STATUS into scheduling messages).
+:func:`reply` is a room's answer (METHOD:REPLY: the meeting's UID, SEQUENCE, time, title and
+ORGANIZER, the room as the only ATTENDEE with its PARTSTAT, REQUEST-STATUS). It carries no
+SCHEDULE-STATUS or other parameter of the server's (RFC 6638 §7.3: servers never put
+SCHEDULE-STATUS into scheduling messages).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def reply(meeting_text: str, attendee: str, partstat: str, request_status: str,
     event = Event()
     for name in _REPLY_COPIES:
         if name in master:
-            event.add(name, master[name], encode=0)
+            value = master[name]
+            event.add(name, _clean(value) if name == "ORGANIZER" else value, encode=0)
     event.add("DTSTAMP", now or datetime.now(UTC))
     found = next((v for v in _attendees(master) if str(v).lower() == attendee.lower()), None)
     value = _clean(found) if found is not None else vCalAddress(attendee)
@@ -69,23 +70,4 @@ def reply(meeting_text: str, attendee: str, partstat: str, request_status: str,
     if reason:
         event.add("COMMENT", reason)
     message.add_component(event)
-    return message.to_ical(sorted=False).decode("utf-8")
-
-
-def request(meeting_text: str) -> str:
-    """The meeting ``meeting_text`` (every VEVENT, its VTIMEZONEs) as a METHOD:REQUEST."""
-    source = Calendar.from_ical(meeting_text)
-    message = _message("REQUEST")
-    for component in source.subcomponents:
-        if component.name == "VEVENT":
-            values = [_clean(v) for v in _attendees(component)]
-            if "ORGANIZER" in component:
-                organizer = _clean(component["ORGANIZER"])
-                component.pop("ORGANIZER")
-                component.add("ORGANIZER", organizer, encode=0)
-            if values:
-                component.pop("ATTENDEE")
-                for value in values:
-                    component.add("ATTENDEE", value, encode=0)
-        message.add_component(component)
     return message.to_ical(sorted=False).decode("utf-8")

@@ -7,9 +7,9 @@ the meeting: the rooms TMS no longer holds become DECLINED (SCHEDULE-STATUS 1.2)
 (saving the meeting again books them again), and each such room's REPLY goes to the
 organizer's inbox. When TMS changed the booking's time, recurrence or title (in TMS or through
 a room calendar), the meeting takes TMS's version
-(:mod:`tmscal.bridge.scheduling.followed_event`) and the changed meeting goes to the inbox as a
-REQUEST. The rewrite bumps the calendar's sync token, so clients fetch it; it only happens
-while the meeting is unchanged since it was read (a concurrent PUT wins).
+(:mod:`tmscal.bridge.scheduling.followed_event`) and each room still holding it sends a REPLY
+with the new time to the inbox. The rewrite bumps the calendar's sync token, so clients fetch
+it; it only happens while the meeting is unchanged since it was read (a concurrent PUT wins).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from tmscal.bridge.invitations import decisions as answer
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
 from tmscal.bridge.invitations.writeback import write_answer, written_answer
 from tmscal.bridge.scheduling import followed_event
-from tmscal.bridge.scheduling.implicit import announce_answers
-from tmscal.ical import itip
+from tmscal.bridge.scheduling.implicit import announce_answers, announce_change
 from tmscal.mirror.store import StoredObject, room_calendar_id
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ def reconcile_meetings(meetings: MeetingCalendars, user: str) -> int:
             rewritten += 1
             announce_answers(meetings.inbox, user, text, rooms, before, decisions)
         if moved:
-            meetings.inbox.deliver(user, itip.request(text))
+            announce_change(meetings.inbox, user, text, rooms, decisions)
     return rewritten
 
 

@@ -4,6 +4,10 @@ The server schedules an ATTENDEE whose SCHEDULE-AGENT is absent or SERVER (§7.1
 or NONE the room is left alone: no TMS call, and its parameters (SCHEDULE-STATUS too) stay as
 the client wrote them (§7.3). Every change of a scheduled room's answer (PARTSTAT) reaches the
 organizer's inbox as the room's REPLY (:func:`announce_answers`); NEEDS-ACTION is no answer.
+A change TMS made to the booking's time, recurrence or title reaches it as a REPLY of each room
+still holding it, with the meeting's new time and a COMMENT (:func:`announce_change`): a REQUEST
+is what an organizer sends, never receives, and Thunderbird files any inbox item other than a
+REPLY as the event itself (its next edit of the meeting would then go to the inbox).
 """
 
 from __future__ import annotations
@@ -59,4 +63,23 @@ def announce_answers(inbox: Inbox, user: str, meeting_text: str, rooms: RoomDire
                                        decision.request_status,
                                        "" if decision.accepted else decision.reason))
         delivered += 1
+    return delivered
+
+
+#: the COMMENT of a room's REPLY when TMS changed the booking
+CHANGED_IN_TMS = ("The booking was changed in TMS (time, recurrence or title); the meeting "
+                  "now shows TMS's version.")
+
+
+def announce_change(inbox: Inbox, user: str, meeting_text: str, rooms: RoomDirectory,
+                    decisions: Mapping[int, RoomDecision]) -> int:
+    """Deliver to ``user``'s inbox a REPLY of every room that still accepts the meeting
+    ``meeting_text`` (as TMS changed it); the number delivered."""
+    addresses = scheduled_rooms(meeting_text, rooms)
+    delivered = 0
+    for system_id, decision in decisions.items():
+        if decision.accepted and system_id in addresses:
+            inbox.deliver(user, itip.reply(meeting_text, addresses[system_id], decision.partstat,
+                                           decision.request_status, CHANGED_IN_TMS))
+            delivered += 1
     return delivered

@@ -2,8 +2,9 @@
 calendar of the mirror (``user:<name>/inbox``).
 
 The bridge delivers iTIP messages into it (:meth:`Inbox.deliver`): a room's REPLY when its
-answer to a meeting changes, a REQUEST when TMS changed the meeting's time, recurrence or
-title. Only its owner reads it; the owner deletes processed messages; nobody writes into it.
+answer to a meeting changes or TMS changed the meeting's time, recurrence or title
+(:mod:`.implicit`). Only its owner reads it; the owner deletes processed messages; nobody
+writes into it.
 """
 
 from __future__ import annotations
