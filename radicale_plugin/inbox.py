@@ -1,11 +1,11 @@
 """``/<user>/inbox/``: the user's schedule inbox (RFC 6638 §2.2), served from the mirror.
 
 It holds the iTIP messages the bridge delivered (:class:`tmscal.bridge.scheduling.inbox.Inbox`):
-the rooms' REPLYs. Only its owner reads it (rights);
-the owner deletes processed messages; PUT and deleting the inbox itself are refused. Reading it
-first lets the owner's meetings follow TMS (rate-limited, as the meetings calendar does), so
-a client polling only the inbox still sees the rooms' answers. Its resource type is made
-``schedule-inbox`` by :mod:`tmscal.web.inbox_type`.
+the rooms' REPLYs. Only its owner reads it (rights); the owner deletes processed messages; PUT
+and deleting the inbox itself are refused. Reading it first lets the owner's meetings follow
+TMS (rate-limited, as the meetings calendar does), so a client polling only the inbox still
+sees the rooms' answers. Its resource type is made ``schedule-inbox`` by
+:mod:`tmscal.web.inbox_type`.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class InboxCollection(MirroredCalendar):
         self._meta = {
             "tag": "VCALENDAR",
             "D:displayname": "Scheduling inbox",
-            "C:calendar-description": "The rooms' answers to your meetings and the changes "
-                                      "TMS made to them.",
+            "C:calendar-description": "The rooms' answers to your meetings, also to changes "
+                                      "made in TMS.",
             "C:supported-calendar-component-set": "VEVENT",
         }
         self._add_preferences()

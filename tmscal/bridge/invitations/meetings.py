@@ -102,8 +102,8 @@ class MeetingCalendars:
             stored = self.calendars.put(calendar_id, href, uid, text, time_range)
             return MeetingResult(stored=stored, differs=False)
         was_booked = self.calendars.booked(calendar_id, href)
-        previous = self.calendars.get_objects(calendar_id, [href])
-        before = written_answer(previous[0].ical, rooms) if previous else {}
+        previous = next(iter(self.calendars.get_objects(calendar_id, [href])), None)
+        before = written_answer(previous.ical, rooms) if previous is not None else {}
         invited, cancelled = _invited_rooms(text, rooms)
         decisions: dict[int, answer.RoomDecision] = {}
         conference: Conference | None = None
@@ -117,8 +117,8 @@ class MeetingCalendars:
             if was_booked:
                 self._cancel_if_declined(user, uid, decisions)
         else:
-            kept = self._kept_answer(calendar_id, href, uid, text, rooms, invited) \
-                if was_booked else None
+            kept = self._kept_answer(previous, uid, text, rooms, invited) \
+                if was_booked and previous is not None else None
             if kept is not None:  # nothing TMS stores changed (an alarm, a category …)
                 decisions, conference = kept
             else:
@@ -257,24 +257,22 @@ class MeetingCalendars:
                  ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
         return _ordered(decisions, invited), conference
 
-    def _kept_answer(self, calendar_id: str, href: str, uid: str, text: str,
+    def _kept_answer(self, previous: StoredObject, uid: str, text: str,
                      rooms: InvitationRooms, invited: list[RoomInfo]
                      ) -> tuple[dict[int, answer.RoomDecision], Conference | None] | None:
         """The previous answer, when every invited room was booked, TMS still holds them, and
-        the new text asks TMS for exactly the same conference as the stored one; else None."""
+        the new text asks TMS for exactly the same conference as the ``previous`` one; else
+        None."""
         from tmscal import ical
         from tmscal.ical.privacy import Privacy
 
-        previous = self.calendars.get_objects(calendar_id, [href])
-        if not previous:
-            return None
-        decisions = written_answer(previous[0].ical, rooms)
+        decisions = written_answer(previous.ical, rooms)
         if set(decisions) != {room.system_id for room in invited} or \
                 not all(d.accepted for d in decisions.values()) or \
                 self._booked_rooms(uid) != set(decisions):
             return None
         try:
-            same = self.parse(previous[0].ical, rooms).conference == \
+            same = self.parse(previous.ical, rooms).conference == \
                 self.parse(text, rooms).conference
         except ical.IcalError:
             return None

@@ -118,11 +118,12 @@ class SqlitePersonalCalendars(PersonalCalendars):
                 put_entry(db, calendar_id, href, uid, etag, seq, now)
             db.execute(
                 "INSERT INTO personal_objects (calendar_id, href, uid, ical, start_ts, end_ts, "
-                f"rooms, booking_etag) VALUES (?, ?, ?, ?, ?, ?, ?, {_BOOKING_ETAG}) "
+                "rooms) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(calendar_id, href) DO UPDATE SET uid=excluded.uid, "
                 "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
-                "rooms=excluded.rooms, booking_etag=excluded.booking_etag",
-                (calendar_id, href, uid, ical, start, end, room_list(rooms), uid))
+                "rooms=excluded.rooms", (calendar_id, href, uid, ical, start, end,
+                                         room_list(rooms)))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
         return self.get_objects(calendar_id, [href])[0]
 
     def drifted_objects(self, calendar_id: str
@@ -149,10 +150,9 @@ class SqlitePersonalCalendars(PersonalCalendars):
                 seq = bump(db, calendar_id, now, 0, 0)
                 db.execute("UPDATE entries SET etag=?, seq=?, modified=? WHERE calendar_id=? "
                            "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
-            db.execute(f"UPDATE personal_objects SET ical=?, rooms=?, booking_etag={_BOOKING_ETAG} "
-                       "WHERE calendar_id=? AND href=?",
-                       (ical, room_list(rooms), _uid_of(db, calendar_id, href), calendar_id,
-                        href))
+            db.execute("UPDATE personal_objects SET ical=?, rooms=? WHERE calendar_id=? "
+                       "AND href=?", (ical, room_list(rooms), calendar_id, href))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
             if time_range is not None:
                 start, end = _clamped(time_range)
                 db.execute("UPDATE personal_objects SET start_ts=?, end_ts=? WHERE "
@@ -172,19 +172,15 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return True
 
 
-#: the ETag of the mirrored conference with the object's UID ('' when there is none)
-_BOOKING_ETAG = "COALESCE((SELECT etag FROM conferences WHERE uid=?), '')"
+#: an object remembers the ETag of the mirrored conference with its UID ('' when none)
+_REMEMBER_BOOKING = ("UPDATE personal_objects SET booking_etag=COALESCE((SELECT c.etag FROM "
+                     "conferences c WHERE c.uid=personal_objects.uid), '') "
+                     "WHERE calendar_id=? AND href=?")
 
 
 def _clamped(time_range: tuple[int, int]) -> tuple[int, int]:
     start = min(max(int(time_range[0]), _FIRST), _LAST)
     return start, min(max(int(time_range[1]), start), _LAST)
-
-
-def _uid_of(db, calendar_id: str, href: str) -> str:
-    row = db.execute("SELECT uid FROM personal_objects WHERE calendar_id=? AND href=?",
-                     (calendar_id, href)).fetchone()
-    return row[0] if row else ""
 
 
 def room_list(rooms: Iterable[int]) -> str:
