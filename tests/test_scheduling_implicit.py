@@ -19,7 +19,7 @@ from tests.test_caldav_e2e import SOURCE, slot, tms_conference
 from tests.test_invitations_e2e import (
     RIGHTS, address, book_directly, meeting, put, read_back, room_params,
 )
-from tmscal.model import ConferenceNotFound, TmsError
+from tmscal.model import ConferenceNotFound, Participant, ParticipantCallType, TmsError
 
 STAMP = "%Y%m%dT%H%M%SZ"
 PROPFIND_TYPE = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/>'
@@ -203,6 +203,27 @@ def test_booking_cancelled_in_tms_declines_the_room_with_a_reply(bridge, admin):
         params["X-TMSCAL-REASON"]
     assert replies(bridge, uid) == [(address(101), "ACCEPTED", "2.0"),
                                     (address(101), "DECLINED", "2.0")]
+
+
+def test_room_added_in_tms_joins_the_meeting_as_accepted(bridge, admin):
+    uid = str(uuid.uuid4())
+    assert put(bridge, uid, meeting(uid, slot(11), "Growing", (101,))).status_code == 201
+    conference = tms_conference(admin, uid)
+    conference.participants.append(Participant(ParticipantCallType.TMS, 103))
+    admin.save_conference(conference)  # someone adds room 103 in TMS
+    wait_until(lambda: sorted(bridge.runtime.store.find_by_uid(uid).room_ids) == [101, 103])
+    params = wait_until(lambda: (lambda found: found if address(103) in found else None)(
+        room_params(read_back(bridge, uid))))
+    assert (params[address(103)]["PARTSTAT"], params[address(103)]["SCHEDULE-STATUS"],
+            params[address(103)]["CN"]) == ("ACCEPTED", "1.2", "Oslo Vigeland")
+    assert params[address(101)]["PARTSTAT"] == "ACCEPTED"
+    assert replies(bridge, uid) == [(address(101), "ACCEPTED", "2.0"),
+                                    (address(103), "ACCEPTED", "2.0")]
+    # the client saves the meeting back: both rooms stay booked, nothing else changes in TMS
+    version = tms_conference(admin, uid).version
+    assert put(bridge, uid, meeting_text(bridge, uid)).status_code == 204
+    assert sorted(tms_conference(admin, uid).system_ids) == [101, 103]
+    assert tms_conference(admin, uid).version == version
 
 
 def test_booking_moved_through_the_room_calendar_moves_the_meeting(bridge, admin):

@@ -7,14 +7,15 @@ DTSTART, DTEND/DURATION, RRULE, RDATE, EXDATE and SUMMARY into the meeting's ser
 overrides those of TMS (an override of the meeting keeps its own properties, takes TMS's time
 and title; one TMS does not have goes), adds the VTIMEZONEs TMS's times need and increments
 SEQUENCE (RFC 5546: the organizer's copy changed in time). Everything else of the meeting (its
-attendees, description, alarms) stays.
+attendees, description, alarms) stays. A room TMS added to the booking becomes an ATTENDEE of
+the meeting (:func:`with_rooms`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from icalendar import Calendar, Component, Event
+from icalendar import Calendar, Component, Event, vCalAddress
 
 from tmscal.ical.series import lay_out
 from tmscal.model import UTC, Conference
@@ -69,6 +70,18 @@ def carry(meeting_text: str, tms_text: str, with_titles: bool) -> str:
         if component.name not in ("VEVENT", "VTIMEZONE"):
             result.add_component(component)
     return result.to_ical(sorted=False).decode("utf-8")
+
+
+def with_rooms(meeting_text: str, rooms: list[tuple[str, str]]) -> str:
+    """``meeting_text`` with each ``(address, name)`` of ``rooms`` as a room ATTENDEE of every
+    VEVENT (its answer is written by :func:`~tmscal.bridge.invitations.writeback.write_answer`)."""
+    meeting = Calendar.from_ical(meeting_text)
+    for event in meeting.walk("VEVENT"):
+        for address, name in rooms:
+            attendee = vCalAddress(address)
+            attendee.params.update({"CUTYPE": "ROOM", "CN": name, "ROLE": "REQ-PARTICIPANT"})
+            event.add("ATTENDEE", attendee, encode=0)
+    return meeting.to_ical(sorted=False).decode("utf-8")
 
 
 def _key(event: Component) -> datetime | date | None:
