@@ -4,7 +4,8 @@ its dialogs make) against ``tmscal serve`` and the TMS simulator on 127.0.0.1, w
 SMTP sink as its outgoing server.
 
 Checked: the rooms' answers (ACCEPTED / DECLINED, SCHEDULE-STATUS) are shown after saving, and
-TMS holds the booking; no invitation e-mail reaches a room (needs ``calendar-auto-schedule``);
+TMS holds the booking; the booking moved in TMS moves the event in Thunderbird; no invitation
+e-mail reaches a room (needs ``calendar-auto-schedule``);
 the attendee dialog's free/busy of rooms (needs the schedule outbox). Without Thunderbird, Xvfb
 or ``marionette-driver`` the tests skip with the reason. Screenshots go to the directory named
 by ``TMSCAL_SCREENSHOTS`` (else the test's temporary directory).
@@ -248,18 +249,37 @@ def _scheduling(bridge) -> set[str]:
 # ---- tests ---------------------------------------------------------------------------------------
 
 
+def _event(thunderbird, uid: str, ready) -> dict:
+    """Thunderbird's view of ``uid`` once ``ready(view)`` holds (it refreshes meanwhile)."""
+    def seen():
+        view = thunderbird.run("item.js", thunderbird.calendar_id, uid)
+        return view if view and ready(view) else None
+    return wait_until(seen, timeout=60, step=1)
+
+
 def test_rooms_answers_are_shown_after_saving(servers, thunderbird, booked, shots):
     bridge, admin = servers
     uid, _start = booked
-    answers = wait_until(lambda: (lambda found: found if found and all(
-        a[1] != "NEEDS-ACTION" for a in found) else None)(
-        thunderbird.run("answers.js", thunderbird.calendar_id, uid)), timeout=60, step=1)
-    assert sorted(map(tuple, answers)) == [(address(101), "ACCEPTED", "1.2"),
-                                           (address(102), "DECLINED", "1.2")]
+    view = _event(thunderbird, uid, lambda v: all(r[1] != "NEEDS-ACTION" for r in v["rooms"]))
+    assert sorted(map(tuple, view["rooms"])) == [(address(101), "ACCEPTED", "1.2"),
+                                                 (address(102), "DECLINED", "1.2")]
     assert tms_conference(admin, uid).system_ids == [101]
     thunderbird.run("show.js", thunderbird.calendar_id, uid)
     thunderbird.screenshot(shots / "thunderbird-event-summary.png", "Planning with rooms")
     thunderbird.screenshot(shots / "thunderbird-calendar-week.png")
+
+
+def test_booking_moved_in_tms_moves_the_event_in_thunderbird(servers, thunderbird, booked):
+    _bridge, admin = servers
+    uid, start = booked
+    _event(thunderbird, uid, lambda v: all(r[1] != "NEEDS-ACTION" for r in v["rooms"]))
+    conference = tms_conference(admin, uid)
+    moved = start + timedelta(hours=2)
+    conference.start_utc, conference.end_utc = moved, moved + timedelta(minutes=30)
+    admin.save_conference(conference)  # moved and shortened in TMS
+    view = _event(thunderbird, uid, lambda v: v["start"] == moved.strftime(STAMP))
+    assert view["end"] == (moved + timedelta(minutes=30)).strftime(STAMP)
+    assert (address(101), "ACCEPTED", "1.2") in map(tuple, view["rooms"])
 
 
 def test_no_invitation_mail_reaches_a_room(servers, thunderbird, booked, sink):
