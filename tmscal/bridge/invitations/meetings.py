@@ -29,7 +29,9 @@ from tmscal.bridge.invitations.conflicts import blocked_occurrence
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
 from tmscal.bridge.invitations.reconciliation import MeetingReconciler, reconcile_meetings
 from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
-from tmscal.bridge.scheduling.implicit import announce_answers, server_schedules
+from tmscal.bridge.scheduling.implicit import (
+    announce_answers, scheduled_rooms, server_schedules,
+)
 from tmscal.bridge.scheduling.inbox import Inbox
 from tmscal.mirror import PersonalCalendars, open_personal
 from tmscal.mirror.objects import PERSONAL_PREFIX
@@ -160,6 +162,8 @@ class MeetingCalendars:
             return False
         if self.calendars.booked(calendar_id, href):
             self._runtime.booking.cancel_meeting(user=user, uid=previous[0].uid)
+        self.inbox.forget(user, previous[0].uid,
+                          list(scheduled_rooms(previous[0].ical, self.rooms()).values()))
         return self.calendars.delete(calendar_id, href)
 
     # ---- steps -------------------------------------------------------------------------------

@@ -4,12 +4,14 @@ calendar of the mirror (``user:<name>/inbox``).
 The bridge delivers iTIP messages into it (:meth:`Inbox.deliver`): a room's REPLY when its
 answer to a meeting changes or TMS changed the meeting's time, recurrence or title
 (:mod:`.implicit`). Only its owner reads it; the owner deletes processed messages; nobody
-writes into it.
+writes into it. It holds one message per meeting and room: a newer answer replaces one not yet
+processed (Thunderbird, for one, leaves REPLYs in the inbox of a server that schedules), and the
+messages of a meeting go when the meeting is deleted.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from datetime import date, datetime, time
 
 from icalendar import Calendar
@@ -58,13 +60,26 @@ class Inbox:
         return personal_calendar_id(user, INBOX)
 
     def deliver(self, user: str, itip_text: str) -> StoredObject:
-        """Store one iTIP message (a VCALENDAR with METHOD) in ``user``'s inbox, under a new
-        href of the bridge's own (``tmscal~itip-….ics``)."""
-        uid = str(Calendar.from_ical(itip_text).walk("VEVENT")[0]["UID"])
-        href = f"{RESERVED_HREF_PREFIX}itip-{uuid.uuid4().hex}.ics"
-        return self.calendars.put(self.calendar_id(user), href, uid, itip_text,
-                                  message_range(itip_text))
+        """Store one iTIP message (a VCALENDAR with METHOD, about one ATTENDEE) in ``user``'s
+        inbox, replacing the one from the same attendee about the same meeting."""
+        event = Calendar.from_ical(itip_text).walk("VEVENT")[0]
+        uid = str(event["UID"])
+        return self.calendars.put(self.calendar_id(user),
+                                  message_href(uid, str(event.get("ATTENDEE", ""))), uid,
+                                  itip_text, message_range(itip_text))
 
     def delete(self, user: str, href: str) -> bool:
         """Delete a processed message; False when there is none at ``href``."""
         return self.calendars.delete(self.calendar_id(user), href)
+
+    def forget(self, user: str, uid: str, attendees: list[str]) -> None:
+        """Delete the messages of ``attendees`` about the meeting ``uid`` (it is gone)."""
+        for attendee in attendees:
+            self.delete(user, message_href(uid, attendee))
+
+
+def message_href(uid: str, attendee: str) -> str:
+    """The href of the message of ``attendee`` about the meeting ``uid`` (one of the bridge's
+    own: ``tmscal~reply-<hash>.ics``)."""
+    digest = hashlib.sha256(f"{uid}\n{attendee.lower()}".encode()).hexdigest()[:40]
+    return f"{RESERVED_HREF_PREFIX}reply-{digest}.ics"
