@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from radicale.item import Item
 from radicale.storage import ComponentNotFoundError
 
-from radicale_plugin import outcome
+from radicale_plugin import namespace, outcome
 from radicale_plugin.mirrored import MirroredCalendar
 from tmscal.bridge.invitations.meetings import meetings_for
 from tmscal.bridge.refusals import RefusedOperation
-from tmscal.bridge.scheduling.inbox import INBOX, Inbox
+from tmscal.bridge.scheduling.inbox import Inbox
 
 if TYPE_CHECKING:
     from tmscal.bridge.runtime import BridgeRuntime
@@ -45,7 +45,7 @@ class InboxCollection(MirroredCalendar):
             meetings.reconciler.follow(user)
         except Exception:  # a read must never fail for it
             log.exception("could not reconcile the meetings of %s", user)
-        self._path = f"{user}/{INBOX}"
+        self._path = namespace.schedule_inbox_path(user)
         self._meta = {
             "tag": "VCALENDAR",
             "D:displayname": "Scheduling inbox",

@@ -19,9 +19,9 @@ from radicale.storage import ComponentNotFoundError
 from radicale_plugin import outcome
 from radicale_plugin.items import uploaded_item
 from radicale_plugin.mirrored import USER_PROPERTIES, MirroredCalendar
+from radicale_plugin.namespace import SCHEDULE_INBOX
 from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.bridge.invitations.meetings import MeetingCalendars, meetings_for
-from tmscal.bridge.scheduling.inbox import INBOX
 
 if TYPE_CHECKING:
     from tmscal.bridge.runtime import BridgeRuntime
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 def personal_segments(runtime: BridgeRuntime) -> tuple[str, ...]:
     """The path segments of personal calendars (for :func:`namespace.parse_path`): the
     meetings calendar and the schedule inbox."""
-    return (meetings_for(runtime).settings.calendar, INBOX)
+    return (meetings_for(runtime).settings.calendar, SCHEDULE_INBOX)
 
 
 #: The colour of every meetings calendar (none of the site colours).

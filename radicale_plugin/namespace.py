@@ -108,3 +108,74 @@ def parse_path(path: str, personal: Collection[str] = ()) -> Location:
     if len(parts) == 3:
         return ItemPath(user, system_id, parts[2])
     return Unknown()
+
+
+# ---- scheduling (RFC 6638): served by tmscal.web.scheduling, not by the storage -----------------
+#
+#     /<user>/inbox/                 the user's schedule inbox
+#     /<user>/outbox/                the user's schedule outbox (POST: free/busy requests)
+#     /<user>/.rooms/                the room principals the user may see (a principal collection)
+#     /<user>/.rooms/<SystemId>/     one room principal
+#
+# ``.rooms`` can be no calendar's name (``[invitations] calendar`` starts with a letter or digit,
+# room calendars are ``room-<id>``) and, being inside the user's home, no user's name.
+
+SCHEDULE_INBOX = "inbox"
+SCHEDULE_OUTBOX = "outbox"
+ROOM_PRINCIPALS = ".rooms"
+
+
+@dataclass(frozen=True)
+class OutboxPath:
+    """``/<user>/outbox/``."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class RoomPrincipalsPath:
+    """``/<user>/.rooms/``."""
+
+    user: str
+
+
+@dataclass(frozen=True)
+class RoomPrincipalPath:
+    """``/<user>/.rooms/<SystemId>/``."""
+
+    user: str
+    system_id: int
+
+
+SchedulingLocation = OutboxPath | RoomPrincipalsPath | RoomPrincipalPath
+
+
+def schedule_inbox_path(user: str) -> str:
+    return f"{user}/{SCHEDULE_INBOX}"
+
+
+def schedule_outbox_path(user: str) -> str:
+    return f"{user}/{SCHEDULE_OUTBOX}"
+
+
+def room_principals_path(user: str) -> str:
+    return f"{user}/{ROOM_PRINCIPALS}"
+
+
+def room_principal_path(user: str, system_id: int) -> str:
+    return f"{user}/{ROOM_PRINCIPALS}/{int(system_id)}"
+
+
+def parse_scheduling_path(path: str) -> SchedulingLocation | None:
+    """The outbox or room-principal location ``path`` names, or None (anything else, also an
+    unknown child of ``.rooms``, which then answers 404 like any unknown path)."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) == 2 and parts[1] == SCHEDULE_OUTBOX:
+        return OutboxPath(parts[0])
+    if len(parts) < 2 or parts[1] != ROOM_PRINCIPALS:
+        return None
+    if len(parts) == 2:
+        return RoomPrincipalsPath(parts[0])
+    if len(parts) == 3 and re.fullmatch(r"[1-9][0-9]{0,17}", parts[2]):
+        return RoomPrincipalPath(parts[0], int(parts[2]))
+    return None

@@ -23,7 +23,6 @@ from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge.refusals import RefusedOperation
 from tmscal.bridge.runtime import BridgeRuntime, runtime_for
-from tmscal.bridge.scheduling.inbox import INBOX
 
 _room_locks: dict[int, threading.Lock] = {}
 _room_locks_guard = threading.Lock()
@@ -75,7 +74,8 @@ class Storage(BaseStorage):
             return
         href = getattr(location, "href", None)  # an item path, else the calendar itself
         if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
-            calendar = InboxCollection if location.calendar == INBOX else MeetingsCalendar
+            inbox = location.calendar == namespace.SCHEDULE_INBOX
+            calendar = InboxCollection if inbox else MeetingsCalendar
             yield from calendar(self.runtime, location.user).discover(href, depth)
             return
         if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):

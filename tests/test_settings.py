@@ -84,8 +84,9 @@ def test_privacy_levels_are_the_ones_rendering_knows():
 def test_defaults_without_a_file():
     settings = Settings()
     assert (settings.tms.timeout, settings.mirror.default_zone, settings.server.port,
-            settings.bridge.privacy, settings.invitations.calendar) == (
-        30.0, "UTC", 5232, "full", "meetings")
+            settings.bridge.privacy, settings.invitations.calendar,
+            settings.invitations.user_address) == (
+        30.0, "UTC", 5232, "full", "meetings", "mailto:{user}@example.org")
     assert settings.write_slots() == 4 and settings.write_slots(2) == 1
 
 
@@ -111,8 +112,12 @@ def test_defaults_without_a_file():
     ("[feeds]\nrefresh_minutes = soon\n",
      "[feeds] refresh_minutes must be a whole number, not 'soon'"),
     ("[invitations]\ncalendar = room-x\n", "[invitations] calendar must be a simple path"),
+    ("[invitations]\ncalendar = outbox\n",
+     "[invitations] calendar 'outbox' is the schedule outbox of every user"),
     ("[invitations]\nroom_address = rooms@example.org\n",
      "[invitations] room_address needs {id} or {name}"),
+    ("[invitations]\nuser_address = mailto:me@example.org\n",
+     "[invitations] user_address needs {user}"),
     ("[room_rights]\nalice = book=twelve\n",
      "[room_rights] alice room ids must be numbers or '*': 'twelve'"),
     ("[auth]\ndelay = soon\n", "[auth] delay must be a number, not 'soon'"),

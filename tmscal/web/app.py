@@ -42,8 +42,10 @@ class BridgeApplication:
 
 def build_application(runtime: BridgeRuntime, radicale_configuration,
                       threads: int | None = None) -> BridgeApplication:
-    """Radicale's app for ``radicale_configuration`` wrapped for the bridge (on a server with
-    ``threads`` worker threads; default ``[server] threads``)."""
-    from radicale import Application
+    """Radicale's app (with scheduling, :mod:`tmscal.web.scheduling`) for
+    ``radicale_configuration`` wrapped for the bridge (on a server with ``threads`` worker
+    threads; default ``[server] threads``)."""
+    from tmscal.web.scheduling import SchedulingApplication
 
-    return BridgeApplication(runtime, Application(radicale_configuration), threads)
+    return BridgeApplication(runtime, SchedulingApplication(radicale_configuration, runtime),
+                             threads)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from tmscal.bridge.scheduling.inbox import INBOX
+from radicale_plugin.namespace import SCHEDULE_INBOX
 
-_INBOX_PATH = re.compile(rf"/[^/]+/{INBOX}/?")
-_COLLECTION = re.compile(rb"(<href>[^<]*/" + INBOX.encode() + rb"/</href>.*?)"
+_INBOX_PATH = re.compile(rf"/[^/]+/{SCHEDULE_INBOX}/?")
+_COLLECTION = re.compile(rb"(<href>[^<]*/" + SCHEDULE_INBOX.encode() + rb"/</href>.*?)"
                          rb"<C:calendar\s*/>", re.DOTALL)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from tmscal.ical.participants import SYSTEM_URN
 from tmscal.ical.rooms import RoomInfo, address_key
 from tmscal.mirror.records import MirrorRoomDirectory
 from tmscal.mirror.store import Room
@@ -25,9 +26,20 @@ def name_slug(name: str) -> str:
 
 def room_address(template: str, room: Room) -> str:
     """The calendar-user address of ``room`` (always with a scheme, ``mailto:`` by default)."""
-    address = template.replace("{id}", str(room.system_id)).replace("{name}",
-                                                                     name_slug(room.name))
+    return with_scheme(template.replace("{id}", str(room.system_id)).replace(
+        "{name}", name_slug(room.name)))
+
+
+def with_scheme(address: str) -> str:
+    """``address`` as a calendar-user address: ``mailto:`` added when it has no scheme."""
     return address if ":" in address.split("@", 1)[0] else f"mailto:{address}"
+
+
+def room_addresses(template: str, room: Room) -> tuple[str, ...]:
+    """Every calendar-user address of ``room``, preferred first: the template address, its TMS
+    (SIP) address if any, ``urn:x-tms:system:<id>``."""
+    found = [room_address(template, room), room.address, f"{SYSTEM_URN}{room.system_id}"]
+    return tuple(dict.fromkeys(address for address in found if address))
 
 
 class InvitationRooms:

@@ -20,7 +20,7 @@ from tmscal.mirror import PersonalCalendars
 from tmscal.mirror.objects import RESERVED_HREF_PREFIX, StoredObject, personal_calendar_id
 from tmscal.model import UTC
 
-#: the path segment of every user's schedule inbox (fixed with the ``scheddir`` principals)
+#: the name of every user's inbox among their personal calendars (its URL is the plugin's)
 INBOX = "inbox"
 #: an open-ended series is indexed up to the last representable day
 _ENDLESS = 2 ** 40
