@@ -1,8 +1,7 @@
 // A meeting with room attendees saved as the event dialog's "Save and Close" does with
 // "Notify attendees" on: a transaction, after which Thunderbird sends the iTIP messages it
-// thinks it must send. args: [calendarId, uid, title, startUtc, endUtc, roomAddresses,
-// people the client schedules (SCHEDULE-AGENT=CLIENT: Thunderbird e-mails them)]
-const [calendarId, uid, title, start, end, rooms, people = []] = args;
+// thinks it must send. args: [calendarId, uid, title, startUtc, endUtc, roomAddresses]
+const [calendarId, uid, title, start, end, rooms] = args;
 const { cal } = ChromeUtils.importESModule("resource:///modules/calendar/calUtils.sys.mjs");
 const { CalEvent } = ChromeUtils.importESModule("resource:///modules/CalEvent.sys.mjs");
 const { CalAttendee } = ChromeUtils.importESModule("resource:///modules/CalAttendee.sys.mjs");
@@ -26,14 +25,6 @@ for (const address of rooms) {
   room.participationStatus = "NEEDS-ACTION";
   room.rsvp = "TRUE";
   event.addAttendee(room);
-}
-for (const address of people) {
-  const person = new CalAttendee();
-  person.id = address;
-  person.role = "REQ-PARTICIPANT";
-  person.participationStatus = "NEEDS-ACTION";
-  person.setProperty("SCHEDULE-AGENT", "CLIENT");
-  event.addAttendee(person);
 }
 await win.doTransaction("add", event, calendar, null, null,
                         { responseMode: Ci.calIItipItem.AUTO });
