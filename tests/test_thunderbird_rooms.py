@@ -300,7 +300,7 @@ def test_no_invitation_mail_reaches_a_room(servers, thunderbird, booked, sink):
     assert to_rooms == []
 
 
-def test_free_busy_of_rooms_as_the_attendee_dialog_asks(servers, thunderbird, booked):
+def test_free_busy_of_rooms_as_the_attendee_dialog_asks(servers, thunderbird, booked, shots):
     bridge, _admin = servers
     if "calendar-auto-schedule" not in _scheduling(bridge):
         pytest.skip("the server has no schedule outbox yet (engineer scheddir's part): "
@@ -314,3 +314,5 @@ def test_free_busy_of_rooms_as_the_attendee_dialog_asks(servers, thunderbird, bo
     busy = [i for i in busy_102 if i[2] != 0]  # calIFreeBusyInterval.FREE is 0
     assert [i for i in busy if i[0] <= at < i[1]], busy_102  # the Board booking
     assert [i for i in busy_104 if i[2] != 0] == []
+    thunderbird.run("attendees.js", thunderbird.calendar_id, _uid)
+    thunderbird.screenshot(shots / "thunderbird-invite-attendees.png", "Attendees")
