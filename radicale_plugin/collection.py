@@ -205,6 +205,7 @@ class RoomCalendar(MirroredCalendar):
                 bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
             outcome.refuse(error)
+        meetings_for(self._runtime).follow_booking(item.uid)  # a meeting's booking: carried
         return uploaded_item(self, result.stored, text, result.differs), previous
 
     def delete(self, href: Optional[str] = None) -> None:
@@ -220,3 +221,4 @@ class RoomCalendar(MirroredCalendar):
                                          href=href, bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
             outcome.refuse(error)
+        meetings_for(self._runtime).follow_booking(stored[0].uid)

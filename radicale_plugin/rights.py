@@ -1,7 +1,8 @@
 """``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
 
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
-* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.bridge.invitations);
+* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.bridge.invitations;
+  the schedule inbox ``/<user>/inbox/``, whose collection refuses PUT);
 * ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
   cannot be deleted), ``r`` if they may only see it (``rw`` on the calendar itself for a
   PROPPATCH, which can only set the user's own colour and order), nothing otherwise (other

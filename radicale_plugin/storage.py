@@ -17,6 +17,7 @@ from radicale.storage import BaseCollection, BaseStorage
 
 from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
+from radicale_plugin.inbox import InboxCollection
 from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.mirrored import MirroredCalendar
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
@@ -58,7 +59,9 @@ class Storage(BaseStorage):
         href = getattr(location, "href", None)  # an item path, else the calendar itself
         calendar: MirroredCalendar | None = None
         if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
-            calendar = MeetingsCalendar(self.runtime, location.user)
+            inbox = location.calendar == namespace.SCHEDULE_INBOX
+            calendar = (InboxCollection if inbox else MeetingsCalendar)(self.runtime,
+                                                                         location.user)
         elif isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             access = self.runtime.access.access(location.user, location.system_id,
                                                   user_groups)

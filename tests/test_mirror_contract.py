@@ -478,8 +478,6 @@ def test_time_range_and_endless_series(store, mirror_backend):
 
 def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
     calendars = mirror_backend.personal(store)
-    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
-    assert calendars.booked(MEETINGS, "m1.ics")
 
     def conference(rooms):
         store.store_conference(ConferenceRecord(
@@ -488,6 +486,8 @@ def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
             room_ids=rooms, series_id=7))
 
     conference([1])
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
+    assert calendars.booked(MEETINGS, "m1.ics")
     assert calendars.drifted_objects(MEETINGS) == []
     conference([1, 2])
     [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
@@ -502,6 +502,32 @@ def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
     assert (holds, held) == ([1, 2], None)
     assert not calendars.replace_if_unchanged(MEETINGS, "m1.ics", '"stale"', "x", [])
     assert calendars.booked_elsewhere(personal_calendar_id("bob", "meetings"), "m1") == MEETINGS
+
+
+def test_drift_when_tms_changed_the_booking_text(store, mirror_backend):
+    """Same rooms, another text (TMS moved or retitled it): drifted until the meeting is
+    written again, which may also move its time range."""
+    calendars = mirror_backend.personal(store)
+
+    def conference(title, start=T0):
+        store.store_conference(ConferenceRecord(
+            uid="m1", ical=f"BEGIN:VCALENDAR\r\nX:{title}\r\nEND:VCALENDAR\r\n",
+            start_utc=start, end_utc=start + timedelta(hours=1),
+            occurrences=[(start, start + timedelta(hours=1))], room_ids=[1], series_id=7))
+
+    conference("booked")
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
+    assert calendars.drifted_objects(MEETINGS) == []
+    later = T0 + timedelta(days=3)
+    conference("moved", later)
+    [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (drifted.href, holds, held) == ("m1.ics", [1], [1])
+    moved = (int(later.timestamp()), int((later + timedelta(hours=1)).timestamp()))
+    assert calendars.replace_if_unchanged(MEETINGS, "m1.ics", drifted.etag,
+                                          drifted.ical.replace("Plan", "Moved"), [1], moved)
+    assert calendars.drifted_objects(MEETINGS) == []
+    assert [o.href for o in calendars.objects_in_range(MEETINGS, later, None)] == ["m1.ics"]
+    assert calendars.objects_in_range(MEETINGS, T0, T0 + timedelta(hours=1)) == []
 
 
 def test_personal_calendars_take_personal_ids_only(store, mirror_backend):

@@ -12,6 +12,7 @@ from tmscal.web.address_hrefs import AddressHrefs
 from tmscal.web.calendar_reads import ConditionalReads
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
+from tmscal.web.inbox_type import InboxResourceType
 from tmscal.web.login_delay import FailedLoginDelay
 from tmscal.web.propfind_items import CalendarPropfind
 from tmscal.web.router import Router
@@ -31,8 +32,8 @@ class BridgeApplication:
         #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
         self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.auth.login_delay)
         translated = RefusalTranslation(self.login_delay)
-        self.router = Router(AddressHrefs(CalendarPropfind(SyncSlices(
-            ConditionalReads(translated), runtime), runtime)))
+        self.router = Router(InboxResourceType(AddressHrefs(CalendarPropfind(SyncSlices(
+            ConditionalReads(translated), runtime), runtime))))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings

@@ -20,7 +20,7 @@ import psycopg
 
 #: The first version of this back end's schema; older databases are SQLite only.
 FIRST_VERSION = 4
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Advisory lock (one bigint key) held while the schema is created or migrated.
 MIGRATION_LOCK = 7300
@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS personal_objects (
     start_ts    bigint NOT NULL,
     end_ts      bigint NOT NULL,
     rooms       text NOT NULL DEFAULT '[]',
+    booking_etag text NOT NULL DEFAULT '',
     PRIMARY KEY (calendar_id, href)
 );
 CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
@@ -161,8 +162,15 @@ def _series_shapes(db: psycopg.Connection) -> None:
     db.execute("ALTER TABLE conferences ADD COLUMN IF NOT EXISTS shape text NOT NULL DEFAULT ''")
 
 
+def _booking_etags(db: psycopg.Connection) -> None:
+    """Version 6: each personal object remembers the ETag of the conference it booked."""
+    db.execute("ALTER TABLE personal_objects ADD COLUMN IF NOT EXISTS booking_etag text "
+               "NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {
     5: _series_shapes,
+    6: _booking_etags,
 }
 
 
