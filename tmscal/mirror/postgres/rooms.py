@@ -55,6 +55,7 @@ from tmscal.mirror.postgres.calendars import (
     ts,
 )
 from tmscal.mirror.postgres.database import PostgresDatabase
+from tmscal.mirror.sqlite.calendars import paged_objects
 from tmscal.mirror.postgres.locks import BookingLocks
 from tmscal.mirror.postgres.schema import apply_schema
 from tmscal.mirror.meta import MetaBookkeeping, MetaWriter
@@ -209,10 +210,7 @@ class PostgresMirrorStore(MetaBookkeeping, MirrorStore):
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
         with self.database.read() as db:
             calendar_row(db, calendar_id)
-            rows = db.execute(_OBJECT_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.database, _OBJECT_COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
