@@ -21,13 +21,16 @@ class RequestOutcome:
     """Notes about one request. ``refusal`` is the error behind a failed write;
     ``stored_differs`` means the client must refetch (no ETag on the PUT answer);
     ``read_only_room`` names a room the user may see but not change; ``method`` is the
-    request's HTTP method."""
+    request's HTTP method; ``store_loss`` is the store's
+    :class:`~tmscal.mirror.objects.MirrorUnavailable` the request ran into (recorded by the web
+    layer's log filter, answered 503)."""
 
     method: str = ""
     refusal: BridgeError | None = None
     stored_differs: bool = False
     read_only_room: str = ""
     notes: dict[str, str] = field(default_factory=dict)
+    store_loss: ConnectionError | None = None
 
 
 _local = threading.local()
