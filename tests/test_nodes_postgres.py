@@ -276,8 +276,9 @@ def test_postgres_stopped_and_started_under_load(tms, tmp_path, postgres_server)
             for base in nodes:  # back by themselves, nothing restarted
                 wait_until(lambda: report(base).get("store", {}).get("reachable"), 60)
             uid = str(uuid.uuid4())
-            assert put(nodes[0], f"/alice/room-104/{uid}.ics",
-                       event_text(uid, slot(6, 9), "After the restart")).status_code == 201
+            written = put(nodes[0], f"/alice/room-104/{uid}.ics",
+                          event_text(uid, slot(6, 9), "After the restart"))
+            assert written.status_code == 201, written.text
             for base in nodes:
                 read = requests.get(f"{base}/alice/room-104/{uid}.ics", auth=AUTH, timeout=30)
                 assert read.status_code == 200

@@ -9,8 +9,12 @@ re-entrant within a thread (an inner block joins the outer transaction). Losing 
 server (refused connection, no connection within the pool's timeout, a connection cut) raises
 :class:`~tmscal.mirror.objects.MirrorUnavailable`. A pooled connection is checked when it is
 borrowed (:func:`closed_by_server`, no round trip), so the connections a restarted server
-closed are replaced instead of failing the first requests after it is back. The password is handed to libpq apart from the
-URL and never appears in an error or log line.
+closed are replaced instead of failing the first requests after it is back. While the server
+is away the pool retries with a growing back-off (1, 2, 4 … s);
+:meth:`~PostgresDatabase.reachability` notices a server that answers again while the pool
+still waits, and replaces the pool, so a node is back within a second or two of the server,
+however long it was away. The password is handed to libpq apart from the URL and never
+appears in an error or log line.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from tmscal.mirror.objects import MirrorUnavailable
 from tmscal.settings.mirror import redacted_url
@@ -32,7 +36,7 @@ _GONE_STATES = ("57P01", "57P02", "57P03")
 
 def is_connection_lost(error: BaseException) -> bool:
     """Whether ``error`` means the server cannot be reached (as opposed to a bad statement)."""
-    if isinstance(error, PoolTimeout):
+    if isinstance(error, (PoolTimeout, PoolClosed)):  # closed: replaced, see reachability
         return True
     if not isinstance(error, psycopg.OperationalError):
         return False
@@ -66,10 +70,42 @@ class PostgresDatabase:
         if password:
             kwargs["password"] = password
         self._local = threading.local()
-        self.pool = ConnectionPool(url, min_size=1, max_size=max_connections, kwargs=kwargs,
-                                   timeout=timeout, open=False, name="tmscal-mirror",
-                                   check=closed_by_server)
-        self.pool.open(wait=False)
+        self._conninfo, self._kwargs = url, kwargs
+        self._pool_options = {"min_size": 1, "max_size": max_connections, "timeout": timeout}
+        self._renewal = threading.Lock()
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ConnectionPool:
+        pool = ConnectionPool(self._conninfo, kwargs=self._kwargs, open=False,
+                              name="tmscal-mirror", check=closed_by_server,
+                              **self._pool_options)
+        pool.open(wait=False)
+        return pool
+
+    def reachability(self, timeout: float) -> str:
+        """'' when a pooled connection answers within ``timeout``, else the one-line reason.
+        A pool that has none to give while a new connection succeeds is waiting out its
+        reconnection back-off: it is replaced (requests on the old one get
+        :class:`MirrorUnavailable`, as while the server was away)."""
+        try:
+            with self.pool.connection(timeout=timeout) as db:
+                db.execute("SELECT 1").fetchone()
+        except (psycopg.Error, PoolTimeout, PoolClosed) as error:
+            if not isinstance(error, PoolTimeout) or not self._server_answers(timeout):
+                return str(self.unavailable(error))
+            with self._renewal:
+                stale, self.pool = self.pool, self._new_pool()
+            threading.Thread(target=stale.close, name="tmscal-mirror-close",
+                             daemon=True).start()
+        return ""
+
+    def _server_answers(self, timeout: float) -> bool:
+        try:
+            psycopg.connect(self._conninfo, **{
+                **self._kwargs, "connect_timeout": max(1, round(timeout))}).close()
+        except psycopg.Error:
+            return False
+        return True
 
     def unavailable(self, error: BaseException) -> MirrorUnavailable:
         """The typed error for a lost server (naming the database, never the password)."""
@@ -92,7 +128,7 @@ class PostgresDatabase:
                     yield db
                 finally:
                     self._local.db = None
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as error:
             if is_connection_lost(error):
                 raise self.unavailable(error) from error
             raise
@@ -117,7 +153,7 @@ class PostgresDatabase:
             with self.pool.connection() as db:
                 db.autocommit = True  # every borrower sets the mode it needs
                 yield db
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as error:
             if is_connection_lost(error):
                 raise self.unavailable(error) from error
             raise

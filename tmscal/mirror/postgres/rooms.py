@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 import psycopg
-from psycopg_pool import PoolTimeout
 
 from tmscal.ical.shape import SeriesShape
 from tmscal.ical.stamps import stamped
@@ -109,13 +108,9 @@ class PostgresMirrorStore(MirrorStore):
         return self._booking_locks.hold(key)
 
     def reachability(self, timeout: float) -> str:
-        """A read on a pooled connection, waiting at most ``timeout`` for one."""
-        try:
-            with self.database.pool.connection(timeout=timeout) as db:
-                db.execute("SELECT 1").fetchone()
-        except (psycopg.Error, PoolTimeout) as error:
-            return str(self.database.unavailable(error))
-        return ""
+        """A read on a pooled connection, waiting at most ``timeout`` for one (see
+        :meth:`PostgresDatabase.reachability`)."""
+        return self.database.reachability(timeout)
 
     # ---- meta ----------------------------------------------------------------------------------
 
