@@ -1,6 +1,7 @@
 """What only the PostgreSQL back end can show: writers in several processes at once, the lease
 raced for by several instances, the schema migrated by one of several nodes starting together,
-the typed error of an unreachable server (and recovery), the cross-process UID lock, feed
+the typed error of an unreachable server (and recovery, without a failed call after a
+restart), the cross-process UID lock, feed
 tokens, and ``tmscal mirror copy``. Everything else the store promises is in the contract suite
 (``tests/test_mirror_contract.py``, which runs on PostgreSQL too)."""
 
@@ -195,6 +196,37 @@ def test_a_server_going_away_is_a_typed_error_and_its_return_heals(postgres_serv
             assert time.monotonic() < deadline, "the store never reconnected"
             time.sleep(0.2)
         assert instance.calendar_state("1").object_count == 1
+        instance.close()
+    finally:
+        own.stop()
+
+
+def test_the_first_calls_after_a_restart_succeed(postgres_server):
+    """Pooled connections the restarted server closed are found when borrowed and replaced:
+    no call fails once the server is back (several idle connections, every one of them dead)."""
+    own = PostgresServer(postgres_server.binaries).start()
+    try:
+        instance = PostgresMirrorStore(own.create_database(), timeout=5)
+        instance.replace_rooms(ROOMS)
+        barrier = threading.Barrier(4)
+
+        def hold_a_connection() -> None:
+            with instance.database.read() as db:
+                barrier.wait(30)  # four connections at once: the pool keeps them
+                db.execute("SELECT 1").fetchone()
+
+        readers = [threading.Thread(target=hold_a_connection) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(60)
+        own._run("pg_ctl", "-D", str(own.data), "-m", "fast", "-w", "stop")
+        own._run("pg_ctl", "-D", str(own.data), "-l", str(own.directory / "server.log"),
+                 "-o", f"-c listen_addresses=127.0.0.1 -p {own.port} "
+                       f"-c unix_socket_directories={own.socket_dir}", "-w", "start")
+        for _ in range(6):
+            assert [room.name for room in instance.list_rooms()] == ["Oslo", "Bergen"]
+        assert instance.store_conference(record()).changed
         instance.close()
     finally:
         own.stop()

@@ -8,8 +8,9 @@ calendar serialize on its row lock, see :mod:`tmscal.mirror.postgres.calendars`)
 re-entrant within a thread (an inner block joins the outer transaction). Losing the
 server (refused connection, no connection within the pool's timeout, a connection cut) raises
 :class:`~tmscal.mirror.objects.MirrorUnavailable`. A pooled connection is checked when it is
-borrowed (:func:`closed_by_server`, no round trip), so the connections a restarted server
-closed are replaced instead of failing the first requests after it is back. While the server
+borrowed (:func:`closed_by_server`, no round trip), and one the server closed is dropped and
+the next taken, so the connections a restarted server closed are replaced instead of failing
+the first requests after it is back. While the server
 is away the pool retries with a growing back-off (1, 2, 4 … s);
 :meth:`~PostgresDatabase.reachability` notices a server that answers again while the pool
 still waits, and replaces the pool, so a node is back within a second or two of the server,
@@ -44,16 +45,15 @@ def is_connection_lost(error: BaseException) -> bool:
     return state is None or state.startswith("08") or state in _GONE_STATES
 
 
-def closed_by_server(db: psycopg.Connection) -> None:
-    """Raise when the server has closed this idle connection (shut down, restarted, or the
+def closed_by_server(db: psycopg.Connection) -> bool:
+    """Whether the server has closed this idle connection (shut down, restarted, or the
     connection was terminated): it then has a message or end-of-file waiting to be read. No
     round trip, so borrowing a connection stays free; a server that vanished without closing
     (a cut network) is found by the next statement instead."""
     if db.closed or db.broken:
-        raise psycopg.OperationalError("connection closed")
+        return True
     readable, _, _ = select.select([db.fileno()], [], [], 0)
-    if readable:
-        raise psycopg.OperationalError("connection closed by the server")
+    return bool(readable)
 
 
 class PostgresDatabase:
@@ -77,10 +77,28 @@ class PostgresDatabase:
 
     def _new_pool(self) -> ConnectionPool:
         pool = ConnectionPool(self._conninfo, kwargs=self._kwargs, open=False,
-                              name="tmscal-mirror", check=closed_by_server,
-                              **self._pool_options)
+                              name="tmscal-mirror", **self._pool_options)
         pool.open(wait=False)
         return pool
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
+        """A pooled connection the server has not closed (as ``ConnectionPool.connection``:
+        the block's transaction committed, or rolled back on error; then returned)."""
+        pool = self.pool
+        for _ in range(self._pool_options["max_size"]):
+            db = pool.getconn(timeout)
+            if not closed_by_server(db):
+                break
+            db.close()
+            pool.putconn(db)  # dropped; the pool connects a new one
+        else:
+            db = pool.getconn(timeout)
+        try:
+            with db:
+                yield db
+        finally:
+            pool.putconn(db)
 
     def reachability(self, timeout: float) -> str:
         """'' when a pooled connection answers within ``timeout``, else the one-line reason.
@@ -88,7 +106,7 @@ class PostgresDatabase:
         reconnection back-off: it is replaced (requests on the old one get
         :class:`MirrorUnavailable`, as while the server was away)."""
         try:
-            with self.pool.connection(timeout=timeout) as db:
+            with self.connection(timeout) as db:
                 db.execute("SELECT 1").fetchone()
         except (psycopg.Error, PoolTimeout, PoolClosed) as error:
             if not isinstance(error, PoolTimeout) or not self._server_answers(timeout):
@@ -120,7 +138,7 @@ class PostgresDatabase:
             yield current
             return
         try:
-            with self.pool.connection() as db:
+            with self.connection() as db:
                 db.autocommit = level is None
                 db.isolation_level, db.read_only = level, read_only
                 self._local.db = db
@@ -150,7 +168,7 @@ class PostgresDatabase:
         """A connection of its own in autocommit mode, for session-level advisory locks held
         across transactions (see :mod:`tmscal.mirror.postgres.locks`)."""
         try:
-            with self.pool.connection() as db:
+            with self.connection() as db:
                 db.autocommit = True  # every borrower sets the mode it needs
                 yield db
         except (psycopg.OperationalError, PoolTimeout, PoolClosed) as error:
