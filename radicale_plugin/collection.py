@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Optional
 
@@ -37,25 +36,22 @@ _calendar_texts = CalendarTextCache()
 
 
 class SiteColours:
-    """One colour per site: the n-th site name (sorted) gets the n-th colour, so up to
-    ``len(SITE_COLOURS)`` sites never share one, and the choice is the same after a restart."""
+    """One colour per site: the n-th name of the sites in the mirror (sorted) gets the n-th
+    colour, so up to ``len(SITE_COLOURS)`` sites never share one. Made per request from the
+    store (``sites()`` is read at the first question), never kept by a process: every process
+    and node answers alike, and a site added anywhere shifts the colours everywhere at once."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._colours: dict[str, str] = {}
+    def __init__(self, sites: Callable[[], Iterable[str]]) -> None:
+        self._sites = sites
+        self._colours: dict[str, str] | None = None
 
-    def colour(self, site: str, sites: Callable[[], Iterable[str]]) -> str:
-        """The colour of ``site``; ``sites()`` lists every site (read only when ``site`` is
-        new to this process)."""
-        with self._lock:
-            if site not in self._colours:
-                names = sorted(set(sites()) | {site})
-                self._colours = {name: SITE_COLOURS[index % len(SITE_COLOURS)]
-                                 for index, name in enumerate(names)}
-            return self._colours[site]
-
-
-_site_colours = SiteColours()
+    def colour(self, site: str) -> str:
+        """The colour of ``site`` (one the store did not list yet is counted in)."""
+        if self._colours is None or site not in self._colours:
+            known = set(self._sites() if self._colours is None else self._colours)
+            self._colours = {name: SITE_COLOURS[index % len(SITE_COLOURS)]
+                             for index, name in enumerate(sorted(known | {site}))}
+        return self._colours[site]
 
 
 def room_description(room: Room) -> str:
@@ -134,10 +130,12 @@ class RoomCalendar(MirroredCalendar):
     """A room as a calendar collection of one user's home.
 
     ``bookable`` False makes every write a :class:`~tmscal.bridge.refusals.NotAllowed` (the rights
-    plugin already shows the calendar read-only to clients).
+    plugin already shows the calendar read-only to clients). ``colours`` are the request's
+    (shared by the calendars of one listing); by default read from the store.
     """
 
-    def __init__(self, runtime: "BridgeRuntime", user: str, room: Room, bookable: bool) -> None:
+    def __init__(self, runtime: "BridgeRuntime", user: str, room: Room, bookable: bool,
+                 colours: SiteColours | None = None) -> None:
         self._runtime = runtime
         self._user = user
         self._room = room
@@ -149,8 +147,8 @@ class RoomCalendar(MirroredCalendar):
             "tag": "VCALENDAR",
             "D:displayname": room.name,
             "C:calendar-description": room_description(room),
-            "ICAL:calendar-color": _site_colours.colour(
-                room.site, lambda: (r.site for r in runtime.store.list_rooms())),
+            "ICAL:calendar-color": (colours or SiteColours(runtime.store.site_names)).colour(
+                room.site),
             "C:supported-calendar-component-set": "VEVENT",
             "C:calendar-user-address-set": meetings_for(runtime).address_of(room),
         }

@@ -136,6 +136,10 @@ class PostgresMirrorStore(MirrorStore):
             row = db.execute(_ROOM_COLUMNS + "WHERE system_id=%s", (system_id,)).fetchone()
         return None if row is None else Room(*row)
 
+    def site_names(self) -> list[str]:
+        with self.database.query() as db:
+            return sorted(row[0] for row in db.execute("SELECT DISTINCT site FROM rooms"))
+
     def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
         wanted = {room.system_id: room for room in rooms}
         now = time.time()
