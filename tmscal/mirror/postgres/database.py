@@ -10,12 +10,11 @@ server (refused connection, no connection within the pool's timeout, a connectio
 :class:`~tmscal.mirror.objects.MirrorUnavailable`. A pooled connection is checked when it is
 borrowed (:func:`closed_by_server`, no round trip), and one the server closed is dropped and
 the next taken, so the connections a restarted server closed are replaced instead of failing
-the first requests after it is back. While the server
-is away the pool retries with a growing back-off (1, 2, 4 … s);
-:meth:`~PostgresDatabase.reachability` notices a server that answers again while the pool
-still waits, and replaces the pool, so a node is back within a second or two of the server,
-however long it was away. The password is handed to libpq apart from the URL and never
-appears in an error or log line.
+the first requests after it is back. While the server is away the pool retries with a growing
+back-off (1, 2, 4 … s); :meth:`~PostgresDatabase.reachability` notices a server that answers
+again while the pool still waits, and replaces the pool, so a node is back within a second or
+two of the server, however long it was away. The password is handed to libpq apart from the
+URL and never appears in an error or log line.
 """
 
 from __future__ import annotations
@@ -72,7 +71,6 @@ class PostgresDatabase:
         self._local = threading.local()
         self._conninfo, self._kwargs = url, kwargs
         self._pool_options = {"min_size": 1, "max_size": max_connections, "timeout": timeout}
-        self._renewal = threading.Lock()
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ConnectionPool:
@@ -111,8 +109,7 @@ class PostgresDatabase:
         except (psycopg.Error, PoolTimeout, PoolClosed) as error:
             if not isinstance(error, PoolTimeout) or not self._server_answers(timeout):
                 return str(self.unavailable(error))
-            with self._renewal:
-                stale, self.pool = self.pool, self._new_pool()
+            stale, self.pool = self.pool, self._new_pool()
             threading.Thread(target=stale.close, name="tmscal-mirror-close",
                              daemon=True).start()
         return ""
