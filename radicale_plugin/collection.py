@@ -8,6 +8,7 @@ to TMS and stores TMS's answer in the mirror before returning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,7 +18,7 @@ from radicale.item import Item
 from radicale.storage import BaseCollection, ComponentNotFoundError
 
 from radicale_plugin import outcome
-from radicale_plugin.feed_text import CalendarTextCache, render_calendar
+from radicale_plugin.feed_text import calendar_text_chunks
 from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
 from radicale_plugin.namespace import room_path
@@ -28,11 +29,11 @@ from tmscal.mirror.store import Room, room_calendar_id
 if TYPE_CHECKING:
     from tmscal.bridge.runtime import BridgeRuntime
 
+#: the property a site's colour is the default of
+_COLOUR = "ICAL:calendar-color"
 #: Colours of sites, given in the order of the site names (the meetings calendar has its own).
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
                 "#17becfff", "#8c564bff", "#e377c2ff", "#7f7f7fff", "#bcbd22ff")
-
-_calendar_texts = CalendarTextCache()
 
 
 class SiteColours:
@@ -147,11 +148,10 @@ class RoomCalendar(MirroredCalendar):
             "tag": "VCALENDAR",
             "D:displayname": room.name,
             "C:calendar-description": room_description(room),
-            "ICAL:calendar-color": (colours or SiteColours(runtime.store.site_names)).colour(
-                room.site),
             "C:supported-calendar-component-set": "VEVENT",
             "C:calendar-user-address-set": meetings_for(runtime).address_of(room),
         }
+        self._colours = colours or SiteColours(runtime.store.site_names)
         self._add_preferences()
 
     # ---- identity ----------------------------------------------------------------------------
@@ -170,18 +170,34 @@ class RoomCalendar(MirroredCalendar):
     _exact_ranges = True
 
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
-        state = self._state()
-        name = self._meta["D:displayname"]
-        description = self._meta["C:calendar-description"]
-        key = (self._calendar_id, state.ctag if state else "", name, description)
-        text = _calendar_texts.get(key)
-        if text is None:
-            text = render_calendar(self._runtime.store.iter_objects(self._calendar_id),
-                                   name, description)
-            _calendar_texts.put(key, text)
-        return text
+        """The whole calendar; behind the web layer the text is streamed instead (see
+        :func:`radicale_plugin.outcome.defers_body`) and Radicale gets ''."""
+        calendar_id, store = self._calendar_id, self._runtime.store
+        chunks = functools.partial(
+            calendar_text_chunks, lambda: store.iter_objects(calendar_id),
+            self._meta["D:displayname"], self._meta["C:calendar-description"])
+        if outcome.defers_body():
+            outcome.current().body = chunks
+            return ""
+        return "".join(chunks())
 
     # ---- properties --------------------------------------------------------------------------
+
+    def get_meta(self, key: Optional[str] = None):
+        if key is None or key == _COLOUR:
+            self._add_site_colour()
+        return super().get_meta(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        self._add_site_colour()
+        super().set_meta(props)
+
+    def _add_site_colour(self) -> None:
+        """The site's colour as the default ``calendar-color``, worked out only when asked for
+        (it reads the store's sites); a colour the user chose stays in front of it."""
+        if _COLOUR not in self._defaults:
+            self._defaults[_COLOUR] = self._colours.colour(self._room.site)
+            self._meta.setdefault(_COLOUR, self._defaults[_COLOUR])
 
     def _fixed_reason(self, names: list[str]) -> str:
         return (f"{', '.join(names)} of room {self._room.name} come from TMS and cannot be "
@@ -204,6 +220,7 @@ class RoomCalendar(MirroredCalendar):
                 bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
             outcome.refuse(error)
+        meetings_for(self._runtime).follow_booking(item.uid)  # a meeting's booking: carried
         return uploaded_item(self, result.stored, text, result.differs), previous
 
     def delete(self, href: Optional[str] = None) -> None:
@@ -219,3 +236,4 @@ class RoomCalendar(MirroredCalendar):
                                          href=href, bookable=self._bookable)
         except (BridgeRefusal, TmsDown) as error:
             outcome.refuse(error)
+        meetings_for(self._runtime).follow_booking(stored[0].uid)

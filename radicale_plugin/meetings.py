@@ -19,6 +19,7 @@ from radicale.storage import ComponentNotFoundError
 from radicale_plugin import outcome
 from radicale_plugin.items import uploaded_item
 from radicale_plugin.mirrored import USER_PROPERTIES, MirroredCalendar
+from radicale_plugin.namespace import SCHEDULE_INBOX
 from tmscal.bridge.refusals import BridgeRefusal, RefusedOperation, TmsDown
 from tmscal.bridge.invitations.meetings import MeetingCalendars, meetings_for
 
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 
 
 def personal_segments(runtime: BridgeRuntime) -> tuple[str, ...]:
-    """The path segments of personal calendars (for :func:`namespace.parse_path`)."""
-    return (meetings_for(runtime).settings.calendar,)
+    """The path segments of personal calendars (for :func:`namespace.parse_path`): the
+    meetings calendar and the schedule inbox."""
+    return (meetings_for(runtime).settings.calendar, SCHEDULE_INBOX)
 
 
 #: The colour of every meetings calendar (none of the site colours).

@@ -21,7 +21,7 @@ from radicale.item import Item
 from radicale.item.filter import TIMESTAMP_MAX, TIMESTAMP_MIN, simplify_prefilters
 from radicale.storage import BaseCollection
 
-from radicale_plugin import outcome
+from radicale_plugin import outcome, sync_window
 from radicale_plugin.items import http_date, item_from_object
 from tmscal.bridge.refusals import InvalidCalendar, RefusedOperation
 from tmscal.mirror import open_preferences
@@ -63,6 +63,9 @@ class MirroredCalendar(FixedProperties, BaseCollection):
     _user: str
     #: what the user may set for themselves (see :data:`USER_PROPERTIES`)
     _user_properties: tuple[str, ...] = USER_PROPERTIES
+    #: the component every item holds (the renderer writes events; writes of anything else
+    #: are refused, :meth:`_check_component`)
+    component = "VEVENT"
 
     # ---- properties --------------------------------------------------------------------------
 
@@ -124,14 +127,27 @@ class MirroredCalendar(FixedProperties, BaseCollection):
         return http_date(state.last_modified if state else None)
 
     def sync(self, old_token: str = "") -> tuple[str, Iterable[str]]:
-        """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence."""
+        """``(token, changed-or-deleted hrefs)`` from the mirror's change sequence; one slice
+        of them per call while a :class:`~radicale_plugin.sync_window.SyncWindow` is open."""
+        window = sync_window.current()
+        if window is None:
+            token, changed, deleted = self._changes(old_token)
+            return token, changed if not deleted else [*changed, *deleted]
+        if window.names is None:
+            token, changed, deleted = self._changes(old_token)
+            window.token, window.names = token, [*deleted, *changed]
+        return window.token or "", window.next_slice()
+
+    def _changes(self, old_token: str) -> tuple[str, Iterable[str], list[str]]:
+        """``(token, hrefs changed, hrefs deleted)`` since ``old_token``; without one, every
+        live href (listed lazily)."""
         if not old_token:
             # PROPFIND asks for the token only: list the hrefs lazily, if at all (a change
             # between the two reads is reported again from this token, which is harmless)
             state = self._state()
             if state is None:
                 raise ValueError("unknown calendar")
-            return SYNC_TOKEN_PREFIX + state.sync_token, self._live_hrefs()
+            return SYNC_TOKEN_PREFIX + state.sync_token, self._live_hrefs(), []
         if not old_token.startswith(SYNC_TOKEN_PREFIX):
             raise ValueError("unknown sync token")
         old_token = old_token[len(SYNC_TOKEN_PREFIX):]
@@ -141,11 +157,15 @@ class MirroredCalendar(FixedProperties, BaseCollection):
             raise
         except UnknownCalendar as error:
             raise ValueError("unknown calendar") from error
-        return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed) + list(changes.deleted)
+        return SYNC_TOKEN_PREFIX + changes.token, list(changes.changed), list(changes.deleted)
 
     def _live_hrefs(self) -> Iterator[str]:
-        for href, _etag in self._runtime.store.list_hrefs(self._calendar_id):
+        for href, _etag in self.href_etags():
             yield href
+
+    def href_etags(self) -> list[tuple[str, str]]:
+        """``(href, ETag)`` of every item, in the order of :meth:`get_all`, without texts."""
+        return self._runtime.store.list_hrefs(self._calendar_id)
 
     def discover(self, href: str | None, depth: str) -> Iterator[BaseCollection | Item]:
         """What :meth:`Storage.discover` yields: this calendar (and, unless ``depth`` is

@@ -8,6 +8,7 @@
     /<user>/room-<SystemId>/<href> one booking (series or single meeting)
     /<user>/<personal>/            the user's own meetings calendar (tmscal.bridge.invitations)
     /<user>/<personal>/<href>      one meeting
+    /<user>/inbox/                 the user's schedule inbox (a personal calendar too)
 
 Paths arrive sanitized from Radicale (leading ``/``); :func:`parse_path` accepts them with or
 without the slashes and never raises: anything else is :class:`Unknown` (→ 404).

@@ -10,10 +10,14 @@ notes are simply never read.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tmscal.bridge.refusals import BridgeError
+
+if TYPE_CHECKING:
+    from radicale_plugin.mirrored import MirroredCalendar
 
 
 @dataclass
@@ -21,7 +25,10 @@ class RequestOutcome:
     """Notes about one request. ``refusal`` is the error behind a failed write;
     ``stored_differs`` means the client must refetch (no ETag on the PUT answer);
     ``read_only_room`` names a room the user may see but not change; ``method`` is the
-    request's HTTP method; ``store_loss`` is the store's
+    request's HTTP method. ``calendar`` is the calendar collection the request addressed
+    (itself, not one of its items) once the storage found it; ``body`` gives the pieces of a
+    large answer the web layer streams in place of the empty text Radicale was given (a
+    whole-calendar GET; see :func:`defers_body`); ``store_loss`` is the store's
     :class:`~tmscal.mirror.objects.MirrorUnavailable` the request ran into (recorded by the web
     layer's log filter, answered 503)."""
 
@@ -30,6 +37,8 @@ class RequestOutcome:
     stored_differs: bool = False
     read_only_room: str = ""
     notes: dict[str, str] = field(default_factory=dict)
+    calendar: "MirroredCalendar | None" = None
+    body: Callable[[], Iterator[str]] | None = None
     store_loss: ConnectionError | None = None
 
 
@@ -54,6 +63,14 @@ def current() -> RequestOutcome:
 def active() -> RequestOutcome | None:
     """The outcome of the request this thread serves, or None outside :func:`begin`."""
     return getattr(_local, "outcome", None)
+
+
+def defers_body() -> bool:
+    """Whether this request's collection text is to be handed to the web layer as
+    :attr:`RequestOutcome.body` rather than returned whole: only a GET or HEAD served behind
+    :mod:`tmscal.web` (stock Radicale, and other methods asking for the text, get it whole)."""
+    notes = active()
+    return notes is not None and notes.method in ("GET", "HEAD")
 
 
 def refuse(error: BridgeError) -> NoReturn:

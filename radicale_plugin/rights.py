@@ -1,7 +1,8 @@
 """``Rights`` for ``[rights] type = radicale_plugin.rights``: room calendars per user.
 
 * ``/``: ``R`` for authenticated users; ``/<user>/``: ``RW`` for its owner only;
-* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.bridge.invitations);
+* ``/<user>/<personal>/``: ``rw`` for its owner (the meetings calendar, tmscal.bridge.invitations;
+  the schedule inbox ``/<user>/inbox/``, whose collection refuses PUT);
 * ``/<user>/room-<id>/``: ``rwd`` if the user may book the room (``d``: the calendar itself
   cannot be deleted), ``r`` if they may only see it (``rw`` on the calendar itself for a
   PROPPATCH, which can only set the user's own colour and order), nothing otherwise (other
@@ -18,7 +19,7 @@ from radicale.rights import BaseRights
 from radicale_plugin import namespace, outcome
 from radicale_plugin.meetings import personal_segments
 from radicale_plugin.options import config_path
-from tmscal.bridge.runtime import runtime_for
+from tmscal.bridge.runtime import BridgeRuntime, runtime_for
 
 
 class Rights(BaseRights):
@@ -27,11 +28,14 @@ class Rights(BaseRights):
     def __init__(self, configuration) -> None:
         super().__init__(configuration)
         self._config_path = config_path(configuration)
+        self._runtime: BridgeRuntime | None = None  # resolved once, not per check
 
     def authorization(self, user: str, user_groups: set, path: str) -> str:
         if not user:
             return ""
-        runtime = runtime_for(self._config_path)
+        runtime = self._runtime
+        if runtime is None:
+            runtime = self._runtime = runtime_for(self._config_path)
         runtime.access.note_groups(user, user_groups)
         location = namespace.parse_path(path, personal_segments(runtime))
         if isinstance(location, namespace.Root):

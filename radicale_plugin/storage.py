@@ -17,7 +17,9 @@ from radicale.storage import BaseCollection, BaseStorage
 
 from radicale_plugin import namespace, outcome
 from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection, SiteColours
+from radicale_plugin.inbox import InboxCollection
 from radicale_plugin.meetings import MeetingsCalendar, personal_segments
+from radicale_plugin.mirrored import MirroredCalendar
 from radicale_plugin.options import PLUGIN_CONFIG_SCHEMA, config_path
 from tmscal.bridge.refusals import RefusedOperation
 from tmscal.bridge.runtime import BridgeRuntime, runtime_for
@@ -56,15 +58,21 @@ class Storage(BaseStorage):
                 yield MeetingsCalendar(self.runtime, location.user)
             return
         href = getattr(location, "href", None)  # an item path, else the calendar itself
+        calendar: MirroredCalendar | None = None
         if isinstance(location, (namespace.MeetingsPath, namespace.MeetingItemPath)):
-            yield from MeetingsCalendar(self.runtime, location.user).discover(href, depth)
-            return
-        if isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
+            inbox = location.calendar == namespace.SCHEDULE_INBOX
+            calendar = (InboxCollection if inbox else MeetingsCalendar)(self.runtime,
+                                                                         location.user)
+        elif isinstance(location, (namespace.RoomPath, namespace.ItemPath)):
             access = self.runtime.access.access(location.user, location.system_id,
                                                   user_groups)
             if access is not None:
-                yield from RoomCalendar(self.runtime, location.user, *access).discover(href,
-                                                                                      depth)
+                calendar = RoomCalendar(self.runtime, location.user, *access)
+        if calendar is None:
+            return
+        if href is None and outcome.active() is not None:
+            outcome.current().calendar = calendar  # for the web layer's depth-1 PROPFIND
+        yield from calendar.discover(href, depth)
 
     # ---- collection management (refused) -----------------------------------------------------
 

@@ -139,7 +139,7 @@ def test_meetings_calendar_accepts_any_name(bridge, admin):
     assert 104 in tms_conference(admin, uid).system_ids
     calendar = bridge.client("alice").calendar(url=f"{bridge.url}alice/meetings/")
     assert names(calendar.events()) == ["evolution-0042.ics"]
-    assert "SCHEDULE-STATUS=2.0" in raw_get(bridge, "alice/meetings/evolution-0042.ics").text
+    assert "SCHEDULE-STATUS=1.2" in raw_get(bridge, "alice/meetings/evolution-0042.ics").text
     assert names(room_calendar(bridge, "alice", 104).events()) == [f"{uid}.ics"]
     second = raw_put(bridge, "alice/meetings/again.ics",
                      meeting(uid, slot(5), "Own name meeting", (104,)))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from tmscal.ical.calendar_text import (
     CalendarAssembly,
+    calendar_chunks,
     components_text,
     event_blocks,
     master_text,
@@ -79,3 +80,15 @@ def test_component_name_is_the_first_component_that_is_no_zone():
     assert component_name(stored("a", zone="Europe/Oslo")) == "VEVENT"
     assert component_name("BEGIN:VCALENDAR\nbegin:vtodo\nEND:VTODO\nEND:VCALENDAR\n") == "VTODO"
     assert component_name("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n") == ""
+
+
+def test_chunks_are_the_assembly_written_piece_by_piece():
+    objects = [(stored(f"u{index}", zone=zone, summary="x" * 300), START + timedelta(days=index),
+                START + timedelta(days=index, hours=1))
+               for index in range(400) for zone in ("Europe/Oslo", "", "America/New_York")]
+    assembly = CalendarAssembly()
+    for ical, start, end in objects:
+        assembly.add_object(ical, start, end)
+    pieces = list(calendar_chunks(["VERSION:2.0", "X-WR-CALNAME:Room"], lambda: iter(objects)))
+    assert len(pieces) > 2  # written as it goes, not at once
+    assert "".join(pieces) == assembly.text(["VERSION:2.0", "X-WR-CALNAME:Room"])

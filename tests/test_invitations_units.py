@@ -71,9 +71,9 @@ def test_answer_written_back_is_idempotent_and_keeps_the_users_text():
     params = {str(v): v.params for v in vevent["ATTENDEE"]}
     fjord = params["mailto:room-101@rooms.example.org"]
     assert (fjord["PARTSTAT"], fjord["SCHEDULE-STATUS"], fjord["CN"]) == \
-        ("ACCEPTED", "2.0", "Oslo Fjord") and "RSVP" not in fjord
+        ("ACCEPTED", "1.2", "Oslo Fjord") and "RSVP" not in fjord
     busy = params["mailto:x@example.org"]
-    assert busy["PARTSTAT"] == "DECLINED" and busy["SCHEDULE-STATUS"] == "4.0"
+    assert busy["PARTSTAT"] == "DECLINED" and busy["SCHEDULE-STATUS"] == "1.2"
     assert "'Board'" in busy["X-TMSCAL-REASON"]
     assert "PARTSTAT" not in params["mailto:bob@example.org"]
     description = str(vevent["DESCRIPTION"])
@@ -83,22 +83,24 @@ def test_answer_written_back_is_idempotent_and_keeps_the_users_text():
     assert user_text(description) == "Bring slides"
     assert str(vevent["LOCATION"]) == "Oslo Fjord · 800001@video.example.org"
     assert written_answer(once, rooms) == decisions | {102: answer.RoomDecision(
-        102, "Oslo – Holmenkollen", "DECLINED", "4.0",
+        102, "Oslo – Holmenkollen", "DECLINED", "1.2",
         "Room Oslo – Holmenkollen is already booked by 'Board'; sorry, 09:00–10:00")}
 
 
 def test_decisions_map_refusals_to_schedule_status():
-    cases = [(refusal.BookingConflict("x"), "4.0", "DECLINED"),
-             (refusal.LicenceDenied("x"), "5.3", "DECLINED"),
-             (refusal.NotAllowed("x"), "3.8", "DECLINED"),
-             (refusal.InvalidCalendar("x"), "3.1", "DECLINED"),
-             (refusal.OutsideWindow("x"), "3.1", "DECLINED"),
-             (refusal.PreconditionFailed("x"), "5.1", "NEEDS-ACTION"),
-             (refusal.TmsDown("x"), "5.1", "NEEDS-ACTION")]
-    for error, status, partstat in cases:
+    cases = [(refusal.BookingConflict("x"), "1.2", "DECLINED", "4.0"),
+             (refusal.LicenceDenied("x"), "5.3", "DECLINED", "5.3"),
+             (refusal.NotAllowed("x"), "3.8", "DECLINED", "3.8"),
+             (refusal.InvalidCalendar("x"), "1.2", "DECLINED", "3.1"),
+             (refusal.OutsideWindow("x"), "1.2", "DECLINED", "3.1"),
+             (refusal.PreconditionFailed("x"), "5.1", "NEEDS-ACTION", "5.1"),
+             (refusal.TmsDown("x"), "5.1", "NEEDS-ACTION", "5.1")]
+    for error, status, partstat, request_status in cases:
         decision = answer.refused(1, "R", error)
-        assert (decision.schedule_status, decision.partstat, decision.reason) == \
-            (status, partstat, "x")
+        assert (decision.schedule_status, decision.partstat, decision.reason,
+                decision.request_status.split(";")[0]) == (status, partstat, "x", request_status)
+    assert answer.accepted(1, "R").schedule_status == "1.2"
+    assert answer.withdrawn(1, "R", "gone").schedule_status == "1.2"
     assert answer.is_per_room(refusal.BookingConflict("x"))
     assert not answer.is_per_room(refusal.InvalidCalendar("x"))
 

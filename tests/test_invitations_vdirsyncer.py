@@ -101,7 +101,7 @@ def test_two_way_sync_keeps_partstat_and_schedule_status(bridge, empty_simulator
     vdir.run("sync")  # uploads; the bridge books the room and rewrites the meeting
     vdir.run("sync")  # the new ETag brings the bridge's version down
     params = room_params(vdir.vevent(uid))[address(101)]
-    assert params["PARTSTAT"] == "ACCEPTED" and params["SCHEDULE-STATUS"] == "2.0"
+    assert params["PARTSTAT"] == "ACCEPTED" and params["SCHEDULE-STATUS"] == "1.2"
 
     with TmsClient(empty_simulator.url, "admin", "admin") as admin:
         conference_id = admin.get_conference_id_by_external_id(SOURCE, uid)
@@ -123,9 +123,9 @@ def test_two_way_sync_keeps_partstat_and_schedule_status(bridge, empty_simulator
 
     params = room_params(vdir.vevent(uid))
     assert params[address(101)]["PARTSTAT"] == "ACCEPTED"
-    assert params[address(101)]["SCHEDULE-STATUS"] == "2.0"
+    assert params[address(101)]["SCHEDULE-STATUS"] == "1.2"
     assert params[address(102)]["PARTSTAT"] == "DECLINED"
-    assert params[address(102)]["SCHEDULE-STATUS"] == "4.0"
+    assert params[address(102)]["SCHEDULE-STATUS"] == "1.2"
     assert "already booked" in params[address(102)]["X-TMSCAL-REASON"]
 
     # nothing left to do: the next sync neither uploads nor downloads, and TMS is not called

@@ -18,6 +18,7 @@ from tmscal.ical.shape import SeriesShape
 from tmscal.mirror import quarantine
 from tmscal.mirror.store import (
     ConferenceRecord,
+    ImportProgress,
     PendingWrite,
     Room,
     UnknownCalendar,
@@ -360,6 +361,60 @@ def test_a_version_never_steps_back(store):
     assert store.find_by_uid("u1").version == 5
 
 
+def versioned(version: int, text: str, *, preliminary: bool, uid: str = "u1",
+              series_id: int = 100) -> ConferenceRecord:
+    stored = record(uid=uid, text=text, series_id=series_id)
+    stored.version, stored.preliminary = version, preliminary
+    return stored
+
+
+def test_preliminary_records_await_their_details(store):
+    """A preliminary record marks its conference as awaiting details (in the order marked);
+    a full record settles the mark, and so does removing the conference."""
+    assert store.awaiting_details() == []
+    store.store_conferences([versioned(3, "listed", preliminary=True),
+                             versioned(3, "listed 2", preliminary=True, uid="u2", series_id=200)])
+    assert store.awaiting_details() == [100, 200]
+    assert "listed" in store.get_objects("1", ["u1.ics"])[0].ical
+    full = versioned(3, "full", preliminary=False)
+    assert store.store_conference(full).changed
+    assert store.awaiting_details() == [200]
+    store.remove_conference("u2")
+    assert store.awaiting_details() == []
+
+
+def test_a_preliminary_record_never_hides_a_full_one(store):
+    """A preliminary record replaces a preliminary text or an older version only; a full text
+    of the same or a newer version stays (no sequence bump) but is marked to be refreshed;
+    a full record refused as older still settles the mark."""
+    store.store_conference(versioned(5, "full", preliminary=False))
+    token = store.calendar_state("1").sync_token
+    assert not store.store_conference(versioned(5, "listed", preliminary=True)).changed
+    assert not store.store_conference(versioned(4, "listed", preliminary=True)).changed
+    assert store.calendar_state("1").sync_token == token
+    assert "full" in store.get_objects("1", ["u1.ics"])[0].ical
+    assert store.awaiting_details() == [100]
+    assert not store.store_conference(versioned(5, "listed", preliminary=True)).changed
+    assert "full" in store.get_objects("1", ["u1.ics"])[0].ical  # still marked as full
+    assert not store.store_conference(versioned(4, "old", preliminary=False)).changed
+    assert store.awaiting_details() == []
+    assert store.store_conference(versioned(6, "listed v6", preliminary=True)).changed
+    assert store.store_conference(versioned(6, "listed v6 again", preliminary=True)).changed
+    assert "listed v6 again" in store.get_objects("1", ["u1.ics"])[0].ical
+    assert store.store_conference(versioned(6, "full v6", preliminary=False)).changed
+    assert store.awaiting_details() == []
+
+
+def test_import_progress_is_kept_until_cleared(store):
+    assert store.import_progress() is None
+    store.set_import_progress(ImportProgress(41))
+    assert store.import_progress() == ImportProgress(41, listed=False)
+    store.set_import_progress(ImportProgress(57, listed=True))
+    assert store.import_progress() == ImportProgress(57, listed=True)
+    store.set_import_progress(None)
+    assert store.import_progress() is None
+
+
 def test_pending_writes_are_kept_until_cleared(store):
     store.mark_pending(PendingWrite("u1", "src", "key-1"))
     store.mark_pending(PendingWrite("u2", "", "key-2"))
@@ -430,8 +485,6 @@ def test_time_range_and_endless_series(store, mirror_backend):
 
 def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
     calendars = mirror_backend.personal(store)
-    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
-    assert calendars.booked(MEETINGS, "m1.ics")
 
     def conference(rooms):
         store.store_conference(ConferenceRecord(
@@ -440,6 +493,8 @@ def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
             room_ids=rooms, series_id=7))
 
     conference([1])
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
+    assert calendars.booked(MEETINGS, "m1.ics")
     assert calendars.drifted_objects(MEETINGS) == []
     conference([1, 2])
     [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
@@ -454,6 +509,32 @@ def test_drift_between_a_meeting_and_its_conference(store, mirror_backend):
     assert (holds, held) == ([1, 2], None)
     assert not calendars.replace_if_unchanged(MEETINGS, "m1.ics", '"stale"', "x", [])
     assert calendars.booked_elsewhere(personal_calendar_id("bob", "meetings"), "m1") == MEETINGS
+
+
+def test_drift_when_tms_changed_the_booking_text(store, mirror_backend):
+    """Same rooms, another text (TMS moved or retitled it): drifted until the meeting is
+    written again, which may also move its time range."""
+    calendars = mirror_backend.personal(store)
+
+    def conference(title, start=T0):
+        store.store_conference(ConferenceRecord(
+            uid="m1", ical=f"BEGIN:VCALENDAR\r\nX:{title}\r\nEND:VCALENDAR\r\n",
+            start_utc=start, end_utc=start + timedelta(hours=1),
+            occurrences=[(start, start + timedelta(hours=1))], room_ids=[1], series_id=7))
+
+    conference("booked")
+    calendars.put(MEETINGS, "m1.ics", "m1", meeting(), RANGE, rooms=[1])
+    assert calendars.drifted_objects(MEETINGS) == []
+    later = T0 + timedelta(days=3)
+    conference("moved", later)
+    [(drifted, holds, held)] = calendars.drifted_objects(MEETINGS)
+    assert (drifted.href, holds, held) == ("m1.ics", [1], [1])
+    moved = (int(later.timestamp()), int((later + timedelta(hours=1)).timestamp()))
+    assert calendars.replace_if_unchanged(MEETINGS, "m1.ics", drifted.etag,
+                                          drifted.ical.replace("Plan", "Moved"), [1], moved)
+    assert calendars.drifted_objects(MEETINGS) == []
+    assert [o.href for o in calendars.objects_in_range(MEETINGS, later, None)] == ["m1.ics"]
+    assert calendars.objects_in_range(MEETINGS, T0, T0 + timedelta(hours=1)) == []
 
 
 def test_personal_calendars_take_personal_ids_only(store, mirror_backend):

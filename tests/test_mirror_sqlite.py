@@ -101,10 +101,13 @@ def test_a_version_3_database_gets_calendar_kinds(tmp_path):
         db.execute("ALTER TABLE calendars DROP COLUMN kind")
         db.execute("ALTER TABLE conferences DROP COLUMN title")
         db.execute("ALTER TABLE conferences DROP COLUMN shape")
+        db.execute("ALTER TABLE personal_objects DROP COLUMN booking_etag")  # version 6
         db.execute("UPDATE mirror_meta SET value='3' WHERE key='schema_version'")
     first.close()
     store = SqliteMirrorStore(path)
-    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "5"
+    assert meta(store, "schema_version") == str(SCHEMA_VERSION) == "6"
+    assert "booking_etag" in {row[1] for row in store.file.connection().execute(
+        "PRAGMA table_info(personal_objects)")}
     kinds = dict(store.file.connection().execute("SELECT calendar_id, kind FROM calendars"))
     assert kinds == {"1": "room", meetings: "personal"}
     assert [o.title for o in store.occurrences_in_range("1", series.start_utc,
@@ -131,7 +134,7 @@ def test_a_version_4_database_learns_series_shapes_at_their_next_change(tmp_path
         db.execute("UPDATE mirror_meta SET value='4' WHERE key='schema_version'")
     first.close()
     store = SqliteMirrorStore(path)
-    assert meta(store, "schema_version") == "5"
+    assert meta(store, "schema_version") == "6"
     assert store.find_by_uid("s1").shape is None
     again = record(uid="s1", series_id=2, text="B")
     again.version, again.shape = 2, shape

@@ -144,7 +144,8 @@ def test_what_one_process_wrote_the_next_read_through_another_shows(tms, tmp_pat
     """Read-your-writes across processes, and the same validators everywhere: a PUT through A
     is in the next GET through B; ctag, sync-token and the feed's ETag are the same through
     both, and B answers 304 to A's feed ETag."""
-    from tmscal.feeds.tokens import FeedTokenStore
+    from tmscal.feeds.tokens import open_token_store
+    from tmscal.mirror import open_store
 
     config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
     ports = free_ports(2)
@@ -156,7 +157,7 @@ def test_what_one_process_wrote_the_next_read_through_another_shows(tms, tmp_pat
     try:
         wait_until(lambda: store.get_cursor() is not None, 120)
         wait_until(lambda: all(health(port) for port in ports), 60)
-        tokens = FeedTokenStore(tmp_path / "mirror.sqlite3")
+        tokens = open_token_store(open_store(tmp_path / "mirror.sqlite3"))
         feed = f"/feeds/{tokens.create('room', '104').secret}.ics"
 
         def validators(port: int) -> tuple[str, str, str]:

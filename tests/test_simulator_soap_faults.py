@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -346,7 +347,7 @@ def test_admin_endpoint_sets_reads_and_clears_faults(simulator, simulator_creden
                                                      soap_wire):
     assert requests.get(simulator.admin_url, timeout=5).json() == {
         "latency": 0.0, "fault_rate": 0.0, "timeout": None, "database_down": False,
-        "down": False}
+        "down": False, "held_operations": []}
     response = requests.post(simulator.admin_url,
                              json={"database_down": True, "latency": 0.05,
                                    "timeout": "forever"}, timeout=5)
@@ -439,3 +440,28 @@ def test_command_prints_endpoints_and_serves(tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == 0
+
+
+def test_held_operations_wait_until_released_and_calls_are_counted(simulator,
+                                                                   simulator_credentials,
+                                                                   soap_wire):
+    """Only the held operation waits (the others are answered); taking it out of
+    ``held_operations`` answers the waiting request; every request is counted by operation."""
+    response = requests.post(simulator.admin_url,
+                             json={"held_operations": ["IsAlive"]}, timeout=5)
+    assert response.json()["held_operations"] == ["IsAlive"]
+    held = threading.Thread(target=lambda: answers.append(soap_wire.post(
+        simulator.remotesetup_url, is_alive(soap_wire), auth=simulator_credentials)))
+    answers: list = []
+    held.start()
+    held.join(0.5)
+    assert held.is_alive() and not answers
+    systems = soap_wire.post(simulator.remotesetup_url, soap_wire.envelope(
+        f'<GetSystems xmlns="{soap_wire.REMOTE_SETUP_NS}"/>'), auth=simulator_credentials)
+    assert systems.status_code == 200
+    simulator.faults.held_operations = []
+    held.join(10)
+    assert answers[0].status_code == 200
+    assert simulator.calls["IsAlive"] == 1 and simulator.calls["GetSystems"] == 1
+    with pytest.raises(ValueError):
+        simulator.faults.update(held_operations="IsAlive")

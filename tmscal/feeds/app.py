@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import parse_qs, quote
 
-from tmscal.feeds.conditional import accepts_gzip, gzip_etag, http_date, not_modified
+from tmscal.web.conditional import (accepts_gzip, gzip_etag, http_date, not_modified,
+                                    not_modified_headers)
 from tmscal.feeds.display import room_display
 from tmscal.feeds.feed import FeedBuilder, FeedRequest
 from tmscal.feeds.occurrences import OccurrenceIndex
@@ -105,8 +106,7 @@ class FeedsApp:
             ("X-Robots-Tag", "noindex"),
         ]
         if not_modified(environ, version.etag, version.last_modified):
-            start_response("304 Not Modified", [h for h in headers if h[0] in (
-                "ETag", "Last-Modified", "Cache-Control", "Vary")])
+            start_response("304 Not Modified", not_modified_headers(headers))
             return [b""]
         if environ.get("REQUEST_METHOD") == "HEAD":
             cached = self.builder.cached(version)

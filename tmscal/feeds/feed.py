@@ -3,7 +3,8 @@
 :meth:`FeedBuilder.version` answers from the mirror's calendar states only (no rendering), so
 HEAD and conditional GETs are cheap; :meth:`FeedBuilder.body` renders on a cache miss. Bodies
 are cached by (scope, privacy, window, expand, change sequences of every room in scope), which
-is also what the ETag hashes, so a cached body is never stale.
+is also what the ETag hashes, so a cached body is never stale; only the newest version of each
+feed is kept (a change makes the old body useless), up to 64 MB in all.
 
 Calendar properties: ``X-WR-CALNAME`` and ``NAME`` (the room, site or "All rooms"),
 ``REFRESH-INTERVAL;VALUE=DURATION`` and ``X-PUBLISHED-TTL`` (``[feeds] refresh_minutes``), and
@@ -39,7 +40,7 @@ from tmscal.mirror.store import MirrorStore, Room, StoredObject, UnknownCalendar
 
 PRODID = "-//tmscal//tmscal feeds//EN"
 FORMAT = "2"  # bump when the body format changes, so old ETags stop matching
-_CACHE_BYTES = 192 * 1024 * 1024
+_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class FeedVersion:
     last_modified: datetime
     name: str
     rooms: list[Room] = field(default_factory=list)
+    #: the feed itself (the key without the rooms' change sequences): one version is kept
+    feed: str = ""
 
 
 @dataclass
@@ -85,6 +88,7 @@ class FeedBuilder:
         self.settings = settings
         self.default_zone = default_zone
         self._cache: OrderedDict[str, FeedBody] = OrderedDict()
+        self._latest: dict[str, str] = {}  # feed → the key of its cached version
         self._cache_bytes = 0
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Lock] = {}
@@ -126,13 +130,13 @@ class FeedBuilder:
             states.append(f"{room.system_id}:{state.ctag}:{room.name}")
             last_modified = max(last_modified, state.last_modified)
         name = self.feed_name(token, rooms)
-        key = "|".join([FORMAT, token.scope, token.target, token.privacy.value,
-                        "expand" if request.expand else "series", window.start.isoformat(),
-                        window.end.isoformat(), str(self.settings.refresh_minutes), name,
-                        *states])
+        feed = "|".join([FORMAT, token.scope, token.target, token.privacy.value,
+                         "expand" if request.expand else "series", window.start.isoformat(),
+                         window.end.isoformat(), str(self.settings.refresh_minutes), name])
+        key = "|".join([feed, *states])
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         return FeedVersion(key, f'"{digest}"', last_modified.replace(microsecond=0), name,
-                           rooms)
+                           rooms, feed)
 
     # ---- bodies ------------------------------------------------------------------------------
 
@@ -156,11 +160,20 @@ class FeedBuilder:
                 return body
             body = FeedBody(self.render(request, version).encode("utf-8"))
             with self._lock:
+                replaced = self._latest.get(version.feed)
+                if replaced is not None and replaced in self._cache:  # an older version
+                    self._cache_bytes -= len(self._cache.pop(replaced).identity)
+                self._latest[version.feed] = version.key
                 self._cache[version.key] = body
                 self._cache_bytes += len(body.identity)
+                evicted = False
                 while self._cache_bytes > _CACHE_BYTES and len(self._cache) > 1:
                     _, old = self._cache.popitem(last=False)
                     self._cache_bytes -= len(old.identity)
+                    evicted = True
+                if evicted:
+                    self._latest = {feed: key for feed, key in self._latest.items()
+                                    if key in self._cache}
                 self._rendering.pop(version.key, None)
         return body
 

@@ -7,6 +7,8 @@ object that uses the TZID; an object's own definition is kept only for a zone zo
 not know. Stored texts are cut by position, never parsed, so assembly stays cheap.
 
 * :class:`CalendarAssembly` — collects objects (or ready components) and writes the VCALENDAR;
+* :func:`calendar_chunks` — the same VCALENDAR written piece by piece from two passes over the
+  objects (a large collection GET, never whole in memory);
 * :func:`components_text` — the components of one stored text other than its VTIMEZONEs;
 * :func:`component_name` — which component it holds;
 * :func:`event_blocks` — its top-level VEVENTs as unfolded lines (for rewriting them);
@@ -17,7 +19,7 @@ not know. Stored texts are cut by position, never parsed, so assembly stays chea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from .content_lines import CRLF, parse_line, property_name, unescape_text, unfold
@@ -149,6 +151,13 @@ def master_text(ical: str, name: str) -> str:
     return ""
 
 
+_END = "END:VCALENDAR" + CRLF
+
+
+def _head(properties: Iterable[str]) -> str:
+    return CRLF.join(["BEGIN:VCALENDAR", *properties]) + CRLF
+
+
 class CalendarAssembly:
     """One VCALENDAR built from stored objects: calendar properties, one VTIMEZONE per TZID
     covering every object added, then the components in the order added. Deterministic: the
@@ -172,5 +181,31 @@ class CalendarAssembly:
     def text(self, properties: Iterable[str]) -> str:
         """The VCALENDAR: ``properties`` (content lines as they are to be written, without
         BEGIN/END), the VTIMEZONEs, the components."""
-        head = CRLF.join(["BEGIN:VCALENDAR", *properties]) + CRLF
-        return "".join([head, self._zones.text(), *self._components, "END:VCALENDAR" + CRLF])
+        return "".join([_head(properties), self._zones.text(), *self._components, _END])
+
+
+#: A stored object as :func:`calendar_chunks` reads it: ``(text, start_utc, end_utc)``.
+ObjectSpan = tuple[str, datetime, datetime]
+_CHUNK_CHARS = 1 << 16
+
+
+def calendar_chunks(properties: Iterable[str],
+                    objects: Callable[[], Iterable[ObjectSpan]]) -> Iterator[str]:
+    """The text :class:`CalendarAssembly` writes for the objects ``objects()`` yields, in
+    pieces of about 64 KiB. ``objects`` is called twice (zones first, then components) and
+    must yield the same objects in the same order both times; nothing but one object and
+    the zones is held at a time."""
+    zones = MergedZones()
+    for ical, start_utc, end_utc in objects():
+        zones.add(ical, start_utc, end_utc)
+    pending = [_head(properties), zones.text()]
+    size = 0
+    for ical, _start, _end in objects():
+        text = components_text(ical)
+        pending.append(text)
+        size += len(text)
+        if size >= _CHUNK_CHARS:
+            yield "".join(pending)
+            pending, size = [], 0
+    pending.append(_END)
+    yield "".join(pending)

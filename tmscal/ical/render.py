@@ -14,12 +14,14 @@ instance of the series (:mod:`.vtimezones`), and nothing reads the clock.
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from icalendar import Event
 
-from tmscal.model import UTC, Conference, ConferenceStatus
+from tmscal.model import UTC, Conference, ConferenceStatus, Participant, ParticipantCallType
 
 from .content_lines import without_control_characters
 from .render_lines import property_lines, text_as_read, text_line, time_line
@@ -27,8 +29,8 @@ from .dial_in import conference_uri, dial_in_alias
 from .participants import attendee, organizer
 from .privacy import BUSY_SUMMARY, Privacy
 from .recurrence import rrule_for_local_rule
-from .rooms import RoomDirectory
-from .series import SeriesLayout, conference_zone, is_all_day, lay_out
+from .rooms import RoomDirectory, RoomInfo
+from .series import SeriesLayout, conference_zone, is_all_day, lay_out, lay_out_listed
 from .shape import SeriesShape, shape_of_layout
 from .stamps import utc_text
 from .tms_fields import event_status, tms_properties
@@ -68,7 +70,8 @@ class _Writer:
 
     Properties of plain TEXT, UTC time or integer value are written as text
     (:mod:`.render_lines`); the others (times with TZID, RRULE, EXDATE, ORGANIZER, ATTENDEE,
-    CONFERENCE) go through icalendar, a run of them at a time. The bytes are icalendar's.
+    CONFERENCE) go through icalendar, a run of them at a time (ORGANIZER and ATTENDEE lines
+    once per distinct value and process). The bytes are icalendar's.
     """
 
     def __init__(self, conference: Conference, layout: SeriesLayout, rooms: RoomDirectory,
@@ -81,6 +84,8 @@ class _Writer:
         self.local_times: list[datetime] = []
         #: whether any DTSTART, DTEND or RECURRENCE-ID is a date-time (then a VTIMEZONE is due)
         self.timed = False
+        #: whether the details (dial-in, DESCRIPTION, X-TMS properties) are known
+        self.details = True
 
     def when(self, instant: datetime, all_day: bool) -> date | datetime:
         local = instant.astimezone(self.layout.zone)
@@ -119,22 +124,29 @@ class _Writer:
                 rule.add("EXDATE", [self.when(d, self.layout.all_day)
                                     for d in self.layout.deleted])
             lines += property_lines(rule)
+        if original is None and self.layout.added:
+            # RRULE COUNT=1 yields DTSTART alone: ical.js leaves DTSTART out of an event
+            # with RDATEs and no RRULE, libical counts it twice when RDATE repeats it
+            lines.append("RRULE:FREQ=DAILY;COUNT=1")
+            added = Event()
+            added.add("RDATE", [self._moment(start, self.layout.all_day)
+                                for start in self.layout.added])
+            lines += property_lines(added)
         if not level.shows_title:
             lines += [text_line("SUMMARY", BUSY_SUMMARY), "END:VEVENT"]
             return lines
         lines.append(text_line("SUMMARY", conference.title or series.title))
         lines.append(text_line("STATUS", event_status(conference.status) or "CONFIRMED"))
-        people = Event()
-        owner = organizer(series, with_address=level.shows_details)
-        if owner is not None:
-            people.add("ORGANIZER", owner)
-        participants = conference.participants or series.participants
-        for participant in participants:
-            value = attendee(participant, self.rooms, with_details=level.shows_details)
-            if value is not None:
-                people.add("ATTENDEE", value)
-        lines += property_lines(people)
-        if level.shows_details:
+        lines += _organizer_lines(series.owner_first_name, series.owner_last_name,
+                                  series.owner_user_name, series.owner_email_address,
+                                  series.owner_id, level.shows_details)
+        for participant in conference.participants or series.participants:
+            room = (self.rooms.room_by_id(participant.participant_id)
+                    if participant.call_type.is_system else None)
+            lines += _attendee_lines(participant.call_type, participant.participant_id,
+                                     participant.name_or_number, participant.email_address,
+                                     room, level.shows_details)
+        if level.shows_details and self.details:
             lines += self._details(conference)
         lines.append("END:VEVENT")
         return lines
@@ -155,6 +167,45 @@ class _Writer:
             lines.append(text_line("DESCRIPTION", info))
         lines += [text_line(name, text) for name, text in tms_properties(conference, info)]
         return lines
+
+
+class _OneRoom:
+    """The directory :func:`attendee` reads, holding the one room it is asked about."""
+
+    def __init__(self, room: RoomInfo | None) -> None:
+        self.room = room
+
+    def room_by_id(self, system_id: int) -> RoomInfo | None:
+        return self.room
+
+
+# ORGANIZER and ATTENDEE lines repeat across a calendar's events (the same rooms and owners):
+# icalendar's parameter writing is the costliest part of rendering, so each distinct line is
+# written once per process.
+
+@lru_cache(maxsize=16384)
+def _organizer_lines(first: str, last: str, user_name: str, email: str, owner_id: int,
+                     with_address: bool) -> tuple[str, ...]:
+    owner = organizer(Conference(owner_first_name=first, owner_last_name=last,
+                                 owner_user_name=user_name, owner_email_address=email,
+                                 owner_id=owner_id), with_address=with_address)
+    return _address_lines("ORGANIZER", owner)
+
+
+@lru_cache(maxsize=16384)
+def _attendee_lines(call_type: ParticipantCallType, participant_id: int, name: str, email: str,
+                    room: RoomInfo | None, with_details: bool) -> tuple[str, ...]:
+    value = attendee(Participant(call_type, participant_id, name, email), _OneRoom(room),
+                     with_details=with_details)
+    return _address_lines("ATTENDEE", value)
+
+
+def _address_lines(name: str, value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    component = Event()
+    component.add(name, value)
+    return tuple(property_lines(component))
 
 
 def render_conference(conference: Conference, rooms: RoomDirectory, *,
@@ -182,6 +233,44 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
                              end_utc=modified.end_utc or original + (
                                  conference.end_utc - conference.start_utc))
         events += writer.event(occurrence, original)
+    return _calendar(conference, layout, writer, events, shaped=True)
+
+
+def render_listed(occurrences: list[Conference], room_ids: list[int], rooms: RoomDirectory, *,
+                  default_zone: str = "UTC", privacy: str = "full") -> RenderedEvent | None:
+    """Render what a list answer (GetConferencesForSystems) tells of one booking: its listed
+    occurrences (one for a single meeting; a series' in the listed window), shown in the rooms
+    ``room_ids`` it was listed for. A list answer names no participants, no dial-in and no
+    recurrence pattern, so the text has the rooms as its only ATTENDEEs and no details (no
+    LOCATION, CONFERENCE, DESCRIPTION or X-TMS properties), and a series is its
+    first listed occurrence (``RRULE:FREQ=DAILY;COUNT=1``) with the others added one by one
+    (RDATE), each at its exact time, overridden where its length, title or state differ. None
+    when nothing is live.
+
+    DTSTAMP and LAST-MODIFIED are the first listed start (the mirror stamps them)."""
+    live = [o for o in occurrences if o.status != ConferenceStatus.DELETED]
+    if not live:
+        return None
+    level = Privacy.of(privacy)
+    master = copy(min(live, key=lambda o: (o.start_utc, o.conference_id)))
+    master.recurrence = None
+    master.participants = [Participant(ParticipantCallType.TMS, r) for r in room_ids]
+    zone_name = conference_zone(master, rooms, default_zone)
+    layout = lay_out_listed(live, zone_name)
+    writer = _Writer(master, layout, rooms, level, master.start_utc.astimezone(UTC))
+    writer.details = False
+    events = writer.event(master, None)
+    for original, occurrence in layout.modified:
+        events += writer.event(occurrence, original)
+    return _calendar(master, layout, writer, events, shaped=False)
+
+
+def _calendar(conference: Conference, layout: SeriesLayout, writer: _Writer,
+              events: list[str], *, shaped: bool) -> RenderedEvent:
+    """The VCALENDAR around ``events`` (with the VTIMEZONE their local times need); with the
+    series' shape when ``shaped`` (a text rendered from a list answer has none: its RDATEs are
+    no pattern a client's text is compared with)."""
+    zone_name = layout.zone_name
     occurrences = layout.occurrences
     if occurrences:
         first, last = occurrences[0][0], max(end for _, end in occurrences)
@@ -195,8 +284,9 @@ def render_conference(conference: Conference, rooms: RoomDirectory, *,
         zone_text = vtimezone_text(zone_name, min(years) - 1, max(years))
     text = without_control_characters(
         "".join((_HEAD, zone_text, "\r\n".join(events), "\r\nEND:VCALENDAR\r\n")))
-    title = text_as_read(conference.title) if level.shows_title else BUSY_SUMMARY
+    shows_title = writer.level.shows_title
+    title = text_as_read(conference.title) if shows_title else BUSY_SUMMARY
     shape = shape_of_layout(layout, title, conference.end_utc - conference.start_utc,
-                            with_status=level.shows_title)
+                            with_status=shows_title) if shaped else None
     return RenderedEvent(uid=event_uid(conference), ical=text, start_utc=first, end_utc=last,
                          occurrences=list(occurrences), title=title, shape=shape)

@@ -18,7 +18,8 @@ class SeriesLayout:
     """Where and when a conference happens.
 
     ``starts`` are the pattern's local starts (a single meeting has one); ``deleted`` and
-    ``modified`` the exceptions keyed by local original start; ``occurrences`` the UTC
+    ``modified`` the exceptions keyed by local original start; ``added`` local starts given
+    one by one (RDATE: a series known only by its listed occurrences); ``occurrences`` the UTC
     (start, end) of what actually happens, sorted.
     """
 
@@ -29,6 +30,7 @@ class SeriesLayout:
     starts: list[datetime]
     deleted: list[datetime] = field(default_factory=list)
     modified: list[tuple[datetime, Conference]] = field(default_factory=list)
+    added: list[datetime] = field(default_factory=list)
     occurrences: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
@@ -101,3 +103,26 @@ def occurrence_end(start: datetime, duration: timedelta, all_day: bool) -> datet
         days = round(duration / timedelta(days=1))
         return (start.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=start.tzinfo)
     return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+
+
+def lay_out_listed(occurrences: list[Conference], zone_name: str) -> SeriesLayout:
+    """The layout of occurrences known one by one (a list answer names no pattern): the
+    first is the master, every other one is added at its own start (RDATE) and, when its
+    length, title or state differs from the master's, overridden with its own values.
+    MalformedCalendar when times are missing."""
+    if any(o.start_utc is None or o.end_utc is None for o in occurrences):
+        raise MalformedCalendar("a listed conference has no start or end")
+    zone = zone_info(zone_name)
+    ordered = sorted(occurrences, key=lambda o: (o.start_utc, o.conference_id))
+    master = ordered[0]
+    first = master.start_utc.astimezone(zone)
+    duration = master.end_utc - master.start_utc
+    layout = SeriesLayout(zone_name, zone, is_all_day(first, master.end_utc.astimezone(zone)),
+                          None, [o.start_utc.astimezone(zone) for o in ordered])
+    layout.added = layout.starts[1:]
+    layout.modified = [(start, o) for start, o in zip(layout.starts[1:], ordered[1:])
+                       if (o.end_utc - o.start_utc, o.title, o.status)
+                       != (duration, master.title, master.status)]
+    layout.occurrences = sorted((o.start_utc.astimezone(UTC), o.end_utc.astimezone(UTC))
+                                for o in ordered)
+    return layout

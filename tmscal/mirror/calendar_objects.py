@@ -18,7 +18,8 @@ class CalendarObjects(ABC):
 
     @abstractmethod
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        """Every live object of the calendar (for a whole-calendar GET), sorted by href."""
+        """Every live object of the calendar (for a whole-calendar GET), sorted by href, read
+        a page at a time: a caller streaming a calendar of any size holds one page."""
 
     @abstractmethod
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,

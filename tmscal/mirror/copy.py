@@ -17,7 +17,10 @@ from tmscal.mirror.store import MirrorStore
 #: Every table of the mirror (the same in every back end), parents before children.
 TABLES = ("mirror_meta", "rooms", "calendars", "conferences", "conference_ids", "entries",
           "occurrences", "leases", "personal_objects", "calendar_preferences", "client_hrefs",
-          "pending_writes", "feed_tokens")
+          "pending_writes", "feed_tokens", "awaiting_details")
+
+#: Tables whose columns differ between back ends: the columns copied.
+_COLUMNS = {"awaiting_details": "uid, preliminary"}
 
 #: Rows of ``mirror_meta`` that belong to the database, not to the mirror's content.
 _OWN_META = ("schema_version",)
@@ -59,7 +62,7 @@ def copy_mirror(source: MirrorStore, target: MirrorStore, *,
             dst.execute(f"DELETE FROM {table}" + (
                 " WHERE key NOT IN ('schema_version')" if table == "mirror_meta" else ""))
         for table in TABLES:
-            rows = src.execute(f"SELECT * FROM {table}")
+            rows = src.execute(f"SELECT {_COLUMNS.get(table, '*')} FROM {table}")
             columns = [column[0] for column in rows.description]
             insert = (f"INSERT INTO {table} ({_quoted(columns)}) VALUES "
                       f"({', '.join([mark] * len(columns))})")

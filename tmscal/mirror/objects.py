@@ -165,6 +165,9 @@ class ConferenceRecord:
     room calendars. ``title`` is the title as ``ical`` shows it (privacy applied): refusals
     name a booking by it without reading the text; ``shape`` what the write path compares of a
     series (None for a single meeting, and where a mirror older than schema 5 does not know it).
+    ``preliminary`` marks a record rendered from a list answer only (times, title, rooms):
+    storing it marks the conference as awaiting its details (see
+    :meth:`~tmscal.mirror.rooms.RoomMirror.store_conference`).
     """
 
     uid: str
@@ -180,6 +183,7 @@ class ConferenceRecord:
     external_primary_key: str = ""
     title: str = ""
     shape: SeriesShape | None = None
+    preliminary: bool = False
 
     @property
     def href(self) -> str:
@@ -240,6 +244,17 @@ class StoreOutcome:
     @property
     def changed(self) -> bool:
         return bool(self.changed_calendars or self.removed_from)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """A full import under way. ``head`` is the TMS transaction id its changes are stored up
+    to (the log head read before its list scan, advanced as the log is followed while details
+    are fetched); ``listed`` says whether the list scan is stored completely (then a restart
+    goes on with the details; otherwise it scans again)."""
+
+    head: int
+    listed: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ calendars, and a room calendar's writes never touch a personal object with the s
 
 An object's ``rooms`` are the rooms (SystemIds) it holds booked in TMS: non-empty only for the
 meeting that booked them (the organizer's copy; another user's copy of it, same UID, is a plain
-object). Comparing them with the mirrored conference tells when TMS changed the booking
+object). The object also remembers the mirrored conference's ETag when it was last written;
+comparing rooms and ETag with the mirrored conference tells when TMS changed the booking
 afterwards (:meth:`PersonalCalendars.drifted_objects`).
 
 Each object is indexed by one enclosing range ``[start, end)`` (all its occurrences), so a
@@ -56,8 +57,9 @@ class PersonalCalendars(CalendarObjects):
     def drifted_objects(self, calendar_id: str
                         ) -> list[tuple[StoredObject, list[int], list[int] | None]]:
         """``(object, rooms it holds, rooms of the mirrored conference or None when it is
-        gone)`` for every object holding rooms that the mirror's conference no longer matches
-        (one indexed query; usually empty)."""
+        gone)`` for every object holding rooms whose mirrored conference no longer has those
+        rooms or changed (another ETag) since the object was last written (one indexed query;
+        usually empty)."""
 
     # ---- writes ------------------------------------------------------------------------------
 
@@ -66,14 +68,17 @@ class PersonalCalendars(CalendarObjects):
             time_range: tuple[int, int], rooms: Iterable[int] = ()) -> StoredObject:
         """Store ``ical`` at ``href`` (create or replace) and bump the calendar's sequence;
         storing the same text again is a no-op. ``time_range`` encloses all occurrences (POSIX
-        seconds, clamped to years 1..9999); ``rooms`` are the rooms it holds booked in TMS."""
+        seconds, clamped to years 1..9999); ``rooms`` are the rooms it holds booked in TMS (it
+        then remembers the ETag of the mirrored conference with its UID)."""
 
     @abstractmethod
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
-                             rooms: Iterable[int]) -> bool:
-        """Replace the text and rooms of the object at ``href`` (same time range) only while
-        its ETag is still ``etag``; False when it changed meanwhile or is gone (nothing
-        written). The same text changes no ETag and no sync token."""
+                             rooms: Iterable[int],
+                             time_range: tuple[int, int] | None = None) -> bool:
+        """Replace the text and rooms of the object at ``href`` (and its time range, when
+        given) only while its ETag is still ``etag``; False when it changed meanwhile or is
+        gone (nothing written). It remembers the mirrored conference's ETag as :meth:`put`
+        does. The same text changes no ETag and no sync token."""
 
     @abstractmethod
     def delete(self, calendar_id: str, href: str) -> bool:

@@ -87,6 +87,35 @@ def record_for(conference: Conference, rooms: MirrorRoomDirectory, *,
         title=rendered.title, shape=rendered.shape)
 
 
+def listed_record_for(occurrences: list[Conference], room_ids: Iterable[int],
+                      rooms: MirrorRoomDirectory, *, default_zone: str = "UTC",
+                      privacy: str = "full") -> ConferenceRecord | None:
+    """The preliminary record of one booking as a list answer showed it: its listed
+    occurrences in the rooms it was listed for (see ``tmscal.ical.render.render_listed``);
+    None when it shows in no known room or nothing is live."""
+    from tmscal.ical.render import render_listed
+
+    room_ids = sorted(r for r in set(room_ids) if rooms.room_by_id(r) is not None)
+    if not room_ids:
+        return None
+    rendered = render_listed(occurrences, room_ids, rooms, default_zone=default_zone,
+                             privacy=privacy)
+    if rendered is None:
+        return None
+    ids = sorted({o.conference_id for o in occurrences if o.conference_id > 0})
+    first = min(occurrences, key=lambda o: (o.start_utc, o.conference_id))
+    version = max(o.version for o in occurrences)
+    _check_storable(version, *ids)
+    return ConferenceRecord(
+        uid=rendered.uid, ical=rendered.ical, start_utc=rendered.start_utc,
+        end_utc=rendered.end_utc, occurrences=rendered.occurrences, room_ids=room_ids,
+        series_id=ids[0] if ids else first.conference_id, conference_ids=ids, version=version,
+        external_source_id=first.external_source_id,
+        external_primary_key=first.external_primary_key, title=rendered.title,
+        preliminary=True)
+
+
+
 #: The mirror keeps TMS's ids and versions as 64-bit integers (TMS's own are 32-bit).
 _INT64 = range(-2**63, 2**63)
 

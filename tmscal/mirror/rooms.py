@@ -129,6 +129,12 @@ class RoomMirror(CalendarObjects):
         alone (no sequence bump). ``record.ical`` becomes the text stored, stamped as
         :mod:`tmscal.mirror.objects` says. Used by the syncer and by the write path right after
         TMS answered a save (read-your-writes).
+
+        A ``record.preliminary`` one marks the conference as awaiting its details
+        (:meth:`~tmscal.mirror.sync_state.SyncState.awaiting_details`) and replaces only a
+        preliminary text or an older version: a full text of the same or a newer version stays
+        (no sequence bump). A full record settles the mark, also when refused as older;
+        :meth:`remove_conference` does too.
         """
 
     @abstractmethod

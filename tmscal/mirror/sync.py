@@ -3,10 +3,15 @@
 :class:`Syncer` keeps one :class:`~tmscal.mirror.store.MirrorStore` in step with TMS:
 
 * :meth:`Syncer.full_import` — rooms (GetSystems), then every room's bookings over the horizon
-  (GetConferencesForSystems in batches of systems × windows), then each conference in full
-  (GetRecurrentConferenceById, with bounded concurrency); anything the mirror held that TMS no
-  longer lists is tombstoned; the cursor is set to the log head read *before* the scan, so
-  changes made during the import are replayed afterwards (replays are harmless).
+  (GetConferencesForSystems, one room per call: a list answer names no rooms), stored at once
+  as preliminary records (times, titles, rooms: every calendar shows every booking); anything
+  the mirror held that TMS no longer lists is tombstoned. Then each conference in full
+  (GetRecurrentConferenceById, ``detail_workers`` at a time), each a new version of its
+  object. The log head is read *before* the scan and kept in the store's
+  :class:`~tmscal.mirror.objects.ImportProgress`; while details are fetched the log is
+  followed from it, and the cursor is set to it when the last detail is stored. An
+  interrupted import resumes from the store: a scan that did not finish is done again, and
+  only the conferences still awaiting their details are fetched.
 * :meth:`Syncer.sync_once` — GetTransactionsSince from the stored cursor, page by page through
   ListIncomplete; every page's conferences are fetched, re-rendered and stored in one
   transaction, and only then does the cursor advance. An unknown cursor falls back to a full
@@ -23,16 +28,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from tmscal.mirror import quarantine
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
-from tmscal.mirror.records import MirrorRoomDirectory, record_for, room_from_system, storable
+from tmscal.mirror.records import (
+    MirrorRoomDirectory, listed_record_for, record_for, room_from_system, storable,
+)
 from tmscal.settings import MirrorSettings
-from tmscal.mirror.store import ConferenceRecord, ConferenceRef, MirrorStore
+from tmscal.mirror.store import ConferenceRecord, ConferenceRef, ImportProgress, MirrorStore
 from tmscal.model import (
     Conference,
     ConferenceDeleted,
@@ -46,10 +55,11 @@ from tmscal.model import (
 UTC = timezone.utc
 log = logging.getLogger(__name__)
 
-#: Records stored per transaction during an import.
+#: Records stored per transaction during an import (list scan and details alike).
 IMPORT_BATCH = 500
 
-#: ``progress(phase, done, total)``; phases: ``rooms``, ``scan``, ``details``, ``cleanup``.
+#: ``progress(phase, done, total)``; phases, in order: ``rooms``, ``scan``, ``cleanup``,
+#: ``details``.
 Progress = Callable[[str, int, int], None]
 
 
@@ -59,11 +69,14 @@ class CursorUnknown(Exception):
 
 @dataclass
 class ListedConference:
-    """What the list calls told about one conference (series or single)."""
+    """What the list calls told about one conference (series or single). An import keeps the
+    rooms it was listed for and, of a series, its listed occurrences (by ConferenceId)."""
 
     key: tuple
     ids: set[int] = field(default_factory=set)
     version: int = 0
+    rooms: set[int] = field(default_factory=set)
+    occurrences: dict[int, Conference] = field(default_factory=dict)
 
     @property
     def any_id(self) -> int:
@@ -107,6 +120,22 @@ def _first_unreadable(*values: object) -> Unreadable | None:
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), max(1, size)):
         yield items[i:i + size]
+
+
+def _in_order(pool: Executor, function: Callable, items: Iterable, ahead: int) -> Iterator:
+    """``function(item)`` for each item, run on ``pool`` with at most ``ahead`` calls under way,
+    yielded in the order of ``items`` (a slow consumer holds at most ``ahead`` answers)."""
+    running: deque = deque()
+    try:
+        for item in items:
+            running.append(pool.submit(function, item))
+            if len(running) >= ahead:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+    finally:  # stopped early (an outage, a closed generator): start nothing more
+        for future in running:
+            future.cancel()
 
 
 class Syncer:
@@ -170,8 +199,7 @@ class Syncer:
                     reason_of(error), exc_info=not isinstance(error, (TmsError, ValueError)))
         return Unreadable(reason_of(error), conference_id=conference_id)
 
-    def _fetch_many(self, ids: Iterable[int]) -> dict[int, Conference | None | Unreadable]:
-        ids = list(dict.fromkeys(ids))
+    def _fetch_many(self, ids: list[int]) -> dict[int, Conference | None | Unreadable]:
         workers = max(1, min(self.settings.detail_workers, len(ids)))
         if workers == 1:
             return {i: self._fetch_or_fault(i) for i in ids}
@@ -235,10 +263,14 @@ class Syncer:
             self._note_unreadable(Unreadable(f"ConferenceId out of range: {i}"[:300],
                                              conference_id=i) for i in unstorable)
             ids = [i for i in ids if storable(i)]
-        if not ids:
-            return
-        previous = {i: self.store.find_by_conference_id(i) for i in ids}
-        fetched = self._fetch_many(ids)
+        if ids:
+            previous = {i: self.store.find_by_conference_id(i) for i in ids}
+            self._apply_fetched(self._fetch_many(ids), previous, report)
+
+    def _apply_fetched(self, fetched: dict[int, Conference | None | Unreadable],
+                       previous: dict[int, ConferenceRef | None], report: SyncReport) -> None:
+        """Store what TMS answered for these ids (``previous``: what the mirror held for
+        each before it was fetched), in one transaction; then settle what vanished."""
         report.fetched += len(fetched)
         directory = self._directory()
         records: dict[str, ConferenceRecord] = {}
@@ -336,6 +368,12 @@ class Syncer:
         import when there is none)."""
         report = SyncReport("incremental")
         self.settle_pending(report)
+        underway = self.store.import_progress()
+        if underway is not None:  # an import was interrupted: go on where it stopped
+            log.info("resuming the interrupted import (%s)", "details" if underway.listed
+                     else "list scan")
+            return self._fetch_details(SyncReport("full")) if underway.listed \
+                else self.full_import()
         cursor = self.store.get_cursor()
         if cursor is None:
             return self.full_import()
@@ -357,7 +395,11 @@ class Syncer:
                 raise                         # not about the cursor
             raise CursorUnknown(str(error)) from error
 
-    def _follow_log(self, cursor: int, report: SyncReport) -> int:
+    def _follow_log(self, cursor: int, report: SyncReport,
+                    advance: Callable[[int], None] | None = None) -> int:
+        """Apply the log from ``cursor`` page by page; ``advance`` (default: the store's
+        cursor) records each page's newest id once its changes are stored."""
+        advance = advance or self.store.set_cursor
         while True:
             page = self._transactions_page(cursor)
             entries = [t for t in page if t.trans_type != TransactionType.LIST_INCOMPLETE]
@@ -369,7 +411,7 @@ class Syncer:
             else:
                 newest = max((t.transaction_id for t in page), default=cursor)
             if newest > cursor:
-                self.store.set_cursor(newest)  # only now: the changes up to it are stored
+                advance(newest)  # only now: the changes up to it are stored
                 cursor = newest
             elif incomplete:
                 log.warning("ListIncomplete without progress at transaction %s", cursor)
@@ -460,54 +502,88 @@ class Syncer:
                     self.on_lease_renewal()
         return listed
 
+    def _scan_rooms(self, system_ids: list[int], unlisted: list[Unreadable],
+                    progress: Progress | None) -> Iterator[tuple[int, list[Conference]]]:
+        """``(room, conferences listed for it)`` for every room, in order: one room per
+        GetConferencesForSystems call (a list answer names no participants, so the call says
+        which room a conference is in), over windows of ``window_days × systems_per_call``
+        days (as many room-days per call as a batched scan), ``detail_workers`` calls at a
+        time. Rooms and days TMS cannot list are added to ``unlisted``."""
+        start, end = self.horizon()
+        windows = list(_windows(start, end, self.settings.window_days
+                                * self.settings.systems_per_call))
+        calls = [(room, window) for room in system_ids for window in windows]
+        workers = max(1, min(self.settings.detail_workers, len(calls)))
+
+        def list_one(call: tuple[int, tuple[datetime, datetime]]) -> list[Conference]:
+            return self._list_resilient([call[0]], call[1], unlisted)
+
+        room, listed = None, []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-scan") as pool:
+            for done, (call, conferences) in enumerate(zip(calls, _in_order(
+                    pool, list_one, calls, 2 * workers)), 1):
+                if call[0] != room:
+                    if room is not None:
+                        yield room, listed
+                    room, listed = call[0], []
+                listed += conferences
+                if progress:
+                    progress("scan", done, len(calls))
+            if room is not None:
+                yield room, listed
+
     def full_import(self, progress: Progress | None = None) -> SyncReport:
-        """Rebuild the mirror's content from TMS (see the module docstring)."""
+        """Rebuild the mirror's content from TMS (see the module docstring): the list scan,
+        stored at once, then the details."""
         report = SyncReport("full")
         try:
             head = self.log_head(self.store.get_cursor() or 0)
         except CursorUnknown:
             head = self.log_head(0)
+        self.store.set_import_progress(ImportProgress(head))
         system_ids = self._refresh_rooms(progress)
-        unlisted: list[Unreadable] = []
-        listed = list(self.list_horizon(system_ids, progress, unlisted).values())
-        report.listed = len(listed)
         directory = self._directory()
-        seen: set[str] = set()
+        unlisted: list[Unreadable] = []
         failed: list[Unreadable] = []
-        kept_ids: set[int] = set()  # of conferences set aside: the mirror keeps what it had
-        buffer: list[ConferenceRecord] = []
+        listed: dict[tuple, ListedConference] = {}
+        seen: set[str] = set()
+        buffer: dict[str, ConferenceRecord] = {}
 
         def flush() -> None:
             if buffer:
-                outcomes = self.store.store_conferences(buffer)
-                report.stored += sum(1 for o in outcomes if o.changed)
+                self.store.store_conferences(list(buffer.values()))
                 buffer.clear()
                 self.on_lease_renewal()
 
-        workers = max(1, self.settings.detail_workers)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-import") as pool:
-            for offset in range(0, len(listed), 1000):
-                chunk = listed[offset:offset + 1000]
-                for entry, conference in zip(chunk, pool.map(
-                        lambda e: self._fetch_or_fault(e.any_id), chunk)):
-                    report.fetched += 1
-                    if conference is None:
-                        continue
-                    record = conference if isinstance(conference, Unreadable) else \
-                        self._record(conference, directory, sorted(entry.ids))
-                    if isinstance(record, Unreadable):
-                        failed.append(record)
-                        kept_ids |= entry.ids
-                        continue
-                    if record is None or not self._in_horizon(record) or record.uid in seen:
-                        continue
+        for room, conferences in self._scan_rooms(system_ids, unlisted, progress):
+            found: dict[tuple, dict[int, Conference]] = {}  # a window's edge lists one twice
+            for conference in conferences:
+                found.setdefault(_listing_key(conference), {})[conference.conference_id] = \
+                    conference
+            for key, by_id in found.items():
+                occurrences = list(by_id.values())
+                entry = listed.get(key)
+                if entry is None:
+                    entry = listed[key] = ListedConference(key)
+                entry.rooms.add(room)
+                entry.ids.update(o.conference_id for o in occurrences)
+                entry.version = max(entry.version, *(o.version for o in occurrences))
+                if any(o.recurrence_instance_id_utc is not None for o in occurrences):
+                    entry.occurrences.update((o.conference_id, o) for o in occurrences)
+                    occurrences = list(entry.occurrences.values())
+                record = self._listed_record(occurrences, entry, directory)
+                if isinstance(record, Unreadable):
+                    failed.append(record)
+                elif record is not None:
                     seen.add(record.uid)
-                    buffer.append(record)
+                    buffer[record.uid] = record
                     if len(buffer) >= IMPORT_BATCH:
                         flush()
-                if progress:
-                    progress("details", min(offset + len(chunk), len(listed)), len(listed))
         flush()
+        report.listed = len(listed)
+        set_aside = {entry.conference_id for entry in failed}
+        # of conferences set aside: the mirror keeps what it had
+        kept_ids = {i for e in listed.values() if e.any_id in set_aside for i in e.ids}
         unlisted_rooms = {entry.system_id for entry in unlisted}
         stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen
                  and not kept_ids.intersection(ref.conference_ids)
@@ -517,8 +593,69 @@ class Syncer:
                 report.removed += 1
             if progress:
                 progress("cleanup", index, len(stale))
-        self.store.set_cursor(head)
         self._note_unreadable(failed + unlisted, replace_all=True)
+        self.store.set_import_progress(ImportProgress(head, listed=True))
+        return self._fetch_details(report, progress)
+
+    def _follow_import_log(self, head: int, report: SyncReport) -> int:
+        """Follow the log from an import's ``head`` while its details are fetched; the
+        import's progress keeps the position. A refused head is left for the next incremental
+        sync (which then imports again)."""
+        def advance(newest: int) -> None:
+            self.store.set_import_progress(ImportProgress(newest, listed=True))
+
+        try:
+            return self._follow_log(head, report, advance)
+        except CursorUnknown as error:
+            log.warning("TMS refused the import's log position %s: %s", head, error)
+            return head
+
+    def _listed_record(self, occurrences: list[Conference], entry: ListedConference,
+                       directory: MirrorRoomDirectory) -> ConferenceRecord | None | Unreadable:
+        """:func:`listed_record_for`, with a listing that cannot be rendered set aside."""
+        try:
+            return listed_record_for(occurrences, entry.rooms, directory,
+                                     default_zone=self.settings.default_zone,
+                                     privacy=self.privacy)
+        except Exception as error:
+            return self._set_aside(entry.any_id, error)
+
+    def _fetch_details(self, report: SyncReport, progress: Progress | None = None
+                       ) -> SyncReport:
+        """Fetch in full every conference awaiting its details (but those set aside),
+        ``detail_workers`` at a time, storing them ``IMPORT_BATCH`` per transaction and
+        following the log from the import's head between batches; then end the import: the
+        cursor becomes its head."""
+        underway = self.store.import_progress()
+        head = underway.head if underway is not None else (self.store.get_cursor() or 0)
+        set_aside = {e.conference_id for e in self.unreadable().values()}
+        ids = [i for i in dict.fromkeys(self.store.awaiting_details()) if i not in set_aside]
+
+        def fetch(conference_id: int) -> tuple[ConferenceRef | None, object]:
+            return (self.store.find_by_conference_id(conference_id),
+                    self._fetch_or_fault(conference_id))
+
+        workers = max(1, self.settings.detail_workers)
+        followed = time.monotonic()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-details") as pool:
+            answers = _in_order(pool, fetch, ids, max(2 * workers, IMPORT_BATCH))
+            try:
+                for offset in range(0, len(ids), IMPORT_BATCH):
+                    batch = ids[offset:offset + IMPORT_BATCH]
+                    previous, fetched = {}, {}
+                    for conference_id, (before, answer) in zip(batch, answers):
+                        previous[conference_id], fetched[conference_id] = before, answer
+                    self._apply_fetched(fetched, previous, report)
+                    self.on_lease_renewal()
+                    if progress:
+                        progress("details", offset + len(batch), len(ids))
+                    if time.monotonic() - followed >= self.settings.poll_interval:
+                        head = self._follow_import_log(head, report)
+                        followed = time.monotonic()
+            finally:
+                answers.close()
+        self.store.set_cursor(head)
+        self.store.set_import_progress(None)
         self.store.record_sync(success=True, kind="full", counters=report.counters())
         self.purge_tombstones()
         return report

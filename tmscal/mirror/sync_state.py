@@ -5,6 +5,13 @@ locks that serialise writes of one booking across processes, and whether the sto
 Pending writes
     A write whose outcome in TMS is unknown (TMS did not answer, and could not be asked what it
     did) is marked pending by its UID and external ids; the syncer settles these first.
+
+Imports and details
+    A full import stores what its list scan tells at once (preliminary records), then fetches
+    every conference in full. Its :class:`~tmscal.mirror.objects.ImportProgress` and the
+    conferences still awaiting their details are kept here, so an interrupted import resumes
+    where it stopped: storing a preliminary record marks its conference as awaiting details;
+    storing a full record of it (stored, or refused as older) or removing it settles the mark.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from datetime import datetime
 
-from tmscal.mirror.objects import PendingWrite, SyncStatus
+from tmscal.mirror.objects import ImportProgress, PendingWrite, SyncStatus
 
 
 class SyncState(ABC):
@@ -62,6 +69,21 @@ class SyncState(ABC):
     def set_unreadable(self, text: str) -> None:
         """Replace the syncer's set-aside records (JSON text, see
         :mod:`tmscal.mirror.quarantine`)."""
+
+    # ---- imports ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def import_progress(self) -> ImportProgress | None:
+        """The full import under way, or None."""
+
+    @abstractmethod
+    def set_import_progress(self, progress: ImportProgress | None) -> None:
+        """Record the import under way (None: none is, the import ended)."""
+
+    @abstractmethod
+    def awaiting_details(self) -> list[int]:
+        """The series ids of the conferences awaiting their details (see the module
+        docstring), in the order they were marked."""
 
     # ---- the syncer lease --------------------------------------------------------------------
 

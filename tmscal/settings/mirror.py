@@ -18,9 +18,11 @@ Keys (all optional)::
     reconcile_interval = 3600     seconds between comparisons with TMS (0 = never)
     tombstone_days = 30           how long deletions are remembered for sync tokens
     default_zone = UTC            IANA zone for rooms and conferences without one
-    window_days = 30              width of one GetConferencesForSystems window in an import
+    window_days = 30              width of one GetConferencesForSystems window (an import
+                                  asks one room per call, over window_days × systems_per_call)
     systems_per_call = 100        SystemIds per GetConferencesForSystems call
-    detail_workers = 4            concurrent GetRecurrentConferenceById calls in an import
+    detail_workers = 4            concurrent TMS calls of an import or reconciliation (list
+                                  calls, then GetRecurrentConferenceById)
     max_backoff = 300             longest wait, in seconds, after repeated TMS failures
     unreadable_retry = 60         seconds between retries of records the syncer set aside
     stale_after = 0               /health says degraded when TMS has not answered for this many

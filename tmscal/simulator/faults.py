@@ -15,6 +15,9 @@ Kinds (all off by default):
 ``database_down``  every SOAP operation answers with a DATABASE_DOWN fault (soap:Receiver).
 ``down``           every connection is closed (reset) as soon as its request line is read;
                    only the admin endpoint keeps answering, so the fault can be cleared.
+``held_operations`` SOAP operation names (e.g. ``["GetRecurrentConferenceById"]``) whose
+                   requests are held, after ``latency``, until the name is taken out again
+                   (or the server stops); other operations are answered as usual.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 from typing import Any
 
 #: The names accepted by :meth:`FaultInjection.update` and the admin endpoint.
-FAULT_KINDS = ("latency", "fault_rate", "timeout", "database_down", "down")
+FAULT_KINDS = ("latency", "fault_rate", "timeout", "database_down", "down", "held_operations")
 
 
 class FaultInjection:
@@ -33,6 +36,7 @@ class FaultInjection:
 
     def __init__(self, *, latency: float = 0.0, fault_rate: float = 0.0,
                  timeout: float | None = None, database_down: bool = False, down: bool = False,
+                 held_operations: frozenset[str] = frozenset(),
                  rng: random.Random | None = None) -> None:
         self._changed = threading.Condition()
         self._stopping = False
@@ -42,8 +46,9 @@ class FaultInjection:
         self._timeout: float | None = None
         self._database_down = False
         self._down = False
+        self._held_operations: frozenset[str] = frozenset()
         self.update(latency=latency, fault_rate=fault_rate, timeout=timeout,
-                    database_down=database_down, down=down)
+                    database_down=database_down, down=down, held_operations=held_operations)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -87,6 +92,14 @@ class FaultInjection:
     def down(self, value: bool) -> None:
         self.update(down=value)
 
+    @property
+    def held_operations(self) -> frozenset[str]:
+        return self._held_operations
+
+    @held_operations.setter
+    def held_operations(self, names) -> None:
+        self.update(held_operations=names)
+
     def update(self, **settings: Any) -> None:
         """Change several kinds at once; unknown names or bad values raise ``ValueError``."""
         unknown = set(settings) - set(FAULT_KINDS)
@@ -100,7 +113,8 @@ class FaultInjection:
 
     def clear(self) -> None:
         """Switch every kind off (and release held requests)."""
-        self.update(latency=0.0, fault_rate=0.0, timeout=None, database_down=False, down=False)
+        self.update(latency=0.0, fault_rate=0.0, timeout=None, database_down=False, down=False,
+                    held_operations=())
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values (an endless timeout is ``"forever"``)."""
@@ -108,7 +122,8 @@ class FaultInjection:
         if timeout is not None and math.isinf(timeout):
             timeout = "forever"
         return {"latency": self._latency, "fault_rate": self._fault_rate, "timeout": timeout,
-                "database_down": self._database_down, "down": self._down}
+                "database_down": self._database_down, "down": self._down,
+                "held_operations": sorted(self._held_operations)}
 
     # -- used by the server -----------------------------------------------------------------
 
@@ -124,6 +139,12 @@ class FaultInjection:
                 return
             self._changed.wait_for(lambda: self._stopping or self._timeout is None,
                                    timeout=None if math.isinf(hold) else hold)
+
+    def hold_operation(self, name: str) -> None:
+        """Wait while operation ``name`` is held (returns at once when it is not)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._stopping
+                                   or name not in self._held_operations)
 
     def random_failure(self) -> str | None:
         """``"database_down"`` or ``"http_500"`` when this request should fail at random."""
@@ -149,6 +170,10 @@ class FaultInjection:
 
 
 def _validated(name: str, value: Any) -> Any:
+    if name == "held_operations":
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value or ()):
+            raise ValueError("held_operations must be a list of operation names")
+        return frozenset(value or ())
     if name in ("database_down", "down"):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be true or false")

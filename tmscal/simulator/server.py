@@ -10,9 +10,12 @@ Routes (paths are case-insensitive, as on IIS):
     ``DOMAIN\\alice``); missing or wrong ones get 401 with ``WWW-Authenticate: Basic``.
 ``/_simulator/faults``                                            fault-injection admin
     GET → current settings as JSON; POST a JSON object with any of ``latency``, ``fault_rate``,
-    ``timeout`` (seconds, ``null``, or ``"forever"``), ``database_down``, ``down`` → merged in,
-    settings returned; DELETE → everything off. No authentication. Served only when the server
-    is bound to a loopback address or was started with ``admin=True`` (``--admin``).
+    ``timeout`` (seconds, ``null``, or ``"forever"``), ``database_down``, ``down``,
+    ``held_operations`` → merged in, settings returned; DELETE → everything off. No
+    authentication. Served only when the server is bound to a loopback address or was started
+    with ``admin=True`` (``--admin``).
+
+Every SOAP request is counted by operation name (:attr:`SimulatorServer.calls`).
 
 Request bodies above ``max_body_bytes`` (default 1 MiB) get 413. With ``tls`` (an
 ``ssl.SSLContext`` holding the certificate) it serves HTTPS. Use :class:`SimulatorServer`.
@@ -32,6 +35,7 @@ import ssl
 import struct
 import sys
 import threading
+from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -84,6 +88,18 @@ class SimulatorServer:
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+
+    @property
+    def calls(self) -> Counter[str]:
+        """How many SOAP requests each operation received so far (a copy)."""
+        with self._calls_lock:
+            return Counter(self._calls)
+
+    def count_call(self, operation: str) -> None:
+        with self._calls_lock:
+            self._calls[operation] += 1
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -461,6 +477,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             request = parse_envelope(body, content_type)
             version = request.version
+            self.simulator.count_call(request.operation_name)
+            faults.hold_operation(request.operation_name)
             if failure == "database_down" or faults.database_down:
                 raise dispatch.database_down_fault()
             answer = dispatch.invoke(service, self.simulator.engine, user, request,

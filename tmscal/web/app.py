@@ -9,11 +9,15 @@ from collections.abc import Callable, Iterable
 from tmscal.bridge.runtime import BridgeRuntime
 from tmscal.feeds.app import mount as mount_feeds
 from tmscal.web.address_hrefs import AddressHrefs
+from tmscal.web.calendar_reads import ConditionalReads
 from tmscal.web.errors import RefusalTranslation
 from tmscal.web.health import HealthApp
+from tmscal.web.inbox_type import InboxResourceType
 from tmscal.web.login_delay import FailedLoginDelay
+from tmscal.web.propfind_items import CalendarPropfind
 from tmscal.web.router import Router
 from tmscal.web.store_guard import StoreGuard
+from tmscal.web.sync_slices import SyncSlices
 from tmscal.web.write_slots import WriteSlots
 from tmscal.web.xml_guard import XmlBodyGuard
 
@@ -27,7 +31,9 @@ class BridgeApplication:
         self.radicale = radicale_app
         #: Radicale runs without ``[auth] delay`` (see :mod:`tmscal.web.login_delay`)
         self.login_delay = FailedLoginDelay(radicale_app, runtime.settings.auth.login_delay)
-        self.router = Router(AddressHrefs(RefusalTranslation(self.login_delay)))
+        translated = RefusalTranslation(self.login_delay)
+        self.router = Router(InboxResourceType(AddressHrefs(CalendarPropfind(SyncSlices(
+            ConditionalReads(translated), runtime), runtime))))
         self.router.add("/health", HealthApp(runtime))
         mount_feeds(self.router, runtime)  # /feeds/… and /display/… (tmscal.feeds)
         settings = runtime.settings

@@ -132,6 +132,11 @@ def refusal_response(status: int, reason: str, precondition: tuple[str, str] | N
     return _status_line(status), response_headers, body
 
 
+#: where :class:`RefusalTranslation` leaves the request's :class:`~radicale_plugin.outcome.
+#: RequestOutcome` in the WSGI environ, for the layers around it to read after the answer
+OUTCOME_KEY = "tmscal.outcome"
+
+
 class RefusalTranslation:
     """WSGI middleware around the Radicale application."""
 
@@ -142,6 +147,7 @@ class RefusalTranslation:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         notes = outcome.begin(method)
+        environ[OUTCOME_KEY] = notes  # for the middlewares around this one
         captured: dict[str, object] = {}
 
         def capture(status: str, headers: list, exc_info=None):

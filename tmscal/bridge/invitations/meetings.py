@@ -27,9 +27,14 @@ from tmscal.bridge.invitations import decisions as answer
 from tmscal.bridge.invitations.addresses import InvitationRooms, room_address
 from tmscal.bridge.invitations.conflicts import blocked_occurrence
 from tmscal.bridge.invitations.dial_in_text import mirrored_dial_in
-from tmscal.bridge.invitations.reconciliation import MeetingReconciler
+from tmscal.bridge.invitations.reconciliation import MeetingReconciler, reconcile_meetings
 from tmscal.bridge.invitations.writeback import user_text, write_answer, written_answer
+from tmscal.bridge.scheduling.implicit import (
+    announce_answers, scheduled_rooms, server_schedules,
+)
+from tmscal.bridge.scheduling.inbox import Inbox
 from tmscal.mirror import PersonalCalendars, open_personal
+from tmscal.mirror.objects import PERSONAL_PREFIX
 from tmscal.mirror.store import Room, StoredObject, personal_calendar_id
 from tmscal.model import Conference
 from tmscal.process_wide import ProcessWide
@@ -56,12 +61,25 @@ class MeetingCalendars:
         self._runtime = runtime
         self.settings = settings
         self.calendars: PersonalCalendars = open_personal(runtime.store)
+        self.inbox = Inbox(self.calendars)
         self.reconciler = MeetingReconciler(self, runtime.settings.mirror.poll_interval)
 
     # ---- identity ----------------------------------------------------------------------------
 
     def calendar_id(self, user: str) -> str:
         return personal_calendar_id(user, self.settings.calendar)
+
+    @property
+    def default_zone(self) -> str:
+        return self._runtime.settings.mirror.default_zone
+
+    @property
+    def shows_titles(self) -> bool:
+        """Whether the room calendars show TMS's titles (privacy ``full`` or ``title``), so a
+        title changed in TMS can be carried into the meeting."""
+        from tmscal.ical.privacy import Privacy
+
+        return Privacy.of(self._runtime.settings.bridge.privacy).shows_title
 
     def address_of(self, room: Room) -> str:
         """The calendar-user address of ``room`` (its calendar shows it; invite it by it)."""
@@ -86,6 +104,8 @@ class MeetingCalendars:
             stored = self.calendars.put(calendar_id, href, uid, text, time_range)
             return MeetingResult(stored=stored, differs=False)
         was_booked = self.calendars.booked(calendar_id, href)
+        previous = next(iter(self.calendars.get_objects(calendar_id, [href])), None)
+        before = written_answer(previous.ical, rooms) if previous is not None else {}
         invited, cancelled = _invited_rooms(text, rooms)
         decisions: dict[int, answer.RoomDecision] = {}
         conference: Conference | None = None
@@ -99,8 +119,8 @@ class MeetingCalendars:
             if was_booked:
                 self._cancel_if_declined(user, uid, decisions)
         else:
-            kept = self._kept_answer(calendar_id, href, uid, text, rooms, invited) \
-                if was_booked else None
+            kept = self._kept_answer(previous, uid, text, rooms, invited) \
+                if was_booked and previous is not None else None
             if kept is not None:  # nothing TMS stores changed (an alarm, a category …)
                 decisions, conference = kept
             else:
@@ -114,7 +134,23 @@ class MeetingCalendars:
                 if decision.partstat != answer.DECLINED} if decisions else self._booked_rooms(uid)
         held = self._booked_rooms(uid) & kept if invited and not cancelled else set()
         stored = self.calendars.put(calendar_id, href, uid, stored_text, time_range, held)
+        if decisions:
+            announce_answers(self.inbox, user, stored_text, rooms, before, decisions)
         return MeetingResult(stored=stored, differs=stored_text != text)
+
+    def follow_booking(self, uid: str) -> None:
+        """Carry at once into the meeting that booked ``uid`` (if one did) what a write through
+        a room calendar just changed of the booking (time, title, rooms, cancellation), so the
+        meeting and the room calendars never disagree. A failure is logged: the reconciler of
+        the owner's next read catches up."""
+        owner = self.calendars.booked_elsewhere("", uid)
+        if owner is None:
+            return
+        user = owner[len(PERSONAL_PREFIX):].split("/", 1)[0]
+        try:
+            reconcile_meetings(self, user)
+        except Exception:  # the room calendar's write itself succeeded
+            log.exception("could not carry the change of booking %s into its meeting", uid)
 
     def delete(self, *, user: str, href: str) -> bool:
         """Delete the meeting at ``href`` and cancel its conference; False when none is there.
@@ -126,6 +162,8 @@ class MeetingCalendars:
             return False
         if self.calendars.booked(calendar_id, href):
             self._runtime.booking.cancel_meeting(user=user, uid=previous[0].uid)
+        self.inbox.forget(user, previous[0].uid,
+                          list(scheduled_rooms(previous[0].ical, self.rooms()).values()))
         return self.calendars.delete(calendar_id, href)
 
     # ---- steps -------------------------------------------------------------------------------
@@ -136,14 +174,15 @@ class MeetingCalendars:
         from tmscal import ical
 
         try:
-            self._parse(text, rooms)
+            self.parse(text, rooms)
         except (ical.MalformedCalendar, ical.CalendarTooLarge, ical.UnsupportedEvent) as error:
             raise ical_refusal(error, "Meeting") from error
         except ical.IcalError as error:
             return refusal.InvalidCalendar(f"TMS cannot store this meeting: {error.reason}")
         return None
 
-    def _parse(self, text: str, rooms: InvitationRooms):
+    def parse(self, text: str, rooms: InvitationRooms):
+        """The meeting as TMS would store it (the bridge's DESCRIPTION block left out)."""
         from tmscal import ical
 
         parsed = ical.parse_event(text, rooms,
@@ -177,7 +216,7 @@ class MeetingCalendars:
 
         def attempt(ids: list[int]) -> Conference:
             return self._runtime.booking.book_meeting(
-                user=user, parsed=self._parse(text, rooms), system_ids=ids)
+                user=user, parsed=self.parse(text, rooms), system_ids=ids)
 
         try:
             conference = attempt([room.system_id for room in wanted])
@@ -222,25 +261,23 @@ class MeetingCalendars:
                  ", ".join(f"{d.name}={d.partstat}" for d in decisions.values()))
         return _ordered(decisions, invited), conference
 
-    def _kept_answer(self, calendar_id: str, href: str, uid: str, text: str,
+    def _kept_answer(self, previous: StoredObject, uid: str, text: str,
                      rooms: InvitationRooms, invited: list[RoomInfo]
                      ) -> tuple[dict[int, answer.RoomDecision], Conference | None] | None:
         """The previous answer, when every invited room was booked, TMS still holds them, and
-        the new text asks TMS for exactly the same conference as the stored one; else None."""
+        the new text asks TMS for exactly the same conference as the ``previous`` one; else
+        None."""
         from tmscal import ical
         from tmscal.ical.privacy import Privacy
 
-        previous = self.calendars.get_objects(calendar_id, [href])
-        if not previous:
-            return None
-        decisions = written_answer(previous[0].ical, rooms)
+        decisions = written_answer(previous.ical, rooms)
         if set(decisions) != {room.system_id for room in invited} or \
                 not all(d.accepted for d in decisions.values()) or \
                 self._booked_rooms(uid) != set(decisions):
             return None
         try:
-            same = self._parse(previous[0].ical, rooms).conference == \
-                self._parse(text, rooms).conference
+            same = self.parse(previous.ical, rooms).conference == \
+                self.parse(text, rooms).conference
         except ical.IcalError:
             return None
         ref = self._runtime.store.find_by_uid(uid)
@@ -255,7 +292,7 @@ class MeetingCalendars:
         occurrence (from the mirror)."""
         if not isinstance(error, refusal.BookingConflict):
             return error
-        parsed = self._parse(text, rooms)
+        parsed = self.parse(text, rooms)
         if parsed.conference.recurrence is None:
             return error
         reason = blocked_occurrence(self._runtime.store, parsed, rooms, room.system_id,
@@ -287,8 +324,8 @@ def _ordered(decisions: dict[int, answer.RoomDecision], invited: list[RoomInfo]
 
 
 def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], bool]:
-    """The rooms among the ATTENDEEs of every VEVENT (first mention first), and whether the
-    meeting (its master VEVENT) is cancelled."""
+    """The rooms the server schedules among the ATTENDEEs of every VEVENT (first mention
+    first), and whether the meeting (its master VEVENT) is cancelled."""
     try:
         calendar = Calendar.from_ical(text)
     except ValueError as error:
@@ -301,6 +338,8 @@ def _invited_rooms(text: str, rooms: InvitationRooms) -> tuple[list[RoomInfo], b
             cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
         values = event.get("ATTENDEE", [])
         for value in values if isinstance(values, list) else [values]:
+            if not server_schedules(value.params):
+                continue  # SCHEDULE-AGENT=CLIENT or NONE: the client schedules it, or nobody
             room = read_attendee(str(value), dict(value.params), rooms).room
             if room is not None:
                 found.setdefault(room.system_id, room)

@@ -1,7 +1,8 @@
 """TMS's answer written into a meeting of a personal calendar.
 
 Every VEVENT of the object (series and overrides) gets, on each ATTENDEE that is an invited
-room, ``PARTSTAT``, ``SCHEDULE-STATUS`` and, unless booked, ``X-TMSCAL-REASON`` (one readable
+room the server schedules (:func:`tmscal.bridge.scheduling.implicit.server_schedules`),
+``PARTSTAT``, ``SCHEDULE-STATUS`` and, unless booked, ``X-TMSCAL-REASON`` (one readable
 line). When TMS booked the meeting, LOCATION names the booked rooms and the dial-in address,
 and DESCRIPTION ends with a block (after :data:`BLOCK_MARKER`) holding TMS's dial-in text and one
 line per room. The block is replaced on every write and never sent to TMS as the user's message.
@@ -17,6 +18,7 @@ from tmscal.ical.dial_in import dial_in_alias
 from tmscal.ical.participants import read_attendee
 from tmscal.ical.rooms import RoomDirectory
 from tmscal.bridge.invitations.decisions import RoomDecision
+from tmscal.bridge.scheduling.implicit import server_schedules
 from tmscal.model import Conference
 
 BLOCK_MARKER = "-- Video meeting (TMS) --"
@@ -59,7 +61,8 @@ def _mark_attendees(event, rooms: RoomDirectory, decisions: Mapping[int, RoomDec
     marked = []
     for value in values:
         reading = read_attendee(str(value), dict(value.params), rooms)
-        decision = decisions.get(reading.room.system_id) if reading.room else None
+        decision = decisions.get(reading.room.system_id) \
+            if reading.room and server_schedules(value.params) else None
         if decision is not None:
             value = _copy(value)
             value.params["CUTYPE"] = "ROOM"
@@ -109,7 +112,8 @@ def written_answer(text: str, rooms: RoomDirectory) -> dict[int, RoomDecision]:
         for value in values if isinstance(values, list) else [values]:
             room = read_attendee(str(value), dict(value.params), rooms).room
             status = value.params.get("SCHEDULE-STATUS")
-            if room is None or not status or room.system_id in found:
+            if room is None or not status or room.system_id in found or \
+                    not server_schedules(value.params):
                 continue
             found[room.system_id] = RoomDecision(
                 room.system_id, room.name, str(value.params.get("PARTSTAT", "NEEDS-ACTION")),

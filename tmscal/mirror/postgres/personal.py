@@ -23,7 +23,8 @@ from tmscal.mirror.postgres.calendars import (
     tombstone,
 )
 from tmscal.mirror.postgres.rooms import PostgresMirrorStore
-from tmscal.mirror.sqlite.personal import _FIRST, _LAST, room_list
+from tmscal.mirror.sqlite.personal import _REMEMBER_BOOKING as _REMEMBER_BOOKING_SQL
+from tmscal.mirror.sqlite.personal import clamped, room_list
 from tmscal.process_wide import ProcessWide
 
 _COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.end_ts, "
@@ -98,8 +99,8 @@ class PostgresPersonalCalendars(PersonalCalendars):
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
                 + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=%s "
-                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms) "
-                "ORDER BY e.href", (calendar_id,)).fetchall()
+                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms "
+                "OR c.etag<>p.booking_etag) ORDER BY e.href", (calendar_id,)).fetchall()
         return [(stored_object(row[:8]), json.loads(row[8]),
                  None if row[9] is None else json.loads(row[9])) for row in rows]
 
@@ -110,8 +111,7 @@ class PostgresPersonalCalendars(PersonalCalendars):
         check_personal(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
-        start = min(max(int(time_range[0]), _FIRST), _LAST)
-        end = min(max(int(time_range[1]), start), _LAST)
+        start, end = clamped(time_range)
         now = time.time()
         with self.database.write() as db:
             lock_calendars(db, [calendar_id])
@@ -128,10 +128,12 @@ class PostgresPersonalCalendars(PersonalCalendars):
                 "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
                 "rooms=excluded.rooms", (calendar_id, href, uid, ical, start, end,
                                          room_list(rooms)))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
         return self.get_objects(calendar_id, [href])[0]
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
-                             rooms: Iterable[int]) -> bool:
+                             rooms: Iterable[int],
+                             time_range: tuple[int, int] | None = None) -> bool:
         now = time.time()
         with self.database.write() as db:
             lock_calendars(db, [calendar_id])
@@ -146,6 +148,11 @@ class PostgresPersonalCalendars(PersonalCalendars):
                            (etag_for_text(ical), seq, now, calendar_id, href))
             db.execute("UPDATE personal_objects SET ical=%s, rooms=%s WHERE calendar_id=%s "
                        "AND href=%s", (ical, room_list(rooms), calendar_id, href))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
+            if time_range is not None:
+                start, end = clamped(time_range)
+                db.execute("UPDATE personal_objects SET start_ts=%s, end_ts=%s WHERE "
+                           "calendar_id=%s AND href=%s", (start, end, calendar_id, href))
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
@@ -160,6 +167,10 @@ class PostgresPersonalCalendars(PersonalCalendars):
             db.execute("DELETE FROM personal_objects WHERE calendar_id=%s AND href=%s",
                        (calendar_id, href))
         return True
+
+
+#: an object remembers the ETag of the mirrored conference with its UID ('' when none)
+_REMEMBER_BOOKING = _REMEMBER_BOOKING_SQL.replace("?", "%s")
 
 
 _OPEN: ProcessWide[PostgresMirrorStore, PostgresPersonalCalendars] = \

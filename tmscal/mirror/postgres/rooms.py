@@ -27,6 +27,7 @@ from tmscal.mirror.objects import (
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
+    ImportProgress,
     Occurrence,
     PendingWrite,
     Room,
@@ -346,6 +347,8 @@ class PostgresMirrorStore(MirrorStore):
         stored = {uid: (version, ical) for uid, version, ical in db.execute(
             "SELECT uid, version, ical FROM conferences WHERE uid = ANY(%s)", (uids,)
         ).fetchall()}
+        marks = dict(db.execute("SELECT uid, preliminary FROM awaiting_details "
+                                "WHERE uid = ANY(%s)", (uids,)).fetchall())
         present: dict[str, dict[str, tuple[str, str]]] = {}
         for uid, calendar_id, href, etag in db.execute(
                 "SELECT e.uid, e.calendar_id, e.href, e.etag FROM entries e JOIN calendars k "
@@ -355,7 +358,7 @@ class PostgresMirrorStore(MirrorStore):
         sequences = LockedSequences(db, [c for held in present.values() for c in held] + [
             room_calendar_id(r) for record in records for r in record.room_ids])
         with db.pipeline():
-            outcomes = [self._store_one(db, sequences, stored, present, record, now,
+            outcomes = [self._store_one(db, sequences, stored, present, marks, record, now,
                                         client_named) for record in records]
             sequences.write(db, now)
         return outcomes
@@ -363,10 +366,23 @@ class PostgresMirrorStore(MirrorStore):
     def _store_one(self, db: psycopg.Connection, sequences: LockedSequences,
                    stored: dict[str, tuple[int, str]],
                    present_by_uid: dict[str, dict[str, tuple[str, str]]],
-                   record: ConferenceRecord, now: float, client_named: bool) -> StoreOutcome:
-        """One record of :meth:`_store_batch` (``stored`` and ``present_by_uid`` are kept
-        current for the records after it)."""
+                   marks: dict[str, int], record: ConferenceRecord, now: float,
+                   client_named: bool) -> StoreOutcome:
+        """One record of :meth:`_store_batch` (``stored``, ``present_by_uid`` and ``marks``,
+        the awaiting-details marks, are kept current for the records after it)."""
         old = stored.get(record.uid)
+        if record.preliminary:
+            mark = marks.get(record.uid)
+            keeps = old is not None and (record.version < old[0] or (
+                record.version == old[0] and not mark))
+            marks[record.uid] = int(bool(mark)) if keeps else 1
+            db.execute("INSERT INTO awaiting_details (uid, preliminary) VALUES (%s, %s) "
+                       "ON CONFLICT (uid) DO UPDATE SET preliminary=excluded.preliminary",
+                       (record.uid, marks[record.uid]))
+            if keeps:  # the stored text is as new and fuller (or newer): it stays
+                return StoreOutcome([], [])
+        elif marks.pop(record.uid, None) is not None:
+            db.execute("DELETE FROM awaiting_details WHERE uid=%s", (record.uid,))
         if old is not None and record.version < old[0]:
             return StoreOutcome([], [])  # an older answer than the one stored: never step back
         record.ical = stamped(record.ical, old[1] if old else None, dt(now))
@@ -439,7 +455,7 @@ class PostgresMirrorStore(MirrorStore):
             lock_calendars(db, [row[0] for row in rows])
             for calendar_id, href, _ in rows:
                 tombstone(db, calendar_id, href, now)
-            for table in ("conferences", "conference_ids", "client_hrefs"):
+            for table in ("conferences", "conference_ids", "client_hrefs", "awaiting_details"):
                 db.execute(f"DELETE FROM {table} WHERE uid=%s", (uid,))
         return StoreOutcome([], [calendar_id for calendar_id, *_ in rows])
 
@@ -536,6 +552,27 @@ class PostgresMirrorStore(MirrorStore):
     def set_unreadable(self, text: str) -> None:
         with self.database.write() as db:
             self._set_meta(db, "unreadable", text)
+
+    # ---- imports ------------------------------------------------------------------------------
+
+    def import_progress(self) -> ImportProgress | None:
+        with self.database.query() as db:
+            meta = dict(db.execute("SELECT key, value FROM mirror_meta "
+                                   "WHERE key IN ('import_head', 'import_listed')").fetchall())
+        if not meta.get("import_head"):
+            return None
+        return ImportProgress(int(meta["import_head"]), meta.get("import_listed") == "1")
+
+    def set_import_progress(self, progress: ImportProgress | None) -> None:
+        with self.database.write() as db:
+            self._set_meta(db, "import_head", "" if progress is None else str(progress.head))
+            self._set_meta(db, "import_listed", "1" if progress and progress.listed else "0")
+
+    def awaiting_details(self) -> list[int]:
+        with self.database.query() as db:
+            return [row[0] for row in db.execute(
+                "SELECT c.series_id FROM awaiting_details a JOIN conferences c ON c.uid = a.uid "
+                "ORDER BY a.marked")]
 
     # ---- the syncer lease --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ UTC = timezone.utc
 ROOM = "room"
 PERSONAL = "personal"
 _CHUNK = 400  # parameters per IN (...) list, well under SQLite's limit
+_PAGE = 500  # objects per read of a whole calendar
 
 
 def ts(instant: datetime) -> int:
@@ -41,6 +42,23 @@ def stored_object(row: tuple) -> StoredObject:
     modified``."""
     calendar_id, href, uid, etag, ical, start, end, modified = row
     return StoredObject(calendar_id, href, uid, etag, ical, dt(start), dt(end), dt(modified))
+
+
+def paged_objects(file, columns: str, calendar_id: str,
+                  page: int = _PAGE) -> Iterator[StoredObject]:
+    """The live objects of a calendar sorted by href, read ``page`` at a time (one short read
+    each, keyed on the last href), so a large calendar is never in memory whole. ``columns``
+    selects the :func:`stored_object` row from ``entries e`` joined to the texts."""
+    after = ""
+    while True:
+        with file.read() as db:
+            rows = db.execute(columns + "WHERE e.calendar_id=? AND e.deleted=0 AND e.href > ? "
+                              "ORDER BY e.href LIMIT ?", (calendar_id, after, page)).fetchall()
+        for row in rows:
+            yield stored_object(row)
+        if len(rows) < page:
+            return
+        after = rows[-1][1]
 
 
 def calendar_row(db: sqlite3.Connection, calendar_id: str) -> tuple:

@@ -17,6 +17,7 @@ from tmscal.mirror.sqlite.calendars import (
     bump,
     chunks,
     create_calendar,
+    paged_objects,
     put_entry,
     stored_object,
     tombstone,
@@ -69,11 +70,7 @@ class SqlitePersonalCalendars(PersonalCalendars):
         return found
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        with self.file.read() as db:
-            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 ORDER BY e.href",
-                              (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.file, _COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
@@ -107,8 +104,7 @@ class SqlitePersonalCalendars(PersonalCalendars):
         check_personal(calendar_id)
         self.ensure(calendar_id)
         etag = etag_for_text(ical)
-        start = min(max(int(time_range[0]), _FIRST), _LAST)
-        end = min(max(int(time_range[1]), start), _LAST)
+        start, end = clamped(time_range)
         now = time.time()
         with self.file.write() as db:
             old = db.execute("SELECT etag, deleted FROM entries WHERE calendar_id=? AND href=?",
@@ -124,6 +120,7 @@ class SqlitePersonalCalendars(PersonalCalendars):
                 "ical=excluded.ical, start_ts=excluded.start_ts, end_ts=excluded.end_ts, "
                 "rooms=excluded.rooms", (calendar_id, href, uid, ical, start, end,
                                          room_list(rooms)))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
         return self.get_objects(calendar_id, [href])[0]
 
     def drifted_objects(self, calendar_id: str
@@ -132,13 +129,14 @@ class SqlitePersonalCalendars(PersonalCalendars):
             rows = db.execute(
                 _COLUMNS.replace(" FROM ", ", p.rooms, c.room_ids FROM ", 1)
                 + "LEFT JOIN conferences c ON c.uid = p.uid WHERE e.calendar_id=? "
-                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms) "
-                "ORDER BY e.href", (calendar_id,)).fetchall()
+                "AND e.deleted=0 AND p.rooms<>'[]' AND (c.uid IS NULL OR c.room_ids<>p.rooms "
+                "OR c.etag<>p.booking_etag) ORDER BY e.href", (calendar_id,)).fetchall()
         return [(stored_object(row[:8]), json.loads(row[8]),
                  None if row[9] is None else json.loads(row[9])) for row in rows]
 
     def replace_if_unchanged(self, calendar_id: str, href: str, etag: str, ical: str,
-                             rooms: Iterable[int]) -> bool:
+                             rooms: Iterable[int],
+                             time_range: tuple[int, int] | None = None) -> bool:
         now = time.time()
         with self.file.write() as db:
             row = db.execute("SELECT etag FROM entries WHERE calendar_id=? AND href=? "
@@ -151,6 +149,11 @@ class SqlitePersonalCalendars(PersonalCalendars):
                            "AND href=?", (etag_for_text(ical), seq, now, calendar_id, href))
             db.execute("UPDATE personal_objects SET ical=?, rooms=? WHERE calendar_id=? "
                        "AND href=?", (ical, room_list(rooms), calendar_id, href))
+            db.execute(_REMEMBER_BOOKING, (calendar_id, href))
+            if time_range is not None:
+                start, end = clamped(time_range)
+                db.execute("UPDATE personal_objects SET start_ts=?, end_ts=? WHERE "
+                           "calendar_id=? AND href=?", (start, end, calendar_id, href))
         return True
 
     def delete(self, calendar_id: str, href: str) -> bool:
@@ -164,6 +167,18 @@ class SqlitePersonalCalendars(PersonalCalendars):
             db.execute("DELETE FROM personal_objects WHERE calendar_id=? AND href=?",
                        (calendar_id, href))
         return True
+
+
+#: an object remembers the ETag of the mirrored conference with its UID ('' when none)
+_REMEMBER_BOOKING = ("UPDATE personal_objects SET booking_etag=COALESCE((SELECT c.etag FROM "
+                     "conferences c WHERE c.uid=personal_objects.uid), '') "
+                     "WHERE calendar_id=? AND href=?")
+
+
+def clamped(time_range: tuple[int, int]) -> tuple[int, int]:
+    """An object's enclosing range as stored: clamped to the years 1..9999."""
+    start = min(max(int(time_range[0]), _FIRST), _LAST)
+    return start, min(max(int(time_range[1]), start), _LAST)
 
 
 def room_list(rooms: Iterable[int]) -> str:

@@ -25,6 +25,7 @@ from tmscal.mirror.objects import (
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
+    ImportProgress,
     Occurrence,
     PendingWrite,
     Room,
@@ -44,6 +45,7 @@ from tmscal.mirror.sqlite.calendars import (
     chunks,
     create_calendar,
     dt,
+    paged_objects,
     put_entry,
     stored_object,
     tombstone,
@@ -188,10 +190,7 @@ class SqliteMirrorStore(MirrorStore):
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
         with self.file.read() as db:
             calendar_row(db, calendar_id)
-            rows = db.execute(self._OBJECT_COLUMNS + "WHERE e.calendar_id=? AND e.deleted=0 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.file, self._OBJECT_COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
@@ -343,6 +342,18 @@ class SqliteMirrorStore(MirrorStore):
                    now: float, client_named: bool = True) -> StoreOutcome:
         stored = db.execute("SELECT version, ical FROM conferences WHERE uid=?",
                             (record.uid,)).fetchone()
+        if record.preliminary:
+            mark = db.execute("SELECT preliminary FROM awaiting_details WHERE uid=?",
+                              (record.uid,)).fetchone()
+            keeps = stored is not None and (record.version < stored[0] or (
+                record.version == stored[0] and not (mark and mark[0])))
+            db.execute("INSERT INTO awaiting_details VALUES (?, ?) ON CONFLICT(uid) DO UPDATE "
+                       "SET preliminary=excluded.preliminary",
+                       (record.uid, int(bool(mark and mark[0]) if keeps else 1)))
+            if keeps:  # the stored text is as new and fuller (or newer): it stays
+                return StoreOutcome([], [])
+        else:
+            db.execute("DELETE FROM awaiting_details WHERE uid=?", (record.uid,))
         if stored is not None and record.version < stored[0]:
             return StoreOutcome([], [])  # an older answer than the one stored: never step back
         record.ical = stamped(record.ical, stored[1] if stored else None, dt(now))
@@ -416,6 +427,7 @@ class SqliteMirrorStore(MirrorStore):
             db.execute("DELETE FROM conferences WHERE uid=?", (uid,))
             db.execute("DELETE FROM conference_ids WHERE uid=?", (uid,))
             db.execute("DELETE FROM client_hrefs WHERE uid=?", (uid,))
+            db.execute("DELETE FROM awaiting_details WHERE uid=?", (uid,))
         return StoreOutcome([], [calendar_id for calendar_id, *_ in rows])
 
     def forget_conference_id(self, conference_id: int) -> None:
@@ -513,6 +525,26 @@ class SqliteMirrorStore(MirrorStore):
     def set_unreadable(self, text: str) -> None:
         with self.file.write() as db:
             self._set_meta(db, "unreadable", text)
+
+    # ---- imports ------------------------------------------------------------------------------
+
+    def import_progress(self) -> ImportProgress | None:
+        with self.file.read() as db:
+            meta = dict(db.execute("SELECT key, value FROM mirror_meta "
+                                   "WHERE key IN ('import_head', 'import_listed')").fetchall())
+        if not meta.get("import_head"):
+            return None
+        return ImportProgress(int(meta["import_head"]), meta.get("import_listed") == "1")
+
+    def set_import_progress(self, progress: ImportProgress | None) -> None:
+        with self.file.write() as db:
+            self._set_meta(db, "import_head", "" if progress is None else str(progress.head))
+            self._set_meta(db, "import_listed", "1" if progress and progress.listed else "0")
+
+    def awaiting_details(self) -> list[int]:
+        return [row[0] for row in self.file.connection().execute(
+            "SELECT c.series_id FROM awaiting_details a JOIN conferences c ON c.uid = a.uid "
+            "ORDER BY a.rowid")]
 
     # ---- the syncer lease --------------------------------------------------------------------
 

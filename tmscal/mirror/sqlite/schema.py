@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _CLIENT_HREFS = """
 -- The href a calendar client chose for an object of a room calendar (RFC 4791 5.3.2); an
@@ -47,6 +47,16 @@ CREATE TABLE IF NOT EXISTS feed_tokens (
     created      REAL NOT NULL,
     revoked      REAL,
     replaced_by  TEXT NOT NULL DEFAULT ''
+);
+"""
+
+_AWAITING_DETAILS = """
+-- Conferences an import stored from its list scan only, still to be fetched in full;
+-- preliminary = 1 while the stored text is the one rendered from the list (a re-import marks
+-- fully stored conferences too, to refresh them). Ordered by rowid (the order marked).
+CREATE TABLE IF NOT EXISTS awaiting_details (
+    uid         TEXT PRIMARY KEY,
+    preliminary INTEGER NOT NULL
 );
 """
 
@@ -136,7 +146,8 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 
 -- The text of each live object of a personal calendar (membership is in entries); rooms are
--- the SystemIds it holds booked in TMS (a JSON array like conferences.room_ids).
+-- the SystemIds it holds booked in TMS (a JSON array like conferences.room_ids), booking_etag
+-- the etag of that conference when the object was last written.
 CREATE TABLE IF NOT EXISTS personal_objects (
     calendar_id TEXT NOT NULL,
     href        TEXT NOT NULL,
@@ -145,6 +156,7 @@ CREATE TABLE IF NOT EXISTS personal_objects (
     start_ts    INTEGER NOT NULL,
     end_ts      INTEGER NOT NULL,
     rooms       TEXT NOT NULL DEFAULT '[]',
+    booking_etag TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (calendar_id, href)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS personal_objects_uid ON personal_objects (uid);
@@ -157,7 +169,7 @@ CREATE TABLE IF NOT EXISTS calendar_preferences (
     value       TEXT NOT NULL,
     PRIMARY KEY (user, calendar_id, name)
 ) WITHOUT ROWID;
-""" + _CLIENT_HREFS + _PENDING_WRITES + _FEED_TOKENS
+""" + _CLIENT_HREFS + _PENDING_WRITES + _FEED_TOKENS + _AWAITING_DETAILS
 
 
 def _calendar_kinds(db: sqlite3.Connection) -> None:
@@ -184,6 +196,14 @@ def _series_shapes(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE conferences ADD COLUMN shape TEXT NOT NULL DEFAULT ''")
 
 
+def _booking_etags(db: sqlite3.Connection) -> None:
+    """Version 6: each personal object remembers the etag of the conference it booked (its
+    meeting follows changes TMS made to the booking's text, not only to its rooms)."""
+    if "booking_etag" not in _columns(db, "personal_objects"):
+        db.execute("ALTER TABLE personal_objects ADD COLUMN booking_etag TEXT NOT NULL "
+                   "DEFAULT ''")
+
+
 def _title_of(ical: str) -> str:
     """The SUMMARY of the master VEVENT of a stored text ('' when there is none), read as
     text (a whole parse would take minutes on a large mirror)."""
@@ -201,6 +221,7 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     # feed_tokens, created by the feeds before the schema held it
     4: _calendar_kinds,
     5: _series_shapes,
+    6: _booking_etags,
 }
 
 

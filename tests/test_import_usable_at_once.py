@@ -1,0 +1,302 @@
+"""An import usable at once, against the simulator over HTTP: room calendars show every booking
+from the list scan while the detail calls are held (right times and titles, in the room's zone,
+across a DST change of a series), details fill in behind it with new ETags that
+sync-collection reports, and an import killed halfway resumes without fetching any stored
+detail again, losing nothing TMS did meanwhile."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import requests
+from lxml import etree
+
+from calendar_parsers import icalendar_spans, ical_js, spans
+from tests.bridge_harness import start_bridge, wait_until, write_bridge_config
+from tmscal.ical.zones import time_zone_rule
+from tmscal.mirror.records import iana_zone
+from tmscal.model import (
+    Conference, ConferenceStatus, DayOfWeek, Participant, ParticipantCallType,
+    RecurrencePattern, RecurringFrequency,
+)
+
+DETAILS = "GetRecurrentConferenceById"
+OSLO = ZoneInfo("Europe/Oslo")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def next_dst_change(zone: ZoneInfo, after: datetime) -> datetime:
+    """The first hour (UTC) after ``after`` at which ``zone``'s offset differs from before."""
+    hour = after.replace(minute=0, second=0, microsecond=0)
+    offset = hour.astimezone(zone).utcoffset()
+    while hour.astimezone(zone).utcoffset() == offset:
+        hour += timedelta(hours=1)
+    return hour
+
+
+def weekly_across_dst(now: datetime) -> tuple[datetime, int]:
+    """(first UTC start, instances) of a weekly 09:00 Oslo series starting two weeks before
+    the next DST change that is at least three days away."""
+    change = next_dst_change(OSLO, now + timedelta(days=3))
+    first_day = (change - timedelta(days=14)).astimezone(OSLO).date()
+    if datetime.combine(first_day, datetime.min.time(), OSLO) < now + timedelta(days=1):
+        first_day += timedelta(days=7)
+    first = datetime.combine(first_day, datetime.min.time().replace(hour=9), OSLO)
+    return first.astimezone(UTC), 5
+
+
+def book_series_and_single(admin) -> tuple[Conference, Conference]:
+    """A weekly series in Oslo Fjord (101) across a DST change, with a dial-in guest, and a
+    single meeting in NY Hudson (106) at 10:00 New York time with a SIP dial-out."""
+    now = datetime.now(UTC)
+    first, instances = weekly_across_dst(now)
+    series = admin.save_conference(Conference(
+        title="Fjord weekly", start_utc=first, end_utc=first + timedelta(minutes=45),
+        time_zone_rules=[time_zone_rule("Europe/Oslo", first.year)],
+        participants=[Participant(ParticipantCallType.TMS, 101),
+                      Participant(ParticipantCallType.IP_VIDEO_IN, 0, "Guest on video")],
+        recurrence=RecurrencePattern(
+            RecurringFrequency.WEEKLY, 1, [DayOfWeek.from_python_weekday(first.weekday())],
+            instances=instances)))
+    day = (now + timedelta(days=5)).astimezone(NEW_YORK).date()
+    start = datetime.combine(day, datetime.min.time().replace(hour=10), NEW_YORK).astimezone(UTC)
+    single = admin.save_conference(Conference(
+        title="Hudson review", start_utc=start, end_utc=start + timedelta(hours=1),
+        participants=[Participant(ParticipantCallType.TMS, 106),
+                      Participant(ParticipantCallType.SIP_OUT, 0, "partner@video.example.com")]))
+    return series, single
+
+
+def listed_spans(admin, room: int, now: datetime) -> list[tuple[int, int]]:
+    """What TMS lists for ``room`` (a year around now), as Unix-second spans."""
+    return sorted((int(c.start_utc.timestamp()), int(c.end_utc.timestamp()))
+                  for c in admin.get_conferences_for_systems(
+                      [room], now - timedelta(days=30), now + timedelta(days=365),
+                      ConferenceStatus.ALL_EXCEPT_DELETED))
+
+
+def unfolded(response: requests.Response) -> str:
+    return response.text.replace("\r\n ", "")
+
+
+def get_object(bridge, room: int, uid: str) -> requests.Response:
+    return requests.get(f"{bridge.url}alice/room-{room}/{uid}.ics", auth=("alice", "alice"),
+                        timeout=30)
+
+
+def sync_collection(bridge, room: int, token: str = "") -> tuple[str, dict[str, str]]:
+    """(new token, {href: etag}) of a sync-collection REPORT from ``token``."""
+    body = ('<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">'
+            f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
+            "<D:prop><D:getetag/></D:prop></D:sync-collection>")
+    response = requests.request("REPORT", f"{bridge.url}alice/room-{room}/", data=body,
+                                auth=("alice", "alice"), timeout=30,
+                                headers={"Content-Type": "application/xml", "Depth": "1"})
+    assert response.status_code == 207, response.text
+    tree = etree.fromstring(response.content)
+    ns = {"D": "DAV:"}
+    changed = {r.findtext("D:href", namespaces=ns).rsplit("/", 1)[-1]:
+               r.findtext(".//D:getetag", namespaces=ns)
+               for r in tree.findall("D:response", ns)}
+    return tree.findtext("D:sync-token", namespaces=ns), changed
+
+
+def local_starts(text: str, window: tuple[int, int]) -> list[datetime]:
+    """The occurrence starts of ``text`` as recurring-ical-events expands them (zoned)."""
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    calendar = Calendar.from_ical(text)
+    return sorted(event["DTSTART"].dt for event in recurring_ical_events.of(calendar).between(
+        datetime.fromtimestamp(window[0], UTC), datetime.fromtimestamp(window[1], UTC)))
+
+
+def test_calendars_show_bookings_before_details_and_details_fill_in(tms, admin, tmp_path):
+    series, single = book_series_and_single(admin)
+    now = datetime.now(UTC)
+    window = (int((now - timedelta(days=30)).timestamp()),
+              int((now + timedelta(days=365)).timestamp()))
+    tms.faults.held_operations = [DETAILS]
+    config = write_bridge_config(tmp_path, tms_url=tms.url, users=("alice",),
+                                 rights={"alice": "book=101,106"}, timeout=30.0)
+    bridge = start_bridge(config)
+    try:
+        fjord = wait_until(lambda: (r := get_object(bridge, 101, series.external_primary_key))
+                           .status_code == 200 and r, timeout=120)
+        hudson = wait_until(lambda: (r := get_object(bridge, 106, single.external_primary_key))
+                            .status_code == 200 and r, timeout=60)
+        store = bridge.runtime.store
+        assert store.get_cursor() is None and len(store.awaiting_details()) == 2
+        wait_until(lambda: tms.calls[DETAILS] >= 1)  # asked, and held: none has arrived
+
+        # every occurrence TMS lists, exactly, as two client parsers read the served text
+        expected = listed_spans(admin, 101, now)
+        assert len(expected) == 5 and len({s[0] % 86400 for s in expected}) == 2  # DST
+        path = tmp_path / "fjord.ics"
+        path.write_text(fjord.text)
+        assert icalendar_spans(fjord.text, window) == expected
+        assert spans(ical_js([path], window)[0]) == expected
+        # in the room's zone (its Windows id read as IANA): 09:00 on both sides of the change
+        zone = iana_zone(store.get_room(101).zone)
+        starts = local_starts(fjord.text, window)
+        assert [(s.hour, s.minute, str(s.tzinfo)) for s in starts] == [(9, 0, zone)] * 5
+        assert ZoneInfo(zone).utcoffset(datetime(2027, 1, 1)) == OSLO.utcoffset(
+            datetime(2027, 1, 1))
+        assert "SUMMARY:Fjord weekly" in fjord.text and "Guest on video" not in unfolded(fjord)
+        ny = local_starts(hudson.text, window)
+        assert [(s.hour, str(s.tzinfo)) for s in ny] == [
+            (10, iana_zone(store.get_room(106).zone))]
+        assert icalendar_spans(hudson.text, window) == listed_spans(admin, 106, now)
+        assert "SUMMARY:Hudson review" in hudson.text and "partner@" not in unfolded(hudson)
+        token, listed = sync_collection(bridge, 101)
+        assert listed == {f"{series.external_primary_key}.ics": fjord.headers["ETag"]}
+
+        tms.faults.held_operations = []
+        wait_until(lambda: store.get_cursor() is not None, timeout=60)
+        assert store.awaiting_details() == [] and store.import_progress() is None
+        full = get_object(bridge, 101, series.external_primary_key)
+        assert full.headers["ETag"] != fjord.headers["ETag"]
+        assert "Guest on video" in unfolded(full) and "RRULE:FREQ=WEEKLY" in full.text
+        assert icalendar_spans(full.text, window) == expected
+        assert "partner@video.example.com" in unfolded(get_object(
+            bridge, 106, single.external_primary_key))
+        _, changed = sync_collection(bridge, 101, token)
+        assert changed == {f"{series.external_primary_key}.ics": full.headers["ETag"]}
+        assert tms.calls[DETAILS] == 2  # each conference fetched once
+    finally:
+        tms.faults.held_operations = []
+        bridge.stop()
+
+
+_IMPORTER = """
+import sys
+from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+from tmscal.mirror.sync import Syncer
+from tmscal.settings import MirrorSettings
+from tmscal.tms import TmsClient
+database, url = sys.argv[1:3]
+store = SqliteMirrorStore(database)
+settings = MirrorSettings(detail_workers=2, horizon_past_days=30, horizon_future_days=365,
+                          poll_interval=3600)
+Syncer(store, lambda: TmsClient(url, "tmscal-svc", "tmscal-svc"), settings).sync_once()
+"""
+
+
+def run_importer(database: Path, url: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _IMPORTER, str(database), url],
+                            cwd=Path(__file__).parent.parent)
+
+
+def test_an_import_killed_halfway_resumes_without_fetching_a_stored_detail_again(
+        simulator, tmp_path):
+    """The importer runs in its own process and is killed (SIGKILL) once some detail batches
+    are stored: started again, it fetches exactly the conferences still awaiting details; a
+    booking made in TMS while it was down is in the mirror after the next sync; the mirror
+    then equals TMS."""
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+    from tmscal.mirror.sync import Syncer
+    from tmscal.settings import MirrorSettings
+    from tmscal.tms import TmsClient
+
+    simulator.faults.latency = 0.002  # a few seconds of details, so the kill lands halfway
+    database = tmp_path / "mirror.sqlite3"
+    importer = run_importer(database, simulator.url)
+    try:
+        store = wait_until(lambda: database.exists() and SqliteMirrorStore(database))
+        first = wait_until(lambda: store.import_progress() is not None
+                           and store.import_progress().listed and len(store.awaiting_details()),
+                           timeout=120)
+        wait_until(lambda: len(store.awaiting_details()) < first or importer.poll() is not None,
+                   timeout=120, step=0.01)
+        importer.send_signal(signal.SIGKILL)
+        importer.wait(30)
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+    awaiting = len(store.awaiting_details())
+    assert 0 < awaiting < first, "the kill must land between two detail batches"
+    assert store.get_cursor() is None and store.import_progress().listed
+    called = simulator.calls[DETAILS]
+
+    with TmsClient(simulator.url, "admin", "admin") as admin:
+        start = (datetime.now(UTC) + timedelta(days=40)).replace(hour=3, minute=0, second=0,
+                                                                 microsecond=0)
+        meanwhile = admin.save_conference(Conference(
+            title="Booked while the bridge was down", start_utc=start,
+            end_utc=start + timedelta(minutes=30),
+            participants=[Participant(ParticipantCallType.TMS, 101)]))
+        restarted = run_importer(database, simulator.url)
+        assert restarted.wait(300) == 0
+        assert simulator.calls[DETAILS] - called == awaiting  # none stored is fetched again
+        assert store.awaiting_details() == [] and store.import_progress() is None
+        assert store.get_cursor() is not None
+
+        settings = MirrorSettings(horizon_past_days=30, horizon_future_days=365)
+        Syncer(store, lambda: TmsClient(simulator.url, "tmscal-svc", "tmscal-svc"),
+               settings).sync_once()
+        assert store.find_by_uid(meanwhile.external_primary_key) is not None
+        now = datetime.now(UTC)
+        lo, hi = now - timedelta(days=29), now + timedelta(days=364)
+        for room in store.list_rooms():
+            held = sorted((int(o.start_utc.timestamp()), int(o.end_utc.timestamp()))
+                          for o in store.occurrences_in_range(room.calendar_id, lo, hi))
+            listed = sorted((int(c.start_utc.timestamp()), int(c.end_utc.timestamp()))
+                            for c in admin.get_conferences_for_systems(
+                                [room.system_id], lo, hi, ConferenceStatus.ALL_EXCEPT_DELETED))
+            assert held == listed, room.name
+    store.close()
+
+
+def test_a_booking_listed_in_two_scan_windows_shows_once(tms, admin, tmp_path):
+    """With one-day scan windows, a meeting and a weekly series crossing the windows' edges
+    are listed twice; the calendar shows each occurrence once, at its time."""
+    import threading
+
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+    from tmscal.mirror.sync import Syncer
+    from tmscal.settings import MirrorSettings
+    from tmscal.tms import TmsClient
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    edge = now + timedelta(days=5)  # a window's edge: windows start at now - 30 days
+    single = admin.save_conference(Conference(
+        title="Across an edge", start_utc=edge - timedelta(hours=1),
+        end_utc=edge + timedelta(hours=1),
+        participants=[Participant(ParticipantCallType.TMS, 102)]))
+    first = edge + timedelta(days=2, hours=-1)
+    series = admin.save_conference(Conference(
+        title="Weekly across edges", start_utc=first, end_utc=first + timedelta(hours=2),
+        participants=[Participant(ParticipantCallType.TMS, 102)],
+        recurrence=RecurrencePattern(RecurringFrequency.WEEKLY, 1,
+                                     [DayOfWeek.from_python_weekday(first.weekday())],
+                                     instances=3)))
+    store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    settings = MirrorSettings(horizon_past_days=30, horizon_future_days=60, window_days=1,
+                              systems_per_call=1)
+    syncer = Syncer(store, lambda: TmsClient(tms.url, "tmscal-svc", "tmscal-svc"), settings,
+                    clock=lambda: now)
+    tms.faults.held_operations = [DETAILS]
+    importing = threading.Thread(target=syncer.full_import)
+    importing.start()
+    try:
+        wait_until(lambda: len(store.awaiting_details()) == 2, timeout=120)
+        window = (int(now.timestamp()), int((now + timedelta(days=60)).timestamp()))
+        listed = listed_spans(admin, 102, now)
+        assert len(listed) == 4
+        for booking, expected in ((single, listed[:1]), (series, listed[1:])):
+            text = store.object_for_uid("102", booking.external_primary_key).ical
+            assert icalendar_spans(text, window) == expected
+            rdates = [line for line in text.replace("\r\n ", "").splitlines()
+                      if line.startswith("RDATE")]
+            assert [line.count(",") + 1 for line in rdates] == (
+                [len(expected) - 1] if len(expected) > 1 else [])
+    finally:
+        tms.faults.held_operations = []
+        importing.join(120)
+    assert store.awaiting_details() == [] and store.get_cursor() is not None
+    store.close()
