@@ -7,7 +7,8 @@ the simulator over HTTP, a throw-away PostgreSQL server.
 - the syncer's node killed with SIGKILL during a stream of changes in TMS: another takes over
   within the lease (read from the nodes' own ``/health``), the mirror ends equal to TMS;
 - PostgreSQL stopped and started under load: 503 with ``Retry-After`` and one line on every
-  node (never a 500), ``/health`` says so, and the nodes recover by themselves.
+  node (never a 500), ``/health`` says so, and the nodes recover by themselves; a request
+  that loses the server half-way (waiting for a lock when it stops) gets the same 503.
 
 Skipped with the reason where the PostgreSQL binaries are missing (:mod:`postgres_server`)."""
 
@@ -298,3 +299,38 @@ def test_postgres_stopped_and_started_under_load(tms, tmp_path, postgres_server)
             assert retry == "7" and text.startswith("Calendar store unavailable: ")
             assert text.count("\n") == 1 and "Traceback" not in text
     assert answers[-1][1] in (200, 207)  # and answering again
+
+
+def test_a_request_losing_the_server_half_way_gets_503_not_500(tms, tmp_path,
+                                                               postgres_server):  # noqa: F811
+    """The request passed the store check and waits in a query (on a lock the test holds) when
+    the server stops: Radicale would answer a bare 500; the client gets 503 with the reason."""
+    import psycopg
+
+    own = PostgresServer(postgres_server.binaries).start()
+    try:
+        url = own.create_database()
+        with running_nodes(tms, tmp_path, url, count=1) as (nodes, _processes, _store):
+            answers: list[requests.Response] = []
+            blocker = psycopg.connect(url)
+            watcher = psycopg.connect(url, autocommit=True)
+            try:
+                blocker.execute("LOCK TABLE rooms IN ACCESS EXCLUSIVE MODE")
+                waiting = threading.Thread(target=lambda: answers.append(requests.request(
+                    "PROPFIND", nodes[0] + "/alice/", auth=AUTH, headers={"Depth": "1"},
+                    timeout=60)))
+                waiting.start()
+                wait_until(lambda: watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND application_name = 'tmscal'").fetchone()[0], 30)
+                own._run("pg_ctl", "-D", str(own.data), "-m", "fast", "-w", "stop")
+            finally:
+                blocker.close()
+                watcher.close()
+            waiting.join(60)
+            lost = answers[0]
+            assert lost.status_code == 503 and lost.headers["Retry-After"] == "7", lost.text
+            assert lost.text.startswith("Calendar store unavailable: PostgreSQL mirror ")
+            assert lost.text.count("\n") == 1
+    finally:
+        own.stop()
