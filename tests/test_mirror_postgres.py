@@ -7,6 +7,7 @@ tokens, and ``tmscal mirror copy``. Everything else the store promises is in the
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -231,6 +232,29 @@ def test_the_first_calls_after_a_restart_succeed(postgres_server):
         instance.close()
     finally:
         own.stop()
+
+
+def test_connections_beyond_descriptor_1023_are_checked_too(postgres_url):
+    """A long-running process holds many files and sockets: a connection whose descriptor is
+    past ``select()``'s limit is still checked when borrowed."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"at most {hard} open files here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        instance = PostgresMirrorStore(postgres_url, max_connections=2)
+        instance.replace_rooms(ROOMS)
+        with instance.database.connection() as db:
+            assert db.fileno() > 1023
+        assert [room.name for room in instance.list_rooms()] == ["Oslo", "Bergen"]
+        instance.close()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_writes_of_one_uid_wait_for_each_other_across_instances(store, postgres_url):

@@ -51,8 +51,9 @@ def closed_by_server(db: psycopg.Connection) -> bool:
     (a cut network) is found by the next statement instead."""
     if db.closed or db.broken:
         return True
-    readable, _, _ = select.select([db.fileno()], [], [], 0)
-    return bool(readable)
+    waiting = select.poll()  # not select(): a busy process has descriptors beyond 1023
+    waiting.register(db.fileno(), select.POLLIN)
+    return bool(waiting.poll(0))
 
 
 class PostgresDatabase:
