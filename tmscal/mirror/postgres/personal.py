@@ -23,6 +23,7 @@ from tmscal.mirror.postgres.calendars import (
     tombstone,
 )
 from tmscal.mirror.postgres.rooms import PostgresMirrorStore
+from tmscal.mirror.sqlite.calendars import paged_objects
 from tmscal.mirror.sqlite.personal import _REMEMBER_BOOKING as _REMEMBER_BOOKING_SQL
 from tmscal.mirror.sqlite.personal import clamped, room_list
 from tmscal.process_wide import ProcessWide
@@ -61,11 +62,7 @@ class PostgresPersonalCalendars(PersonalCalendars):
         return [stored_object(row) for row in rows]
 
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
-        with self.database.query() as db:
-            rows = db.execute(_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.database, _COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:

@@ -15,7 +15,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 import psycopg
@@ -27,13 +27,11 @@ from tmscal.mirror.objects import (
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
-    ImportProgress,
     Occurrence,
     PendingWrite,
     Room,
     StoredObject,
     StoreOutcome,
-    SyncStatus,
     UnknownCalendar,
     UnknownSyncToken,
     etag_for_text,
@@ -56,12 +54,13 @@ from tmscal.mirror.postgres.calendars import (
     ts,
 )
 from tmscal.mirror.postgres.database import PostgresDatabase
+from tmscal.mirror.sqlite.calendars import paged_objects
 from tmscal.mirror.postgres.locks import BookingLocks
 from tmscal.mirror.postgres.schema import apply_schema
+from tmscal.mirror.meta import MetaBookkeeping, MetaWriter
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide
 
-_COUNTER_PREFIX = "counter."
 
 #: The live entries of ``uid`` in room calendars (personal objects with the same UID stay).
 _ROOM_ENTRIES_OF_UID = (
@@ -83,7 +82,7 @@ _REF_COLUMNS = ("SELECT uid, href, etag, series_id, version, room_ids, ext_sourc
 _ROOM_COLUMNS = "SELECT system_id, name, zone, site, description, address FROM rooms "
 
 
-class PostgresMirrorStore(MirrorStore):
+class PostgresMirrorStore(MetaBookkeeping, MirrorStore):
     """The mirror in one PostgreSQL database (``url`` as libpq takes it; ``password`` apart,
     never logged). :attr:`database` is its connections, for the other concerns kept there."""
 
@@ -97,7 +96,7 @@ class PostgresMirrorStore(MirrorStore):
             with self.database.write() as db:
                 db.execute("INSERT INTO mirror_meta VALUES ('epoch', %s) "
                            "ON CONFLICT (key) DO NOTHING", (secrets.token_hex(4),))
-            self.epoch = self._meta("epoch") or ""
+            self.epoch = self._meta_rows(["epoch"]).get("epoch", "")
         except BaseException:
             self.database.close()
             raise
@@ -115,15 +114,22 @@ class PostgresMirrorStore(MirrorStore):
 
     # ---- meta ----------------------------------------------------------------------------------
 
-    def _meta(self, key: str) -> str | None:
-        with self.database.query() as db:
-            row = db.execute("SELECT value FROM mirror_meta WHERE key=%s", (key,)).fetchone()
-        return None if row is None else row[0]
-
     @staticmethod
     def _set_meta(db: psycopg.Connection, key: str, value: str) -> None:
         db.execute("INSERT INTO mirror_meta VALUES (%s, %s) "
                    "ON CONFLICT (key) DO UPDATE SET value=excluded.value", (key, value))
+
+    def _meta_rows(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        with self.database.query() as db:
+            if keys is None:
+                return dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
+            return dict(db.execute("SELECT key, value FROM mirror_meta WHERE key = ANY(%s)",
+                                   (list(keys),)).fetchall())
+
+    @contextmanager
+    def _meta_writer(self) -> Iterator[MetaWriter]:
+        with self.database.write() as db:
+            yield _PostgresMeta(db)
 
     # ---- rooms -------------------------------------------------------------------------------
 
@@ -203,10 +209,7 @@ class PostgresMirrorStore(MirrorStore):
     def iter_objects(self, calendar_id: str) -> Iterator[StoredObject]:
         with self.database.read() as db:
             calendar_row(db, calendar_id)
-            rows = db.execute(_OBJECT_COLUMNS + "WHERE e.calendar_id=%s AND e.deleted=0 "
-                              "ORDER BY e.href", (calendar_id,)).fetchall()
-        for row in rows:
-            yield stored_object(row)
+        yield from paged_objects(self.database, _OBJECT_COLUMNS, calendar_id)
 
     def objects_in_range(self, calendar_id: str, start_utc: datetime | None,
                          end_utc: datetime | None) -> list[StoredObject]:
@@ -484,56 +487,6 @@ class PostgresMirrorStore(MirrorStore):
 
     # ---- sync bookkeeping --------------------------------------------------------------------
 
-    def get_cursor(self) -> int | None:
-        value = self._meta("cursor")
-        return None if value in (None, "") else int(value)
-
-    def set_cursor(self, transaction_id: int | None) -> None:
-        with self.database.write() as db:
-            self._set_meta(db, "cursor", "" if transaction_id is None else str(transaction_id))
-
-    def sync_status(self) -> SyncStatus:
-        with self.database.query() as db:
-            meta = dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
-
-        def instant(key: str) -> datetime | None:
-            return dt(float(meta[key])) if meta.get(key) else None
-
-        cursor = meta.get("cursor")
-        last_success = instant("last_success")
-        return SyncStatus(
-            cursor=int(cursor) if cursor else None,
-            last_success=last_success,
-            last_attempt=instant("last_attempt"),
-            last_error=meta.get("last_error", ""),
-            last_error_at=instant("last_error_at"),
-            last_full_import=instant("last_full"),
-            last_reconcile=instant("last_reconcile"),
-            lag_seconds=(time.time() - last_success.timestamp()) if last_success else None,
-            counters={k[len(_COUNTER_PREFIX):]: int(v) for k, v in meta.items()
-                      if k.startswith(_COUNTER_PREFIX)},
-        )
-
-    def record_sync(self, *, success: bool, error: str = "", kind: str = "incremental",
-                    counters: dict[str, int] | None = None) -> None:
-        now = str(time.time())
-        with self.database.write() as db:
-            self._set_meta(db, "last_attempt", now)
-            if success:
-                self._set_meta(db, "last_success", now)
-                if kind == "full":
-                    self._set_meta(db, "last_full", now)
-                elif kind == "reconcile":
-                    self._set_meta(db, "last_reconcile", now)
-            else:
-                self._set_meta(db, "last_error", error[:1000])
-                self._set_meta(db, "last_error_at", now)
-            for name, amount in sorted((counters or {}).items()):
-                db.execute(
-                    "INSERT INTO mirror_meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
-                    "SET value = (mirror_meta.value::bigint + %s)::text",
-                    (_COUNTER_PREFIX + name, str(amount), amount))
-
     def purge_tombstones(self, older_than: datetime) -> int:
         cutoff = older_than.timestamp()
         with self.database.write() as db:
@@ -546,27 +499,7 @@ class PostgresMirrorStore(MirrorStore):
             db.execute("DELETE FROM entries WHERE deleted=1 AND modified < %s", (cutoff,))
         return sum(count for _, _, count in rows)
 
-    def unreadable(self) -> str:
-        return self._meta("unreadable") or ""
-
-    def set_unreadable(self, text: str) -> None:
-        with self.database.write() as db:
-            self._set_meta(db, "unreadable", text)
-
     # ---- imports ------------------------------------------------------------------------------
-
-    def import_progress(self) -> ImportProgress | None:
-        with self.database.query() as db:
-            meta = dict(db.execute("SELECT key, value FROM mirror_meta "
-                                   "WHERE key IN ('import_head', 'import_listed')").fetchall())
-        if not meta.get("import_head"):
-            return None
-        return ImportProgress(int(meta["import_head"]), meta.get("import_listed") == "1")
-
-    def set_import_progress(self, progress: ImportProgress | None) -> None:
-        with self.database.write() as db:
-            self._set_meta(db, "import_head", "" if progress is None else str(progress.head))
-            self._set_meta(db, "import_listed", "1" if progress and progress.listed else "0")
 
     def awaiting_details(self) -> list[int]:
         with self.database.query() as db:
@@ -597,6 +530,21 @@ class PostgresMirrorStore(MirrorStore):
         if row is None or row[1] <= time.time():
             return None
         return row[0], dt(row[1])
+
+
+class _PostgresMeta:
+    """:class:`~tmscal.mirror.meta.MetaWriter` on one PostgreSQL transaction."""
+
+    def __init__(self, db: psycopg.Connection) -> None:
+        self.db = db
+
+    def set(self, key: str, value: str) -> None:
+        PostgresMirrorStore._set_meta(self.db, key, value)
+
+    def add(self, key: str, amount: int) -> None:
+        self.db.execute("INSERT INTO mirror_meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                        "SET value = (mirror_meta.value::bigint + %s)::text",
+                        (key, str(amount), amount))
 
 
 def _open(key: tuple[str, str]) -> PostgresMirrorStore:

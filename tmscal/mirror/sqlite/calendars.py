@@ -48,12 +48,14 @@ def paged_objects(file, columns: str, calendar_id: str,
                   page: int = _PAGE) -> Iterator[StoredObject]:
     """The live objects of a calendar sorted by href, read ``page`` at a time (one short read
     each, keyed on the last href), so a large calendar is never in memory whole. ``columns``
-    selects the :func:`stored_object` row from ``entries e`` joined to the texts."""
-    after = ""
+    selects the :func:`stored_object` row from ``entries e`` joined to the texts; ``file`` is a
+    back end's connections (``read()`` and its parameter ``placeholder``)."""
+    after, mark = "", file.placeholder
     while True:
         with file.read() as db:
-            rows = db.execute(columns + "WHERE e.calendar_id=? AND e.deleted=0 AND e.href > ? "
-                              "ORDER BY e.href LIMIT ?", (calendar_id, after, page)).fetchall()
+            rows = db.execute(columns + f"WHERE e.calendar_id={mark} AND e.deleted=0 "
+                              f"AND e.href > {mark} ORDER BY e.href LIMIT {mark}",
+                              (calendar_id, after, page)).fetchall()
         for row in rows:
             yield stored_object(row)
         if len(rows) < page:

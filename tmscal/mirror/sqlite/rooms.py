@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -25,13 +25,11 @@ from tmscal.mirror.objects import (
     ChangeSet,
     ConferenceRecord,
     ConferenceRef,
-    ImportProgress,
     Occurrence,
     PendingWrite,
     Room,
     StoredObject,
     StoreOutcome,
-    SyncStatus,
     UnknownSyncToken,
     etag_for_text,
     hashed_href,
@@ -54,10 +52,10 @@ from tmscal.mirror.sqlite.calendars import (
 from tmscal.mirror.sqlite.file import SqliteFile
 from tmscal.mirror.sqlite.key_locks import key_locks_for
 from tmscal.mirror.sqlite.schema import apply_schema
+from tmscal.mirror.meta import MetaBookkeeping, MetaWriter
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 
-_COUNTER_PREFIX = "counter."
 
 #: The live entries of ``uid`` in room calendars (personal objects with the same UID stay).
 _ROOM_ENTRIES_OF_UID = (
@@ -74,7 +72,7 @@ class _MirrorFile(SqliteFile):
     PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF")
 
 
-class SqliteMirrorStore(MirrorStore):
+class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
     """The mirror in one SQLite file (``":memory:"`` is not supported: threads need a file).
     :attr:`file` is its connections, for the other concerns kept in the same database."""
 
@@ -82,7 +80,7 @@ class SqliteMirrorStore(MirrorStore):
         self.file = _MirrorFile(path, busy_timeout)
         self.path = self.file.path
         self._create_schema()
-        self.epoch = self._meta("epoch") or ""
+        self.epoch = self._meta_rows(["epoch"]).get("epoch", "")
 
     def close(self) -> None:
         self.file.close()
@@ -97,15 +95,22 @@ class SqliteMirrorStore(MirrorStore):
 
     # ---- meta ----------------------------------------------------------------------------------
 
-    def _meta(self, key: str) -> str | None:
-        row = self.file.connection().execute("SELECT value FROM mirror_meta WHERE key=?",
-                                             (key,)).fetchone()
-        return None if row is None else row[0]
-
     @staticmethod
     def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
         db.execute("INSERT INTO mirror_meta VALUES (?, ?) "
                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+    def _meta_rows(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        sql, args = "SELECT key, value FROM mirror_meta", ()
+        if keys is not None:
+            args = tuple(keys)
+            sql += f" WHERE key IN ({','.join('?' * len(args))})"
+        return dict(self.file.connection().execute(sql, args).fetchall())
+
+    @contextmanager
+    def _meta_writer(self) -> Iterator[MetaWriter]:
+        with self.file.write() as db:
+            yield _SqliteMeta(db)
 
     # ---- rooms -------------------------------------------------------------------------------
 
@@ -457,56 +462,6 @@ class SqliteMirrorStore(MirrorStore):
 
     # ---- sync bookkeeping --------------------------------------------------------------------
 
-    def get_cursor(self) -> int | None:
-        value = self._meta("cursor")
-        return None if value in (None, "") else int(value)
-
-    def set_cursor(self, transaction_id: int | None) -> None:
-        with self.file.write() as db:
-            self._set_meta(db, "cursor", "" if transaction_id is None else str(transaction_id))
-
-    def sync_status(self) -> SyncStatus:
-        with self.file.read() as db:
-            meta = dict(db.execute("SELECT key, value FROM mirror_meta").fetchall())
-
-        def instant(key: str) -> datetime | None:
-            return dt(float(meta[key])) if meta.get(key) else None
-
-        cursor = meta.get("cursor")
-        last_success = instant("last_success")
-        return SyncStatus(
-            cursor=int(cursor) if cursor else None,
-            last_success=last_success,
-            last_attempt=instant("last_attempt"),
-            last_error=meta.get("last_error", ""),
-            last_error_at=instant("last_error_at"),
-            last_full_import=instant("last_full"),
-            last_reconcile=instant("last_reconcile"),
-            lag_seconds=(time.time() - last_success.timestamp()) if last_success else None,
-            counters={k[len(_COUNTER_PREFIX):]: int(v) for k, v in meta.items()
-                      if k.startswith(_COUNTER_PREFIX)},
-        )
-
-    def record_sync(self, *, success: bool, error: str = "", kind: str = "incremental",
-                    counters: dict[str, int] | None = None) -> None:
-        now = str(time.time())
-        with self.file.write() as db:
-            self._set_meta(db, "last_attempt", now)
-            if success:
-                self._set_meta(db, "last_success", now)
-                if kind == "full":
-                    self._set_meta(db, "last_full", now)
-                elif kind == "reconcile":
-                    self._set_meta(db, "last_reconcile", now)
-            else:
-                self._set_meta(db, "last_error", error[:1000])
-                self._set_meta(db, "last_error_at", now)
-            for name, amount in (counters or {}).items():
-                db.execute(
-                    "INSERT INTO mirror_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
-                    "SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT)",
-                    (_COUNTER_PREFIX + name, str(amount), amount))
-
     def purge_tombstones(self, older_than: datetime) -> int:
         cutoff = older_than.timestamp()
         with self.file.write() as db:
@@ -519,27 +474,7 @@ class SqliteMirrorStore(MirrorStore):
             db.execute("DELETE FROM entries WHERE deleted=1 AND modified < ?", (cutoff,))
         return sum(count for _, _, count in rows)
 
-    def unreadable(self) -> str:
-        return self._meta("unreadable") or ""
-
-    def set_unreadable(self, text: str) -> None:
-        with self.file.write() as db:
-            self._set_meta(db, "unreadable", text)
-
     # ---- imports ------------------------------------------------------------------------------
-
-    def import_progress(self) -> ImportProgress | None:
-        with self.file.read() as db:
-            meta = dict(db.execute("SELECT key, value FROM mirror_meta "
-                                   "WHERE key IN ('import_head', 'import_listed')").fetchall())
-        if not meta.get("import_head"):
-            return None
-        return ImportProgress(int(meta["import_head"]), meta.get("import_listed") == "1")
-
-    def set_import_progress(self, progress: ImportProgress | None) -> None:
-        with self.file.write() as db:
-            self._set_meta(db, "import_head", "" if progress is None else str(progress.head))
-            self._set_meta(db, "import_listed", "1" if progress and progress.listed else "0")
 
     def awaiting_details(self) -> list[int]:
         return [row[0] for row in self.file.connection().execute(
@@ -588,6 +523,21 @@ class SqliteMirrorStore(MirrorStore):
         except sqlite3.Error as error:
             return f"the mirror database {Path(self.path).name} does not answer: {error}"
         return ""
+
+
+class _SqliteMeta:
+    """:class:`~tmscal.mirror.meta.MetaWriter` on one SQLite transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def set(self, key: str, value: str) -> None:
+        SqliteMirrorStore._set_meta(self.db, key, value)
+
+    def add(self, key: str, amount: int) -> None:
+        self.db.execute("INSERT INTO mirror_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                        "SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT)",
+                        (key, str(amount), amount))
 
 
 _OPEN: ProcessWide[str, SqliteMirrorStore] = ProcessWide(SqliteMirrorStore)
