@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Optional
 
@@ -30,31 +29,30 @@ from tmscal.mirror.store import Room, room_calendar_id
 if TYPE_CHECKING:
     from tmscal.bridge.runtime import BridgeRuntime
 
+#: the property a site's colour is the default of
+_COLOUR = "ICAL:calendar-color"
 #: Colours of sites, given in the order of the site names (the meetings calendar has its own).
 SITE_COLOURS = ("#1f77b4ff", "#2ca02cff", "#d62728ff", "#9467bdff", "#ff7f0eff",
                 "#17becfff", "#8c564bff", "#e377c2ff", "#7f7f7fff", "#bcbd22ff")
 
 
 class SiteColours:
-    """One colour per site: the n-th site name (sorted) gets the n-th colour, so up to
-    ``len(SITE_COLOURS)`` sites never share one, and the choice is the same after a restart."""
+    """One colour per site: the n-th name of the sites in the mirror (sorted) gets the n-th
+    colour, so up to ``len(SITE_COLOURS)`` sites never share one. Made per request from the
+    store (``sites()`` is read at the first question), never kept by a process: every process
+    and node answers alike, and a site added anywhere shifts the colours everywhere at once."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._colours: dict[str, str] = {}
+    def __init__(self, sites: Callable[[], Iterable[str]]) -> None:
+        self._sites = sites
+        self._colours: dict[str, str] | None = None
 
-    def colour(self, site: str, sites: Callable[[], Iterable[str]]) -> str:
-        """The colour of ``site``; ``sites()`` lists every site (read only when ``site`` is
-        new to this process)."""
-        with self._lock:
-            if site not in self._colours:
-                names = sorted(set(sites()) | {site})
-                self._colours = {name: SITE_COLOURS[index % len(SITE_COLOURS)]
-                                 for index, name in enumerate(names)}
-            return self._colours[site]
-
-
-_site_colours = SiteColours()
+    def colour(self, site: str) -> str:
+        """The colour of ``site`` (one the store did not list yet is counted in)."""
+        if self._colours is None or site not in self._colours:
+            known = set(self._sites() if self._colours is None else self._colours)
+            self._colours = {name: SITE_COLOURS[index % len(SITE_COLOURS)]
+                             for index, name in enumerate(sorted(known | {site}))}
+        return self._colours[site]
 
 
 def room_description(room: Room) -> str:
@@ -133,10 +131,12 @@ class RoomCalendar(MirroredCalendar):
     """A room as a calendar collection of one user's home.
 
     ``bookable`` False makes every write a :class:`~tmscal.bridge.refusals.NotAllowed` (the rights
-    plugin already shows the calendar read-only to clients).
+    plugin already shows the calendar read-only to clients). ``colours`` are the request's
+    (shared by the calendars of one listing); by default read from the store.
     """
 
-    def __init__(self, runtime: "BridgeRuntime", user: str, room: Room, bookable: bool) -> None:
+    def __init__(self, runtime: "BridgeRuntime", user: str, room: Room, bookable: bool,
+                 colours: SiteColours | None = None) -> None:
         self._runtime = runtime
         self._user = user
         self._room = room
@@ -148,11 +148,10 @@ class RoomCalendar(MirroredCalendar):
             "tag": "VCALENDAR",
             "D:displayname": room.name,
             "C:calendar-description": room_description(room),
-            "ICAL:calendar-color": _site_colours.colour(
-                room.site, lambda: (r.site for r in runtime.store.list_rooms())),
             "C:supported-calendar-component-set": "VEVENT",
             "C:calendar-user-address-set": meetings_for(runtime).address_of(room),
         }
+        self._colours = colours or SiteColours(runtime.store.site_names)
         self._add_preferences()
 
     # ---- identity ----------------------------------------------------------------------------
@@ -183,6 +182,22 @@ class RoomCalendar(MirroredCalendar):
         return "".join(chunks())
 
     # ---- properties --------------------------------------------------------------------------
+
+    def get_meta(self, key: Optional[str] = None):
+        if key is None or key == _COLOUR:
+            self._add_site_colour()
+        return super().get_meta(key)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        self._add_site_colour()
+        super().set_meta(props)
+
+    def _add_site_colour(self) -> None:
+        """The site's colour as the default ``calendar-color``, worked out only when asked for
+        (it reads the store's sites); a colour the user chose stays in front of it."""
+        if _COLOUR not in self._defaults:
+            self._defaults[_COLOUR] = self._colours.colour(self._room.site)
+            self._meta.setdefault(_COLOUR, self._defaults[_COLOUR])
 
     def _fixed_reason(self, names: list[str]) -> str:
         return (f"{', '.join(names)} of room {self._room.name} come from TMS and cannot be "

@@ -28,7 +28,9 @@ class RequestOutcome:
     request's HTTP method. ``calendar`` is the calendar collection the request addressed
     (itself, not one of its items) once the storage found it; ``body`` gives the pieces of a
     large answer the web layer streams in place of the empty text Radicale was given (a
-    whole-calendar GET; see :func:`defers_body`)."""
+    whole-calendar GET; see :func:`defers_body`); ``store_loss`` is the store's
+    :class:`~tmscal.mirror.objects.MirrorUnavailable` the request ran into (recorded by the web
+    layer's log filter, answered 503)."""
 
     method: str = ""
     refusal: BridgeError | None = None
@@ -37,6 +39,7 @@ class RequestOutcome:
     notes: dict[str, str] = field(default_factory=dict)
     calendar: "MirroredCalendar | None" = None
     body: Callable[[], Iterator[str]] | None = None
+    store_loss: ConnectionError | None = None
 
 
 _local = threading.local()

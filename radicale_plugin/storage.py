@@ -16,7 +16,7 @@ from radicale.item import Item
 from radicale.storage import BaseCollection, BaseStorage
 
 from radicale_plugin import namespace, outcome
-from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection
+from radicale_plugin.collection import HomeCollection, RoomCalendar, RootCollection, SiteColours
 from radicale_plugin.inbox import InboxCollection
 from radicale_plugin.meetings import MeetingsCalendar, personal_segments
 from radicale_plugin.mirrored import MirroredCalendar
@@ -52,8 +52,9 @@ class Storage(BaseStorage):
         if isinstance(location, namespace.Home):
             yield HomeCollection(location.user)
             if depth != "0":
+                colours = SiteColours(self.runtime.store.site_names)  # read once per listing
                 for room, bookable in self.runtime.access.rooms_for(location.user, user_groups):
-                    yield RoomCalendar(self.runtime, location.user, room, bookable)
+                    yield RoomCalendar(self.runtime, location.user, room, bookable, colours)
                 yield MeetingsCalendar(self.runtime, location.user)
             return
         href = getattr(location, "href", None)  # an item path, else the calendar itself

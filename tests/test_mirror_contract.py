@@ -83,6 +83,13 @@ def test_rooms_listed_with_their_calendars(store):
         store.calendar_state("3")
 
 
+def test_site_names_follow_the_room_list(store):
+    assert store.site_names() == ["", "HQ"]
+    store.replace_rooms([Room(1, "Oslo", "Europe/Oslo", "HQ"), Room(2, "Bergen", site="West"),
+                         Room(4, "Alta", site="Nord")])
+    assert store.site_names() == ["HQ", "Nord", "West"]
+
+
 def test_store_is_idempotent_and_bumps_only_on_change(store):
     outcome = store.store_conference(record())
     assert outcome.changed_calendars == ["1"]

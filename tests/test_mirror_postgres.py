@@ -1,11 +1,13 @@
 """What only the PostgreSQL back end can show: writers in several processes at once, the lease
 raced for by several instances, the schema migrated by one of several nodes starting together,
-the typed error of an unreachable server (and recovery), the cross-process UID lock, feed
+the typed error of an unreachable server (and recovery, without a failed call after a
+restart), the cross-process UID lock, feed
 tokens, and ``tmscal mirror copy``. Everything else the store promises is in the contract suite
 (``tests/test_mirror_contract.py``, which runs on PostgreSQL too)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -199,6 +201,60 @@ def test_a_server_going_away_is_a_typed_error_and_its_return_heals(postgres_serv
         instance.close()
     finally:
         own.stop()
+
+
+def test_the_first_calls_after_a_restart_succeed(postgres_server):
+    """Pooled connections the restarted server closed are found when borrowed and replaced:
+    no call fails once the server is back (several idle connections, every one of them dead)."""
+    own = PostgresServer(postgres_server.binaries).start()
+    try:
+        instance = PostgresMirrorStore(own.create_database(), timeout=5)
+        instance.replace_rooms(ROOMS)
+        barrier = threading.Barrier(4)
+
+        def hold_a_connection() -> None:
+            with instance.database.read() as db:
+                barrier.wait(30)  # four connections at once: the pool keeps them
+                db.execute("SELECT 1").fetchone()
+
+        readers = [threading.Thread(target=hold_a_connection) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(60)
+        own._run("pg_ctl", "-D", str(own.data), "-m", "fast", "-w", "stop")
+        own._run("pg_ctl", "-D", str(own.data), "-l", str(own.directory / "server.log"),
+                 "-o", f"-c listen_addresses=127.0.0.1 -p {own.port} "
+                       f"-c unix_socket_directories={own.socket_dir}", "-w", "start")
+        for _ in range(6):
+            assert [room.name for room in instance.list_rooms()] == ["Oslo", "Bergen"]
+        assert instance.store_conference(record()).changed
+        instance.close()
+    finally:
+        own.stop()
+
+
+def test_connections_beyond_descriptor_1023_are_checked_too(postgres_url):
+    """A long-running process holds many files and sockets: a connection whose descriptor is
+    past ``select()``'s limit is still checked when borrowed."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"at most {hard} open files here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        instance = PostgresMirrorStore(postgres_url, max_connections=2)
+        instance.replace_rooms(ROOMS)
+        with instance.database.connection() as db:
+            assert db.fileno() > 1023
+        assert [room.name for room in instance.list_rooms()] == ["Oslo", "Bergen"]
+        instance.close()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_writes_of_one_uid_wait_for_each_other_across_instances(store, postgres_url):

@@ -41,11 +41,29 @@ def test_parse_grant():
 
 def test_site_colours_differ_per_site_and_do_not_depend_on_the_order_asked():
     sites = ["Oslo HQ", "New York", "Adelaide", "Bangalore"]
-    first, second = SiteColours(), SiteColours()
-    asked = {site: first.colour(site, lambda: sites) for site in sites}
-    again = {site: second.colour(site, lambda: sites) for site in reversed(sites)}
+    first, second = SiteColours(lambda: sites), SiteColours(lambda: sites)
+    asked = {site: first.colour(site) for site in sites}
+    again = {site: second.colour(site) for site in reversed(sites)}
     assert asked == again and len(set(asked.values())) == len(sites)
     assert set(asked.values()) <= set(SITE_COLOURS)
+
+
+def test_site_colours_follow_the_sites_in_the_store():
+    """A site added (by another node's syncer) moves the colours of the next request, whatever
+    this process answered before; the store is read once per request."""
+    sites, reads = ["Adelaide", "Oslo HQ"], []
+
+    def stored() -> list[str]:
+        reads.append(1)
+        return list(sites)
+
+    before = SiteColours(stored)
+    assert [before.colour("Oslo HQ"), before.colour("Adelaide")] == list(SITE_COLOURS[1::-1])
+    sites.insert(1, "Bangalore")
+    after = SiteColours(stored)
+    assert after.colour("Oslo HQ") == SITE_COLOURS[2] and after.colour("Adelaide") == \
+        SITE_COLOURS[0]
+    assert len(reads) == 2
 
 
 def test_render_calendar_keeps_one_timezone_per_tzid_covering_every_object():

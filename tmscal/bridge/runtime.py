@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tmscal.bridge.booking import RoomBooking
-from tmscal.mirror import open_store, quarantine
+from tmscal.mirror import MirrorUnavailable, open_store, quarantine
 from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide, path_key
 from tmscal.settings import Settings, load_settings
@@ -104,9 +104,15 @@ class BridgeRuntime:
         contact and refusal counters, for ``/health``."""
         process = {"host": socket.gethostname(), "pid": os.getpid(), "worker": self.worker}
         unreachable = self.store_watch.reason()
-        if unreachable:
-            return {"status": "unavailable", "process": process,
-                    "store": {"reachable": False, "reason": unreachable}}
+        if not unreachable:
+            try:
+                return self._health(process)
+            except MirrorUnavailable as error:  # lost since the watch last asked
+                unreachable = str(error)
+        return {"status": "unavailable", "process": process,
+                "store": {"reachable": False, "reason": unreachable}}
+
+    def _health(self, process: dict[str, object]) -> dict[str, object]:
         status = self.store.sync_status()
         contact = status.last_attempt if not status.last_error or (
             status.last_success and status.last_error_at

@@ -50,6 +50,11 @@ class RoomMirror(CalendarObjects):
         """One room, or None."""
 
     @abstractmethod
+    def site_names(self) -> list[str]:
+        """The distinct sites of the rooms, sorted by code point ('' for rooms without one);
+        one small query, read per request where every node must answer alike."""
+
+    @abstractmethod
     def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
         """Make the room list exactly ``rooms``; return the SystemIds removed.
 

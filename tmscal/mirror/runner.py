@@ -21,6 +21,7 @@ import time
 import uuid
 
 from tmscal.mirror.backoff import Backoff
+from tmscal.mirror.objects import MirrorUnavailable
 from tmscal.mirror.sync import Syncer
 from tmscal.model import TmsAuthenticationError, TmsError, TmsUnavailable
 
@@ -88,6 +89,10 @@ class SyncRunner:
             while not self.stop_event.is_set():
                 try:
                     delay = self.step()
+                except MirrorUnavailable as error:  # the store is away: one line, retry later
+                    log.warning("syncer waits for the store: %s", error)
+                    self.holding = False
+                    delay = self.backoff.failure()
                 except Exception:  # a bug must not kill the serving process's syncer
                     log.exception("unexpected error in the syncer")
                     delay = self.backoff.failure()

@@ -15,7 +15,10 @@ opens a :mod:`radicale_plugin.outcome` for the request, lets Radicale answer, th
 
 A refusal is an expected answer, not a server error: it is logged as one line (a warning for
 TMS being down, info otherwise), and Radicale's error, traceback and "500" lines for the
-exception that carried it are dropped (:class:`ExpectedRefusalFilter`).
+exception that carried it are dropped (:class:`ExpectedRefusalFilter`). So is the store
+becoming unreachable in the middle of a request (Radicale turns every exception into a bare
+500): the filter notes the :class:`~tmscal.mirror.objects.MirrorUnavailable`, and
+:class:`RefusalTranslation` raises it again for :mod:`tmscal.web.store_guard` to answer 503.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from xml.sax.saxutils import escape
 
 from radicale_plugin import outcome
 from tmscal.ical.diagnosis import first_problem
+from tmscal.mirror.objects import MirrorUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +67,35 @@ def _stale_reason(environ: dict) -> str:
             "redo your change.")
 
 
+def store_loss(record: logging.LogRecord) -> MirrorUnavailable | None:
+    """The :class:`MirrorUnavailable` behind a logged exception (its ``exc_info`` or an
+    exception among its arguments, or their causes), or None."""
+    found = [record.exc_info[1]] if record.exc_info and record.exc_info[1] else []
+    found += [arg for arg in record.args if isinstance(arg, BaseException)] \
+        if isinstance(record.args, tuple) else []
+    for error in found:
+        while error is not None:
+            if isinstance(error, MirrorUnavailable):
+                return error
+            error = error.__cause__ or error.__context__
+    return None
+
+
 class ExpectedRefusalFilter(logging.Filter):
     """Drops error records logged while this thread's request carries a typed refusal (the
-    refusal is logged once by :class:`RefusalTranslation`)."""
+    refusal is logged once by :class:`RefusalTranslation`) or ran into an unreachable store
+    (noted in the request's outcome; :mod:`tmscal.web.store_guard` logs nothing per request,
+    :mod:`tmscal.bridge.store_watch` one line per change)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR:
             return True
         notes = outcome.active()
-        return notes is None or notes.refusal is None
+        if notes is None:
+            return True
+        if notes.store_loss is None:
+            notes.store_loss = store_loss(record)
+        return notes.refusal is None and notes.store_loss is None
 
 
 _FILTER = ExpectedRefusalFilter()
@@ -143,6 +167,8 @@ class RefusalTranslation:
         status = str(captured.get("status", "500 Internal Server Error"))
         headers = list(captured.get("headers", []))  # type: ignore[arg-type]
         code = int(status.split(" ", 1)[0])
+        if notes.store_loss is not None and code >= 500:
+            raise notes.store_loss
         refusal = notes.refusal
         if refusal is not None and code >= 400:
             log.log(logging.WARNING if refusal.status >= 500 else logging.INFO,

@@ -7,19 +7,25 @@ calendar serialize on its row lock, see :mod:`tmscal.mirror.postgres.calendars`)
 :meth:`~PostgresDatabase.query` one statement without a transaction around it. All are
 re-entrant within a thread (an inner block joins the outer transaction). Losing the
 server (refused connection, no connection within the pool's timeout, a connection cut) raises
-:class:`~tmscal.mirror.objects.MirrorUnavailable`; the pool replaces broken connections, so the
-next call after the server is back succeeds. The password is handed to libpq apart from the
+:class:`~tmscal.mirror.objects.MirrorUnavailable`. A pooled connection is checked when it is
+borrowed (:func:`closed_by_server`, no round trip), and one the server closed is dropped and
+the next taken, so the connections a restarted server closed are replaced instead of failing
+the first requests after it is back. While the server is away the pool retries with a growing
+back-off (1, 2, 4 … s); :meth:`~PostgresDatabase.reachability` notices a server that answers
+again while the pool still waits, and replaces the pool, so a node is back within a second or
+two of the server, however long it was away. The password is handed to libpq apart from the
 URL and never appears in an error or log line.
 """
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from tmscal.mirror.objects import MirrorUnavailable
 from tmscal.settings.mirror import redacted_url
@@ -30,12 +36,24 @@ _GONE_STATES = ("57P01", "57P02", "57P03")
 
 def is_connection_lost(error: BaseException) -> bool:
     """Whether ``error`` means the server cannot be reached (as opposed to a bad statement)."""
-    if isinstance(error, PoolTimeout):
+    if isinstance(error, (PoolTimeout, PoolClosed)):  # closed: replaced, see reachability
         return True
     if not isinstance(error, psycopg.OperationalError):
         return False
     state = getattr(error, "sqlstate", None)
     return state is None or state.startswith("08") or state in _GONE_STATES
+
+
+def closed_by_server(db: psycopg.Connection) -> bool:
+    """Whether the server has closed this idle connection (shut down, restarted, or the
+    connection was terminated): it then has a message or end-of-file waiting to be read. No
+    round trip, so borrowing a connection stays free; a server that vanished without closing
+    (a cut network) is found by the next statement instead."""
+    if db.closed or db.broken:
+        return True
+    waiting = select.poll()  # not select(): a busy process has descriptors beyond 1023
+    waiting.register(db.fileno(), select.POLLIN)
+    return bool(waiting.poll(0))
 
 
 class PostgresDatabase:
@@ -52,9 +70,58 @@ class PostgresDatabase:
         if password:
             kwargs["password"] = password
         self._local = threading.local()
-        self.pool = ConnectionPool(url, min_size=1, max_size=max_connections, kwargs=kwargs,
-                                   timeout=timeout, open=False, name="tmscal-mirror")
-        self.pool.open(wait=False)
+        self._conninfo, self._kwargs = url, kwargs
+        self._pool_options = {"min_size": 1, "max_size": max_connections, "timeout": timeout}
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ConnectionPool:
+        pool = ConnectionPool(self._conninfo, kwargs=self._kwargs, open=False,
+                              name="tmscal-mirror", **self._pool_options)
+        pool.open(wait=False)
+        return pool
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
+        """A pooled connection the server has not closed (as ``ConnectionPool.connection``:
+        the block's transaction committed, or rolled back on error; then returned)."""
+        pool = self.pool
+        for _ in range(self._pool_options["max_size"]):
+            db = pool.getconn(timeout)
+            if not closed_by_server(db):
+                break
+            db.close()
+            pool.putconn(db)  # dropped; the pool connects a new one
+        else:
+            db = pool.getconn(timeout)
+        try:
+            with db:
+                yield db
+        finally:
+            pool.putconn(db)
+
+    def reachability(self, timeout: float) -> str:
+        """'' when a pooled connection answers within ``timeout``, else the one-line reason.
+        A pool that has none to give while a new connection succeeds is waiting out its
+        reconnection back-off: it is replaced (requests on the old one get
+        :class:`MirrorUnavailable`, as while the server was away)."""
+        try:
+            with self.connection(timeout) as db:
+                db.execute("SELECT 1").fetchone()
+        except (psycopg.Error, PoolTimeout, PoolClosed) as error:
+            if not isinstance(error, PoolTimeout) or not self._server_answers(timeout):
+                return str(self.unavailable(error))
+            stale, self.pool = self.pool, self._new_pool()
+            threading.Thread(target=stale.close, name="tmscal-mirror-close",
+                             daemon=True).start()
+        return ""
+
+    def _server_answers(self, timeout: float) -> bool:
+        try:
+            psycopg.connect(self._conninfo, **{
+                **self._kwargs, "connect_timeout": max(1, round(timeout))}).close()
+        except psycopg.Error:
+            return False
+        return True
 
     def unavailable(self, error: BaseException) -> MirrorUnavailable:
         """The typed error for a lost server (naming the database, never the password)."""
@@ -69,7 +136,7 @@ class PostgresDatabase:
             yield current
             return
         try:
-            with self.pool.connection() as db:
+            with self.connection() as db:
                 db.autocommit = level is None
                 db.isolation_level, db.read_only = level, read_only
                 self._local.db = db
@@ -77,7 +144,7 @@ class PostgresDatabase:
                     yield db
                 finally:
                     self._local.db = None
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as error:
             if is_connection_lost(error):
                 raise self.unavailable(error) from error
             raise
@@ -99,10 +166,10 @@ class PostgresDatabase:
         """A connection of its own in autocommit mode, for session-level advisory locks held
         across transactions (see :mod:`tmscal.mirror.postgres.locks`)."""
         try:
-            with self.pool.connection() as db:
+            with self.connection() as db:
                 db.autocommit = True  # every borrower sets the mode it needs
                 yield db
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except (psycopg.OperationalError, PoolTimeout, PoolClosed) as error:
             if is_connection_lost(error):
                 raise self.unavailable(error) from error
             raise

@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 import psycopg
-from psycopg_pool import PoolTimeout
 
 from tmscal.ical.shape import SeriesShape
 from tmscal.ical.stamps import stamped
@@ -109,13 +108,9 @@ class PostgresMirrorStore(MetaBookkeeping, MirrorStore):
         return self._booking_locks.hold(key)
 
     def reachability(self, timeout: float) -> str:
-        """A read on a pooled connection, waiting at most ``timeout`` for one."""
-        try:
-            with self.database.pool.connection(timeout=timeout) as db:
-                db.execute("SELECT 1").fetchone()
-        except (psycopg.Error, PoolTimeout) as error:
-            return str(self.database.unavailable(error))
-        return ""
+        """A read on a pooled connection, waiting at most ``timeout`` for one (see
+        :meth:`PostgresDatabase.reachability`)."""
+        return self.database.reachability(timeout)
 
     # ---- meta ----------------------------------------------------------------------------------
 
@@ -147,6 +142,10 @@ class PostgresMirrorStore(MetaBookkeeping, MirrorStore):
         with self.database.query() as db:
             row = db.execute(_ROOM_COLUMNS + "WHERE system_id=%s", (system_id,)).fetchone()
         return None if row is None else Room(*row)
+
+    def site_names(self) -> list[str]:
+        with self.database.query() as db:
+            return sorted(row[0] for row in db.execute("SELECT DISTINCT site FROM rooms"))
 
     def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
         wanted = {room.system_id: room for room in rooms}

@@ -126,6 +126,10 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
             "WHERE system_id=?", (system_id,)).fetchone()
         return None if row is None else Room(*row)
 
+    def site_names(self) -> list[str]:
+        return sorted(row[0] for row in self.file.connection().execute(
+            "SELECT DISTINCT site FROM rooms"))
+
     def replace_rooms(self, rooms: Iterable[Room]) -> list[int]:
         wanted = {room.system_id: room for room in rooms}
         now = time.time()
