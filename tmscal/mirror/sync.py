@@ -3,9 +3,10 @@
 :class:`Syncer` keeps one :class:`~tmscal.mirror.store.MirrorStore` in step with TMS:
 
 * :meth:`Syncer.full_import` — rooms (GetSystems), then every room's bookings over the horizon
-  (GetConferencesForSystems, one room per call: a list answer names no rooms), stored at once
-  as preliminary records (times, titles, rooms: every calendar shows every booking); anything
-  the mirror held that TMS no longer lists is tombstoned. Then each conference in full
+  (GetConferencesForSystems, one room per call: a list answer names no rooms; ``detail_workers``
+  calls at a time), each answer stored as it comes as preliminary records (times, titles,
+  rooms: every calendar shows every booking); anything the mirror held that TMS no longer
+  lists is tombstoned. Then each conference in full
   (GetRecurrentConferenceById, ``detail_workers`` at a time), each a new version of its
   object. The log head is read *before* the scan and kept in the store's
   :class:`~tmscal.mirror.objects.ImportProgress`; while details are fetched the log is
