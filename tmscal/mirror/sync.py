@@ -34,8 +34,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import islice
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 
 from tmscal.mirror import quarantine
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of

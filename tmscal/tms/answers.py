@@ -50,7 +50,8 @@ class ElementView:
         return f"ElementView({etree.QName(self._element).localname})"
 
     def _first_children(self) -> dict[str, Any]:
-        """Every child's value by name (the first of a name), read in one pass."""
+        """Every child's value by name (the first of a name), read in one pass. Text is read
+        first: a SOAP answer has no mixed content, and a nil element no text."""
         children: dict[str, Any] = {}
         prefix, cut, namespace = self._prefix, len(self._prefix), self._prefix[1:-1]
         for child in self._element:
@@ -58,7 +59,7 @@ class ElementView:
             if isinstance(tag, str) and tag.startswith(prefix):
                 name = tag[cut:]
                 if name not in children:
-                    text = child.text  # a leaf's text first: a nil or complex element has none
+                    text = child.text
                     if text and not text.isspace():
                         children[name] = text
                     elif child.get(XSI_NIL) in ("true", "1"):

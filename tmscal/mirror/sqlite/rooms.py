@@ -379,9 +379,11 @@ class SqliteMirrorStore(MirrorStore):
                 old = None
             seq = bump(db, calendar_id, now, 0 if old else 1, span)
             put_entry(db, calendar_id, href, record.uid, etag, seq, now)
-            if old is not None or client_named:  # else the href has no occurrences: only a
-                db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",  # live
-                           (calendar_id, href))  # entry of this UID has them
+            # occurrences belong to live entries only: a deterministic href new in this
+            # calendar has none
+            if old is not None or client_named:
+                db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
+                           (calendar_id, href))
             db.executemany("INSERT INTO occurrences VALUES (?, ?, ?, ?)",
                            [(calendar_id, href, ts(s), ts(e)) for s, e in record.occurrences])
             changed.append(calendar_id)
