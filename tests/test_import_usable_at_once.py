@@ -18,6 +18,7 @@ from lxml import etree
 
 from calendar_parsers import icalendar_spans, ical_js, spans
 from tests.bridge_harness import start_bridge, wait_until, write_bridge_config
+from tmscal.tms import TmsClient
 from tmscal.ical.zones import time_zone_rule
 from tmscal.mirror.records import iana_zone
 from tmscal.model import (
@@ -26,6 +27,7 @@ from tmscal.model import (
 )
 
 DETAILS = "GetRecurrentConferenceById"
+LIST = "GetConferencesForSystems"
 OSLO = ZoneInfo("Europe/Oslo")
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -192,6 +194,20 @@ def run_importer(database: Path, url: str) -> subprocess.Popen:
                             cwd=Path(__file__).parent.parent)
 
 
+def assert_mirror_lists_as_tms(store, admin) -> None:
+    """Every room calendar holds each occurrence TMS lists for the room (inside the import's
+    horizon), once."""
+    now = datetime.now(UTC)
+    lo, hi = now - timedelta(days=29), now + timedelta(days=364)
+    for room in store.list_rooms():
+        held = sorted((int(o.start_utc.timestamp()), int(o.end_utc.timestamp()))
+                      for o in store.occurrences_in_range(room.calendar_id, lo, hi))
+        listed = sorted((int(c.start_utc.timestamp()), int(c.end_utc.timestamp()))
+                        for c in admin.get_conferences_for_systems(
+                            [room.system_id], lo, hi, ConferenceStatus.ALL_EXCEPT_DELETED))
+        assert held == listed, room.name
+
+
 def test_an_import_killed_halfway_resumes_without_fetching_a_stored_detail_again(
         simulator, tmp_path):
     """The importer runs in its own process and is killed (SIGKILL) once some detail batches
@@ -201,7 +217,6 @@ def test_an_import_killed_halfway_resumes_without_fetching_a_stored_detail_again
     from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
     from tmscal.mirror.sync import Syncer
     from tmscal.settings import MirrorSettings
-    from tmscal.tms import TmsClient
 
     simulator.faults.latency = 0.002  # a few seconds of details, so the kill lands halfway
     database = tmp_path / "mirror.sqlite3"
@@ -240,15 +255,44 @@ def test_an_import_killed_halfway_resumes_without_fetching_a_stored_detail_again
         Syncer(store, lambda: TmsClient(simulator.url, "tmscal-svc", "tmscal-svc"),
                settings).sync_once()
         assert store.find_by_uid(meanwhile.external_primary_key) is not None
-        now = datetime.now(UTC)
-        lo, hi = now - timedelta(days=29), now + timedelta(days=364)
-        for room in store.list_rooms():
-            held = sorted((int(o.start_utc.timestamp()), int(o.end_utc.timestamp()))
-                          for o in store.occurrences_in_range(room.calendar_id, lo, hi))
-            listed = sorted((int(c.start_utc.timestamp()), int(c.end_utc.timestamp()))
-                            for c in admin.get_conferences_for_systems(
-                                [room.system_id], lo, hi, ConferenceStatus.ALL_EXCEPT_DELETED))
-            assert held == listed, room.name
+        assert_mirror_lists_as_tms(store, admin)
+    store.close()
+
+
+def test_an_import_killed_during_the_concurrent_scan_scans_again_and_shows_each_booking_once(
+        simulator, tmp_path):
+    """The list calls run ``detail_workers`` (2) at a time: both are under way at once (held
+    by the simulator) when the importer is killed. Started again, it scans every room once
+    more and ends with every booking in its room's calendar once, each conference's details
+    fetched once."""
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+
+    simulator.faults.held_operations = [LIST]
+    database = tmp_path / "mirror.sqlite3"
+    importer = run_importer(database, simulator.url)
+    try:
+        wait_until(lambda: simulator.calls[LIST] >= 2, timeout=120)  # two calls at once
+        store = SqliteMirrorStore(database)
+        underway = store.import_progress()
+        assert underway is not None and not underway.listed
+        importer.send_signal(signal.SIGKILL)
+        importer.wait(30)
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+        simulator.faults.held_operations = []
+    assert simulator.calls[LIST] == 2 and simulator.calls[DETAILS] == 0
+    assert store.get_cursor() is None
+
+    restarted = run_importer(database, simulator.url)
+    assert restarted.wait(300) == 0
+    rooms = store.list_rooms()
+    assert simulator.calls[LIST] == 2 + len(rooms)  # one window per room, each room once
+    assert store.awaiting_details() == [] and store.import_progress() is None
+    assert store.get_cursor() is not None
+    assert simulator.calls[DETAILS] == len(list(store.iter_conference_refs()))
+    with TmsClient(simulator.url, "admin", "admin") as admin:
+        assert_mirror_lists_as_tms(store, admin)
     store.close()
 
 
@@ -260,7 +304,6 @@ def test_a_booking_listed_in_two_scan_windows_shows_once(tms, admin, tmp_path):
     from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
     from tmscal.mirror.sync import Syncer
     from tmscal.settings import MirrorSettings
-    from tmscal.tms import TmsClient
 
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     edge = now + timedelta(days=5)  # a window's edge: windows start at now - 30 days

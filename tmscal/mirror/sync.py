@@ -3,9 +3,10 @@
 :class:`Syncer` keeps one :class:`~tmscal.mirror.store.MirrorStore` in step with TMS:
 
 * :meth:`Syncer.full_import` — rooms (GetSystems), then every room's bookings over the horizon
-  (GetConferencesForSystems, one room per call: a list answer names no rooms), stored at once
-  as preliminary records (times, titles, rooms: every calendar shows every booking); anything
-  the mirror held that TMS no longer lists is tombstoned. Then each conference in full
+  (GetConferencesForSystems, one room per call: a list answer names no rooms; ``detail_workers``
+  calls at a time), each answer stored as it comes as preliminary records (times, titles,
+  rooms: every calendar shows every booking); anything the mirror held that TMS no longer
+  lists is tombstoned. Then each conference in full
   (GetRecurrentConferenceById, ``detail_workers`` at a time), each a new version of its
   object. The log head is read *before* the scan and kept in the store's
   :class:`~tmscal.mirror.objects.ImportProgress`; while details are fetched the log is
@@ -31,9 +32,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import islice
 
 from tmscal.mirror import quarantine
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
@@ -120,6 +122,25 @@ def _first_unreadable(*values: object) -> Unreadable | None:
 def _batches(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), max(1, size)):
         yield items[i:i + size]
+
+
+def _as_done(pool: Executor, function: Callable, items: Iterable, ahead: int) -> Iterator:
+    """``(item, function(item))`` for each item, run on ``pool`` with at most ``ahead`` calls
+    under way, yielded as they finish (a slow call holds up none of the others)."""
+    items = iter(items)
+    running: dict = {}  # future: its item
+    try:
+        while True:
+            for item in islice(items, ahead - len(running)):
+                running[pool.submit(function, item)] = item
+            if not running:
+                return
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield running.pop(future), future.result()
+    finally:  # stopped early (an outage, a closed generator): start nothing more
+        for future in running:
+            future.cancel()
 
 
 def _in_order(pool: Executor, function: Callable, items: Iterable, ahead: int) -> Iterator:
@@ -504,11 +525,12 @@ class Syncer:
 
     def _scan_rooms(self, system_ids: list[int], unlisted: list[Unreadable],
                     progress: Progress | None) -> Iterator[tuple[int, list[Conference]]]:
-        """``(room, conferences listed for it)`` for every room, in order: one room per
-        GetConferencesForSystems call (a list answer names no participants, so the call says
-        which room a conference is in), over windows of ``window_days × systems_per_call``
-        days (as many room-days per call as a batched scan), ``detail_workers`` calls at a
-        time. Rooms and days TMS cannot list are added to ``unlisted``."""
+        """``(room, conferences listed for it in one window)`` for every call, as the answers
+        come: one room per GetConferencesForSystems call (a list answer names no
+        participants, so the call says which room a conference is in), over windows of
+        ``window_days × systems_per_call`` days (as many room-days per call as a batched
+        scan), ``detail_workers`` calls at a time. Rooms and days TMS cannot list are added
+        to ``unlisted``."""
         start, end = self.horizon()
         windows = list(_windows(start, end, self.settings.window_days
                                 * self.settings.systems_per_call))
@@ -518,19 +540,15 @@ class Syncer:
         def list_one(call: tuple[int, tuple[datetime, datetime]]) -> list[Conference]:
             return self._list_resilient([call[0]], call[1], unlisted)
 
-        room, listed = None, []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-scan") as pool:
-            for done, (call, conferences) in enumerate(zip(calls, _in_order(
-                    pool, list_one, calls, 2 * workers)), 1):
-                if call[0] != room:
-                    if room is not None:
-                        yield room, listed
-                    room, listed = call[0], []
-                listed += conferences
-                if progress:
-                    progress("scan", done, len(calls))
-            if room is not None:
-                yield room, listed
+            answers = _as_done(pool, list_one, calls, 2 * workers)
+            try:
+                for done, (call, conferences) in enumerate(answers, 1):
+                    yield call[0], conferences
+                    if progress:
+                        progress("scan", done, len(calls))
+            finally:
+                answers.close()
 
     def full_import(self, progress: Progress | None = None) -> SyncReport:
         """Rebuild the mirror's content from TMS (see the module docstring): the list scan,
@@ -556,7 +574,7 @@ class Syncer:
                 self.on_lease_renewal()
 
         for room, conferences in self._scan_rooms(system_ids, unlisted, progress):
-            found: dict[tuple, dict[int, Conference]] = {}  # a window's edge lists one twice
+            found: dict[tuple, dict[int, Conference]] = {}  # per booking
             for conference in conferences:
                 found.setdefault(_listing_key(conference), {})[conference.conference_id] = \
                     conference

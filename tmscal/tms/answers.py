@@ -44,18 +44,30 @@ class ElementView:
     def __init__(self, element: etree._Element, namespace: str) -> None:
         self._element = element
         self._prefix = f"{{{namespace}}}"
-        self._children: dict[str, etree._Element] | None = None
+        self._children: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"ElementView({etree.QName(self._element).localname})"
 
-    def _first_children(self) -> dict[str, etree._Element]:
-        children: dict[str, etree._Element] = {}
-        prefix, cut = self._prefix, len(self._prefix)
+    def _first_children(self) -> dict[str, Any]:
+        """Every child's value by name (the first of a name), read in one pass. Text is read
+        first: a SOAP answer has no mixed content, and a nil element no text."""
+        children: dict[str, Any] = {}
+        prefix, cut, namespace = self._prefix, len(self._prefix), self._prefix[1:-1]
         for child in self._element:
             tag = child.tag
             if isinstance(tag, str) and tag.startswith(prefix):
-                children.setdefault(tag[cut:], child)
+                name = tag[cut:]
+                if name not in children:
+                    text = child.text
+                    if text and not text.isspace():
+                        children[name] = text
+                    elif child.get(XSI_NIL) in ("true", "1"):
+                        children[name] = None
+                    elif len(child):
+                        children[name] = ElementView(child, namespace)
+                    else:
+                        children[name] = text or ""
         self._children = children
         return children
 
@@ -71,8 +83,7 @@ class ElementView:
         children = self._children
         if children is None:
             children = self._first_children()
-        element = children.get(name)
-        return None if element is None else self._value(element)
+        return children.get(name)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

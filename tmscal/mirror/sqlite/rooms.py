@@ -344,12 +344,15 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
                                 json.loads(room_ids), source, key, SeriesShape.from_text(shape))
 
     def _store_one(self, db: sqlite3.Connection, record: ConferenceRecord,
-                   now: float, client_named: bool = True) -> StoreOutcome:
+                   now: float, client_named: bool = True,
+                   calendars_known: set[str] | None = None) -> StoreOutcome:
+        """Store ``record`` in ``db``'s transaction; ``calendars_known``: the room calendars
+        that exist (None: look them up)."""
         stored = db.execute("SELECT version, ical FROM conferences WHERE uid=?",
                             (record.uid,)).fetchone()
         if record.preliminary:
-            mark = db.execute("SELECT preliminary FROM awaiting_details WHERE uid=?",
-                              (record.uid,)).fetchone()
+            mark = None if stored is None else db.execute(  # a new one: whatever its mark
+                "SELECT preliminary FROM awaiting_details WHERE uid=?", (record.uid,)).fetchone()
             keeps = stored is not None and (record.version < stored[0] or (
                 record.version == stored[0] and not (mark and mark[0])))
             db.execute("INSERT INTO awaiting_details VALUES (?, ?) ON CONFLICT(uid) DO UPDATE "
@@ -365,10 +368,11 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
         etag = etag_for_text(record.ical)
         room_ids = sorted(set(record.room_ids))
         calendars = [room_calendar_id(r) for r in room_ids]
-        existing_calendars = {row[0] for row in db.execute(
-            f"SELECT calendar_id FROM calendars WHERE calendar_id IN "
-            f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
-        targets = [c for c in calendars if c in existing_calendars]
+        if calendars_known is None:
+            calendars_known = {row[0] for row in db.execute(
+                f"SELECT calendar_id FROM calendars WHERE calendar_id IN "
+                f"({','.join('?' * len(calendars))})", calendars)} if calendars else set()
+        targets = [c for c in calendars if c in calendars_known]
         present = {row[0]: (row[1], row[2])
                    for row in db.execute(_ROOM_ENTRIES_OF_UID, (record.uid,))}
         hrefs = self._hrefs_in(db, record.uid, targets) if client_named else \
@@ -384,8 +388,11 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
                 old = None
             seq = bump(db, calendar_id, now, 0 if old else 1, span)
             put_entry(db, calendar_id, href, record.uid, etag, seq, now)
-            db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
-                       (calendar_id, href))
+            # occurrences belong to live entries only: a deterministic href new in this
+            # calendar has none
+            if old is not None or client_named:
+                db.execute("DELETE FROM occurrences WHERE calendar_id=? AND href=?",
+                           (calendar_id, href))
             db.executemany("INSERT INTO occurrences VALUES (?, ?, ?, ?)",
                            [(calendar_id, href, ts(s), ts(e)) for s, e in record.occurrences])
             changed.append(calendar_id)
@@ -421,7 +428,10 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
         with self.file.write() as db:
             # while no client named an object anywhere, a batch skips the per-record look-up
             client_named = db.execute("SELECT 1 FROM client_hrefs LIMIT 1").fetchone() is not None
-            return [self._store_one(db, record, now, client_named) for record in records]
+            # and looks the rooms' calendars up once
+            rooms = {room_calendar_id(r) for record in records for r in record.room_ids}
+            known = {row[0] for row in db.execute("SELECT calendar_id FROM calendars")} & rooms
+            return [self._store_one(db, record, now, client_named, known) for record in records]
 
     def remove_conference(self, uid: str) -> StoreOutcome:
         now = time.time()
