@@ -86,9 +86,14 @@ def test_workers_stop_when_their_supervisor_is_killed(tms, tmp_path, free_port):
     config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
     supervisor = serve(config, free_port, "--workers", "2")
     try:
-        workers = wait_until(lambda: len(children(supervisor.pid)) == 2
-                             and children(supervisor.pid), 60)
-        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == workers, 120)
+        def both_answering() -> set[int]:
+            # the supervisor's current workers (one may have been restarted meanwhile), each
+            # seen answering on the shared socket
+            current = children(supervisor.pid)
+            answering = answering_pids(f"http://127.0.0.1:{free_port}/", 2)
+            return current if len(current) == 2 and answering == current else set()
+
+        workers = wait_until(both_answering, 120)
     finally:
         supervisor.kill()
         supervisor.wait()
