@@ -43,6 +43,14 @@ def children(pid: int) -> set[int]:
         return {int(child) for child in listing.read().split()}
 
 
+def answered_by(port: int, workers: set[int]) -> bool:
+    """Whether the port answers, and only from ``workers``. Which worker accepts a connection
+    is the kernel's choice: on a quiet machine one may take them all for a while, so this does
+    not ask for every worker (the suite's 2-worker runs show both serving one socket)."""
+    pids = answering_pids(f"http://127.0.0.1:{port}/", len(workers))
+    return bool(pids) and pids <= workers
+
+
 def stop(process: subprocess.Popen) -> int:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -64,7 +72,7 @@ def test_workers_share_one_port_and_one_syncer_and_are_restarted(tms, tmp_path, 
     try:
         workers = wait_until(lambda: len(children(supervisor.pid)) == 2
                              and children(supervisor.pid), 60)
-        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == workers, 120)
+        wait_until(lambda: answered_by(free_port, workers), 120)
         reports = [health(free_port) for _ in range(6)]
         holders = {report["syncer"]["pid"] for report in reports}
         assert len(holders) == 1 and holders <= workers  # one syncer, one of the workers
@@ -74,7 +82,7 @@ def test_workers_share_one_port_and_one_syncer_and_are_restarted(tms, tmp_path, 
         replaced = wait_until(lambda: len(children(supervisor.pid) - {victim}) == 2
                               and children(supervisor.pid), 60)
         assert victim not in replaced and workers - {victim} <= replaced
-        wait_until(lambda: answering_pids(f"http://127.0.0.1:{free_port}/", 2) == replaced, 120)
+        wait_until(lambda: answered_by(free_port, replaced), 120)
     finally:
         assert stop(supervisor) == 0
     for pid in workers | replaced:  # every worker stopped with the supervisor
@@ -86,14 +94,9 @@ def test_workers_stop_when_their_supervisor_is_killed(tms, tmp_path, free_port):
     config = write_bridge_config(tmp_path, tms_url=tms.url, rights=RIGHTS, users=("alice",))
     supervisor = serve(config, free_port, "--workers", "2")
     try:
-        def both_answering() -> set[int]:
-            # the supervisor's current workers (one may have been restarted meanwhile), each
-            # seen answering on the shared socket
-            current = children(supervisor.pid)
-            answering = answering_pids(f"http://127.0.0.1:{free_port}/", 2)
-            return current if len(current) == 2 and answering == current else set()
-
-        workers = wait_until(both_answering, 120)
+        workers = wait_until(lambda: len(children(supervisor.pid)) == 2
+                             and children(supervisor.pid), 60)
+        wait_until(lambda: answered_by(free_port, workers), 120)
     finally:
         supervisor.kill()
         supervisor.wait()
