@@ -25,12 +25,9 @@ from tmscal.mirror.postgres.calendars import (
 from tmscal.mirror.postgres.rooms import PostgresMirrorStore
 from tmscal.mirror.sqlite.calendars import paged_objects
 from tmscal.mirror.sqlite.personal import _REMEMBER_BOOKING as _REMEMBER_BOOKING_SQL
-from tmscal.mirror.sqlite.personal import clamped, room_list
+from tmscal.mirror.sqlite.personal import _COLUMNS, clamped, room_list
 from tmscal.process_wide import ProcessWide
 
-_COLUMNS = ("SELECT e.calendar_id, e.href, e.uid, e.etag, p.ical, p.start_ts, p.end_ts, "
-            "e.modified FROM entries e JOIN personal_objects p "
-            "ON p.calendar_id = e.calendar_id AND p.href = e.href ")
 
 
 class PostgresPersonalCalendars(PersonalCalendars):

@@ -55,6 +55,7 @@ from tmscal.mirror.postgres.calendars import (
 )
 from tmscal.mirror.postgres.database import PostgresDatabase
 from tmscal.mirror.sqlite.calendars import paged_objects
+from tmscal.mirror.sqlite.rooms import _ROOM_ENTRIES_OF_UID as _SQLITE_ROOM_ENTRIES_OF_UID
 from tmscal.mirror.postgres.locks import BookingLocks
 from tmscal.mirror.postgres.schema import apply_schema
 from tmscal.mirror.meta import MetaBookkeeping, MetaWriter
@@ -62,10 +63,8 @@ from tmscal.mirror.store import MirrorStore
 from tmscal.process_wide import ProcessWide
 
 
-#: The live entries of ``uid`` in room calendars (personal objects with the same UID stay).
-_ROOM_ENTRIES_OF_UID = (
-    "SELECT e.calendar_id, e.href, e.etag FROM entries e JOIN calendars k "
-    "ON k.calendar_id = e.calendar_id WHERE e.uid=%s AND e.deleted=0 AND k.kind='room'")
+#: The live entries of ``uid`` in room calendars (the SQLite query, this driver's placeholder).
+_ROOM_ENTRIES_OF_UID = _SQLITE_ROOM_ENTRIES_OF_UID.replace("?", "%s")
 
 #: An occurrence ``o`` overlaps [start, end) (see :mod:`tmscal.mirror.sqlite.rooms`);
 #: parameters ``end, start, calendar_id, start, start``: the calendar's longest occurrence
