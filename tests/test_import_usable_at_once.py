@@ -28,6 +28,7 @@ from tmscal.model import (
 
 DETAILS = "GetRecurrentConferenceById"
 LIST = "GetConferencesForSystems"
+LOG = "GetTransactionsSince"
 OSLO = ZoneInfo("Europe/Oslo")
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -264,14 +265,19 @@ def test_an_import_killed_during_the_concurrent_scan_scans_again_and_shows_each_
     """The list calls run ``detail_workers`` (2) at a time: both are under way at once (held
     by the simulator) when the importer is killed. Started again, it scans every room once
     more and ends with every booking in its room's calendar once, each conference's details
-    fetched once."""
+    fetched once. (The log is held first, so the list calls that find where to start
+    reading it, ``probes``, pass before the scan's are held.)"""
     from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
 
-    simulator.faults.held_operations = [LIST]
+    simulator.faults.held_operations = [LOG]
     database = tmp_path / "mirror.sqlite3"
     importer = run_importer(database, simulator.url)
     try:
-        wait_until(lambda: simulator.calls[LIST] >= 2, timeout=120)  # two calls at once
+        wait_until(lambda: simulator.calls[LOG] >= 1, timeout=120)
+        probes = simulator.calls[LIST]
+        assert probes >= 1  # the demo seed has conferences around now: TransactionIds
+        simulator.faults.held_operations = [LIST]  # releases the log
+        wait_until(lambda: simulator.calls[LIST] >= probes + 2, timeout=120)  # two at once
         store = SqliteMirrorStore(database)
         underway = store.import_progress()
         assert underway is not None and not underway.listed
@@ -281,13 +287,14 @@ def test_an_import_killed_during_the_concurrent_scan_scans_again_and_shows_each_
         if importer.poll() is None:
             importer.kill()
         simulator.faults.held_operations = []
-    assert simulator.calls[LIST] == 2 and simulator.calls[DETAILS] == 0
+    assert simulator.calls[LIST] == probes + 2 and simulator.calls[DETAILS] == 0
     assert store.get_cursor() is None
 
     restarted = run_importer(database, simulator.url)
     assert restarted.wait(300) == 0
     rooms = store.list_rooms()
-    assert simulator.calls[LIST] == 2 + len(rooms)  # one window per room, each room once
+    # the probes again, then one window per room, each room once
+    assert simulator.calls[LIST] == 2 * probes + 2 + len(rooms)
     assert store.awaiting_details() == [] and store.import_progress() is None
     assert store.get_cursor() is not None
     assert simulator.calls[DETAILS] == len(list(store.iter_conference_refs()))
@@ -343,3 +350,115 @@ def test_a_booking_listed_in_two_scan_windows_shows_once(tms, admin, tmp_path):
         importing.join(120)
     assert store.awaiting_details() == [] and store.get_cursor() is not None
     store.close()
+
+
+class _LogGate:
+    """Holds every GetTransactionsSince after the first (an import's check of where it starts
+    reading the log) until :meth:`open`: the import's walk of the log then reads on only
+    after what the test does during the scan. Counts the calls."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.calls = 0
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def client(self, url: str) -> TmsClient:
+        gate = self
+
+        class GatedClient(TmsClient):
+            def get_transactions_since(self, transaction_id):
+                with gate._lock:
+                    gate.calls += 1
+                    first = gate.calls == 1
+                if not first:
+                    assert gate._open.wait(60), "the log was never opened"
+                return super().get_transactions_since(transaction_id)
+
+        return GatedClient(url, "tmscal-svc", "tmscal-svc")
+
+
+def _newest_transaction(admin) -> int:
+    return max(t.transaction_id for t in admin.iter_transactions_since(0))
+
+
+def _book(admin, title: str, room: int, start: datetime) -> Conference:
+    return admin.save_conference(Conference(
+        title=title, start_utc=start, end_utc=start + timedelta(minutes=30),
+        participants=[Participant(ParticipantCallType.TMS, room)]))
+
+
+def test_a_booking_made_in_a_room_already_listed_is_in_the_mirror_when_the_import_ends(
+        tms, admin, tmp_path):
+    """The log is walked beside the list scan, and the walk ends after the scan: a meeting
+    booked (and one deleted) in a room after the scan listed it, with transaction ids at or
+    below the cursor the import ends with, are in the mirror (resp. gone) without another
+    sync; the mirror lists as TMS does."""
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+    from tmscal.mirror.sync import Syncer
+    from tmscal.settings import MirrorSettings
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    _book(admin, "Around now", 101, now + timedelta(hours=3))
+    doomed = _book(admin, "Cancelled during the import", 101, now + timedelta(days=2))
+    _book(admin, "Elsewhere", 102, now + timedelta(days=5))
+    tms.engine.transaction_page_size = 1  # the log's walk needs several pages
+    gate = _LogGate()
+    store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")
+    settings = MirrorSettings(detail_workers=1, horizon_past_days=30, horizon_future_days=365,
+                              poll_interval=3600)
+    syncer = Syncer(store, lambda: gate.client(tms.url), settings)
+    made: list[Conference] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "scan" and done == total and not made:  # every room is listed
+            made.append(_book(admin, "Booked during the import", 101,
+                              now + timedelta(days=1, hours=2)))
+            admin.delete_conference_by_id(doomed.conference_id)
+            gate.open()
+
+    syncer.full_import(progress)
+    late = made[0]
+    assert gate.calls >= 3  # the walk read on after the scan
+    assert store.get_cursor() == _newest_transaction(admin)
+    assert store.find_by_uid(late.external_primary_key) is not None
+    assert store.find_by_uid(doomed.external_primary_key) is None
+    assert store.awaiting_details() == [] and store.import_progress() is None
+    assert_mirror_lists_as_tms(store, admin)
+    store.close()
+
+
+def test_an_import_reads_the_log_from_a_recent_transaction_not_from_its_beginning(
+        tms, admin, tmp_path):
+    """With TMS 15's TransactionId on listed conferences, the import starts reading the log
+    at the newest one around now (a page or two) instead of walking the whole log; a TMS
+    that gives no TransactionId (API 14) has its whole log walked. Both end with the cursor
+    at the log's head and the mirror as TMS lists it."""
+    from tmscal.mirror.sqlite.rooms import SqliteMirrorStore
+    from tmscal.mirror.sync import Syncer
+    from tmscal.settings import MirrorSettings
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for index in range(12):
+        _book(admin, f"Meeting {index}", 101 + index % 3, now + timedelta(hours=2 + index))
+    tms.engine.transaction_page_size = 2
+    settings = MirrorSettings(horizon_past_days=30, horizon_future_days=365)
+    pages = {}
+    for version in (None, 14):
+        store = SqliteMirrorStore(tmp_path / f"mirror-{version}.sqlite3")
+        before = tms.calls[LOG]
+        Syncer(store, lambda: TmsClient(tms.url, "tmscal-svc", "tmscal-svc",
+                                        api_version=version), settings).full_import()
+        pages[version] = tms.calls[LOG] - before
+        assert store.get_cursor() == _newest_transaction(admin)
+        assert_mirror_lists_as_tms(store, admin)
+        store.close()
+    # from the newest booking's transaction one page, nothing after it (asked twice: API 15
+    # answers the first licensed call with a ClientSession to use); from the start 12
+    # transactions, 2 a page, and the empty page after them
+    assert pages[None] == 2
+    assert pages[14] == 7

@@ -8,11 +8,16 @@
   rooms: every calendar shows every booking); anything the mirror held that TMS no longer
   lists is tombstoned. Then each conference in full
   (GetRecurrentConferenceById, ``detail_workers`` at a time), each a new version of its
-  object. The log head is read *before* the scan and kept in the store's
-  :class:`~tmscal.mirror.objects.ImportProgress`; while details are fetched the log is
-  followed from it, and the cursor is set to it when the last detail is stored. An
-  interrupted import resumes from the store: a scan that did not finish is done again, and
-  only the conferences still awaiting their details are fetched.
+  object. Beside the scan the transaction log is walked to its head
+  (:class:`~tmscal.mirror.log_walk.LogWalk`), from a transaction id no newer than the head
+  when the scan started (the newest ``TransactionId`` of the conferences around now, or the
+  stored cursor; without either, the whole log is walked *before* the scan). A conference the
+  walk passes that the scan did not list (booked or moved into a room already listed) is
+  fetched before the details; a listed one is fetched in full after the walk anyway. The head
+  is kept in the store's :class:`~tmscal.mirror.objects.ImportProgress`; while details are
+  fetched the log is followed from it, and the cursor is set to it when the last detail is
+  stored. An interrupted import resumes from the store: a scan that did not finish is done
+  again, and only the conferences still awaiting their details are fetched.
 * :meth:`Syncer.sync_once` — GetTransactionsSince from the stored cursor, page by page through
   ListIncomplete; every page's conferences are fetched, re-rendered and stored in one
   transaction, and only then does the cursor advance. An unknown cursor falls back to a full
@@ -38,6 +43,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import islice
 
 from tmscal.mirror import quarantine
+from tmscal.mirror.log_walk import LogWalk, walk_log
 from tmscal.mirror.quarantine import Unreadable, is_outage, reason_of
 from tmscal.mirror.records import (
     MirrorRoomDirectory, listed_record_for, record_for, room_from_system, storable,
@@ -443,15 +449,50 @@ class Syncer:
 
     def log_head(self, start: int = 0) -> int:
         """The newest transaction id in the log (walking it from ``start``)."""
-        cursor = start
-        while True:
-            page = self._transactions_page(cursor)
-            newest = max((t.transaction_id for t in page), default=cursor)
-            if newest <= cursor or not any(
-                    t.trans_type == TransactionType.LIST_INCOMPLETE for t in page):
-                return max(cursor, newest)
-            cursor = newest
-            self.on_lease_renewal()
+        return walk_log(self._transactions_page, start, between_pages=self.on_lease_renewal)
+
+    def _recent_transaction_id(self, system_ids: list[int]) -> int | None:
+        """A transaction id TMS knows, recent, and no newer than the log's head now: the
+        newest ``TransactionId`` (TMS 15 and later) of the conferences in every room around
+        now (a day either side, else a week, else a month). None when TMS gives none."""
+        now = self._clock()
+        batches = list(_batches(system_ids, self.settings.systems_per_call))
+
+        def newest(call: tuple[list[int], int]) -> int:
+            batch, days = call
+            try:
+                listed = self.client().get_conferences_for_systems(
+                    batch, now - timedelta(days=days), now + timedelta(days=days),
+                    ConferenceStatus.ALL_EXCEPT_DELETED)
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                return 0  # a listing TMS cannot give: no id from these rooms
+            return max((conference.transaction_id for conference in listed), default=0)
+
+        workers = max(1, min(self.settings.detail_workers, len(batches)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-log") as pool:
+            for days in (1, 7, 31):
+                found = max(pool.map(newest, [(batch, days) for batch in batches]), default=0)
+                if found > 0:
+                    return found
+        return None
+
+    def _start_log_walk(self, system_ids: list[int]) -> LogWalk:
+        """The import's walk of the log, started before its list scan: from a recent
+        transaction id (:meth:`_recent_transaction_id`) or the stored cursor, the newer one
+        TMS accepts, read on in the background while the rooms are listed; without either
+        (a TMS before version 15 gives no TransactionId), the whole log walked now."""
+        starts = {self._recent_transaction_id(system_ids), self.store.get_cursor()} - {None, 0}
+        for start in sorted(starts, reverse=True):
+            try:
+                first_page = self._transactions_page(start)
+            except CursorUnknown as error:
+                log.warning("TMS refused transaction id %s as a start of the log: %s", start,
+                            error)
+                continue
+            return LogWalk.behind(self._transactions_page, start, first_page)
+        return LogWalk.done(self.log_head(0))
 
     # ---- full import and reconciliation -------------------------------------------------------
 
@@ -552,14 +593,48 @@ class Syncer:
 
     def full_import(self, progress: Progress | None = None) -> SyncReport:
         """Rebuild the mirror's content from TMS (see the module docstring): the list scan,
-        stored at once, then the details."""
+        stored at once, beside a walk of the log; then what the log shows changed and the
+        scan did not list; then the details."""
         report = SyncReport("full")
-        try:
-            head = self.log_head(self.store.get_cursor() or 0)
-        except CursorUnknown:
-            head = self.log_head(0)
-        self.store.set_import_progress(ImportProgress(head))
+        self.store.set_import_progress(ImportProgress(self.store.get_cursor() or 0))
         system_ids = self._refresh_rooms(progress)
+        walk = self._start_log_walk(system_ids)
+        try:
+            listed, seen, failed, unlisted = self._store_scan(system_ids, progress)
+        except BaseException:
+            walk.cancel()
+            raise
+        head, logged = walk.result(while_waiting=self.on_lease_renewal)
+        report.listed = len(listed)
+        set_aside = {entry.conference_id for entry in failed}
+        # of conferences set aside: the mirror keeps what it had
+        kept_ids = {i for e in listed.values() if e.any_id in set_aside for i in e.ids}
+        unlisted_rooms = {entry.system_id for entry in unlisted}
+        stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen
+                 and not kept_ids.intersection(ref.conference_ids)
+                 and not unlisted_rooms.intersection(ref.room_ids)]
+        for index, uid in enumerate(stale, 1):
+            if self.store.remove_conference(uid).changed:
+                report.removed += 1
+            if progress:
+                progress("cleanup", index, len(stale))
+        self._note_unreadable(failed + unlisted, replace_all=True)
+        listed_ids = {i for entry in listed.values() for i in entry.ids}
+        missed = [i for i, deleted in logged.items() if not deleted and i not in listed_ids]
+        if missed:  # changed while the scan ran, in a room it had listed already
+            log.info("fetching %d conferences the log names and the scan did not list",
+                     len(missed))
+            self.apply_conference_ids(missed, report)
+        self.store.set_import_progress(ImportProgress(head, listed=True))
+        return self._fetch_details(report, progress)
+
+    def _store_scan(self, system_ids: list[int], progress: Progress | None
+                    ) -> tuple[dict[tuple, ListedConference], set[str], list[Unreadable],
+                               list[Unreadable]]:
+        """List every room over the horizon (:meth:`_scan_rooms`), storing each answer as it
+        comes as preliminary records. Returns ``(listed, seen, failed, unlisted)``: the
+        listings per booking, the UIDs stored, the bookings that could not be rendered and
+        the rooms and days TMS could not list."""
         directory = self._directory()
         unlisted: list[Unreadable] = []
         failed: list[Unreadable] = []
@@ -598,22 +673,7 @@ class Syncer:
                     if len(buffer) >= IMPORT_BATCH:
                         flush()
         flush()
-        report.listed = len(listed)
-        set_aside = {entry.conference_id for entry in failed}
-        # of conferences set aside: the mirror keeps what it had
-        kept_ids = {i for e in listed.values() if e.any_id in set_aside for i in e.ids}
-        unlisted_rooms = {entry.system_id for entry in unlisted}
-        stale = [ref.uid for ref in self.store.iter_conference_refs() if ref.uid not in seen
-                 and not kept_ids.intersection(ref.conference_ids)
-                 and not unlisted_rooms.intersection(ref.room_ids)]
-        for index, uid in enumerate(stale, 1):
-            if self.store.remove_conference(uid).changed:
-                report.removed += 1
-            if progress:
-                progress("cleanup", index, len(stale))
-        self._note_unreadable(failed + unlisted, replace_all=True)
-        self.store.set_import_progress(ImportProgress(head, listed=True))
-        return self._fetch_details(report, progress)
+        return listed, seen, failed, unlisted
 
     def _follow_import_log(self, head: int, report: SyncReport) -> int:
         """Follow the log from an import's ``head`` while its details are fetched; the
