@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 from radicale.item import Item
 from radicale.storage import BaseCollection, ComponentNotFoundError
 
-from radicale_plugin import outcome
+from radicale_plugin import calendar_cache, outcome
 from radicale_plugin.feed_text import calendar_text_chunks
 from radicale_plugin.items import EPOCH_HTTP_DATE, uploaded_item
 from radicale_plugin.mirrored import SYNC_TOKEN_PREFIX, FixedProperties, MirroredCalendar
@@ -170,12 +170,14 @@ class RoomCalendar(MirroredCalendar):
     _exact_ranges = True
 
     def serialize(self, vcf_to_ics: bool = False, ShareActions: dict = {}) -> str:  # noqa: B006
-        """The whole calendar; behind the web layer the text is streamed instead (see
+        """The whole calendar (kept for the next GET, :mod:`radicale_plugin.calendar_cache`);
+        behind the web layer the text is streamed instead (see
         :func:`radicale_plugin.outcome.defers_body`) and Radicale gets ''."""
         calendar_id, store = self._calendar_id, self._runtime.store
-        chunks = functools.partial(
+        render = functools.partial(
             calendar_text_chunks, lambda: store.iter_objects(calendar_id),
             self._meta["D:displayname"], self._meta["C:calendar-description"])
+        chunks = functools.partial(calendar_cache.TEXTS.chunks, (calendar_id, self.etag), render)
         if outcome.defers_body():
             outcome.current().body = chunks
             return ""

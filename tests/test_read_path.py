@@ -121,6 +121,25 @@ def test_calendar_get_is_304_while_unchanged_and_200_after_each_change(bridge, a
     assert "Booked in TMS" in changed.text and changed.text.count("BEGIN:VEVENT") == 5
 
 
+@pytest.mark.single_process  # the second GET must reach the process that kept the text
+def test_an_unchanged_calendar_is_rendered_once_and_a_changed_one_again(bridge, monkeypatch):
+    url = calendar_url(bridge)
+    first = get(url)
+    assert first.status_code == 200 and first.text.count("BEGIN:VEVENT") == 3
+    with monkeypatch.context() as patched:  # kept: served without a pass over the objects
+        patched.setattr(radicale_plugin.collection, "calendar_text_chunks", not_rendered)
+        again = get(url)
+        assert again.status_code == 200 and again.content == first.content
+        status, headers, body = raw_get(url, **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["content-encoding"] == "gzip"
+        assert gzip.decompress(body) == first.content
+    uid = str(uuid.uuid4())
+    assert put(bridge, "alice", ROOM, uid, event_text(uid, slot(8), "Added")).status_code == 201
+    after = get(url)
+    assert after.status_code == 200 and uid in after.text
+    assert after.text.count("BEGIN:VEVENT") == 4
+
+
 def test_object_get_is_304_for_its_etag(bridge):
     hrefs = sorted(re.findall(r"<href>([^<]+\.ics)</href>", requests.request(
         "PROPFIND", calendar_url(bridge), data=propfind_body(PROPS["getetag"]),
