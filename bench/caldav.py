@@ -13,27 +13,38 @@ It prints each time and the ratio bridge/Radicale against the targets at 20,000 
 the number of TMS calls the bridge made per read request (counted inside the simulator).
 
 With ``--workers 1 2`` it measures read throughput instead: the bridge alone, unpinned, as
-``tmscal serve --workers N`` for each N, loaded for ``--seconds`` by ``--clients`` keep-alive
-connections (in separate processes, reconnecting every 20 requests so the workers share them)
-cycling through the read requests above; it prints requests per second and the ratio to the
-first N (target: 2 workers ≥ 1.8 × 1 worker on 2 cores; the clients share the cores), the
-cores the server used and its CPU time per request (what a loaded machine cannot hide).
+``tmscal serve --workers N`` for each N, loaded for ``--seconds`` through ``--clients``
+keep-alive connections cycling through the read requests above, ``Connection: close`` on every
+20th so connections are accepted again and spread over the workers. The load comes from wrk
+(``bench/wrk_readmix.lua``; C and epoll, a few percent of the server's CPU per request, so the
+server gets the cores; install it with ``apt-get install wrk``, Debian/Ubuntu package wrk 4.1);
+``--load python`` uses client processes on http.client instead, which take several times as
+much from the cores under test. Any answer outside 2xx/3xx stops the bench. It prints
+requests per second and the ratio to the first N (target: 2 workers ≥ 1.8 × 1 worker on 2
+cores), the cores the server used and its CPU time per request (what a loaded machine cannot
+hide), the load generator's CPU time per request, and the load average.
 
     .venv/bin/python bench/caldav.py [--sizes 1000 20000] [--repeat 5]
-    .venv/bin/python bench/caldav.py --workers 1 2 [--sizes 1000] [--seconds 20] [--clients 8]
+    .venv/bin/python bench/caldav.py --workers 1 2 [--sizes 1000] [--seconds 20]
+        [--load wrk|python] [--clients 16]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import re
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from base64 import b64encode
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -269,7 +280,7 @@ class Server:
     def sync_no_change(self):
         if not self.token:
             first = self._request("REPORT", self.calendar, SYNC.format(token=""))
-            self.token = first.text.split("<sync-token>")[1].split("</sync-token>")[0]
+            self.token = token_in(first.text)
         return self._request("REPORT", self.calendar, SYNC.format(token=self.token))
 
     def get_calendar(self):
@@ -338,55 +349,138 @@ def run_size(count: int, repeat: int) -> list[tuple[str, int, float, float, floa
             fixture.stop()
 
 
-READS = [method for _, method in OPERATIONS if method != "put_event"]
+def read_mix(now: datetime, token: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The throughput mix on the room calendar as (method, body, headers), one request of each
+    read operation in :data:`OPERATIONS` order; ``token`` is what the sync-collection sends."""
+    week = now + timedelta(days=30)
+    auth = "Basic " + b64encode(f"{USER}:{USER}".encode()).decode()
+    common = {"Authorization": auth, "Content-Type": "application/xml"}
+    return [
+        ("REPORT", QUERY.format(start=week.strftime(STAMP),
+                                end=(week + timedelta(days=7)).strftime(STAMP)),
+         {**common, "Depth": "1"}),
+        ("REPORT", QUERY.format(start="20350101T000000Z", end="20350108T000000Z"),
+         {**common, "Depth": "1"}),
+        ("PROPFIND", PROPFIND, {**common, "Depth": "0"}),
+        ("REPORT", SYNC.format(token=token), common),
+        ("GET", "", common),
+    ]
+
+
+def sync_token(port: int) -> str:
+    """The room calendar's current sync-token (from a sync-collection without one)."""
+    answer = requests.request("REPORT", f"http://127.0.0.1:{port}/{USER}/room-{ROOM}/",
+                              data=SYNC.format(token="").encode(), auth=(USER, USER),
+                              headers={"Content-Type": "application/xml"}, timeout=60)
+    answer.raise_for_status()
+    return token_in(answer.text)
+
+
+def token_in(text: str) -> str:
+    """The sync-token of a sync-collection answer."""
+    return text.split("<sync-token>")[1].split("</sync-token>")[0]
 
 
 def _load(port: int, fixture_now: str, count: int, until: float, results) -> None:
     """One client connection (a process of its own): read requests until ``until``."""
     import http.client
-    from base64 import b64encode
 
-    week = datetime.fromisoformat(fixture_now) + timedelta(days=30)
-    span = (week.strftime(STAMP), (week + timedelta(days=7)).strftime(STAMP))
+    mix = read_mix(datetime.fromisoformat(fixture_now), sync_token(port))
     calendar = f"/{USER}/room-{ROOM}/"
-    auth = "Basic " + b64encode(f"{USER}:{USER}".encode()).decode()
-    requests_ = {
-        "report_week": ("REPORT", QUERY.format(start=span[0], end=span[1]), {"Depth": "1"}),
-        "report_empty": ("REPORT", QUERY.format(start="20350101T000000Z",
-                                                end="20350108T000000Z"), {"Depth": "1"}),
-        "propfind_ctag": ("PROPFIND", PROPFIND, {"Depth": "0"}),
-        "get_calendar": ("GET", "", {}),
-    }
     connection = None
     done = 0
-    token = ""
     while time.monotonic() < until:
         if connection is None or done % 20 == 0:
             if connection is not None:
                 connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        method = READS[done % len(READS)]
-        if method == "sync_no_change":
-            verb, body, headers = "REPORT", SYNC.format(token=token), {}
-        else:
-            verb, body, headers = requests_[method]
-        connection.request(verb, calendar, body=body.encode() or None,
-                           headers={"Authorization": auth, "Content-Type": "application/xml",
-                                    **headers})
+        verb, body, headers = mix[done % len(mix)]
+        connection.request(verb, calendar, body=body.encode() or None, headers=headers)
         answer = connection.getresponse()
         text = answer.read()
         if answer.status >= 400:
             raise RuntimeError(f"{verb} {calendar}: {answer.status} {text[:200]!r}")
-        if method == "sync_no_change" and not token:
-            token = text.decode().split("<sync-token>")[1].split("</sync-token>")[0]
         done += 1
     results.put(done)
 
 
-def throughput(count: int, workers: list[int], seconds: float, clients: int) -> int:
-    """Requests per second of the read mix through ``tmscal serve --workers N``."""
+def _python_load(fixture: Fixture, clients: int, seconds: float) -> tuple[int, float]:
+    """Requests ``clients`` processes of :func:`_load` completed in ``seconds``, and seconds."""
     import multiprocessing
 
+    results = multiprocessing.Queue()
+    until = time.monotonic() + seconds
+    processes = [multiprocessing.Process(target=_load, args=(
+        fixture.bridge_port, fixture.now.isoformat(), fixture.count, until, results))
+        for _ in range(clients)]
+    for process in processes:
+        process.start()
+    done = sum(results.get(timeout=until - time.monotonic() + 120) for _ in processes)
+    for process in processes:
+        process.join()
+    return done, seconds
+
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_readmix.lua"
+WRK_THREADS = 2
+WRK_SUMMARY = re.compile(r"^readmix requests=(\d+) duration_us=(\d+) errors=(\d+) bad=(\d+)$",
+                         re.MULTILINE)
+
+
+def _lua_string(text: str) -> str:
+    """``text`` as a Lua string literal (bytes outside printable ASCII as decimal escapes)."""
+    return '"' + "".join(chr(byte) if 32 <= byte < 127 and chr(byte) not in '"\\'
+                         else f"\\{byte:03d}" for byte in text.encode()) + '"'
+
+
+def _write_wrk_mix(fixture: Fixture, path: Path) -> Path:
+    """The read mix as the Lua file :data:`WRK_SCRIPT` loads (the sync-token read now)."""
+    entries = []
+    for verb, body, headers in read_mix(fixture.now, sync_token(fixture.bridge_port)):
+        fields = ", ".join(f"[{_lua_string(name)}] = {_lua_string(value)}"
+                           for name, value in headers.items())
+        entries.append(f"  {{method = {_lua_string(verb)}, headers = {{{fields}}}, "
+                       f"body = {_lua_string(body) if body else 'nil'}}},")
+    path.write_text("return {\n" + "\n".join(entries) + "\n}\n")
+    return path
+
+
+def _wrk_load(fixture: Fixture, mix: Path, connections: int,
+              seconds: float) -> tuple[int, float]:
+    """Requests wrk completed with ``connections`` connections of the mix in ``mix`` in about
+    ``seconds`` (whole seconds), and the seconds wrk measured; raises if any answer was outside
+    2xx/3xx or any connection failed or timed out."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "60s", "-s", str(WRK_SCRIPT),
+               f"http://127.0.0.1:{fixture.bridge_port}/{USER}/room-{ROOM}/", "--", str(mix)]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    summary = WRK_SUMMARY.search(run.stdout)
+    if run.returncode or summary is None:
+        raise RuntimeError(f"wrk failed (exit {run.returncode}):\n{run.stdout}{run.stderr}")
+    done, duration, errors, bad = map(int, summary.groups())
+    if errors or bad:
+        raise RuntimeError(f"wrk: {bad} answers outside 2xx/3xx, {errors} connection errors or "
+                           f"timeouts (--load python stops at the first with its answer)\n"
+                           f"{run.stdout}")
+    return done, duration / 1e6
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (wrk, the Python clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def throughput(count: int, workers: list[int], seconds: float, load: str,
+               clients: int) -> int:
+    """Requests per second of the read mix through ``tmscal serve --workers N``, loaded by
+    ``load`` ("wrk" or "python") with ``clients`` connections."""
+    if load == "wrk" and shutil.which("wrk") is None:
+        print("wrk not found: install it (Debian/Ubuntu: apt-get install wrk) or use "
+              "--load python (client processes that take CPU from the server they measure)",
+              file=sys.stderr)
+        return 2
+    loads_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tmscal-bench-") as temp:
         print(f"preparing {count} events …", flush=True)
         fixture = Fixture(Path(temp), count)
@@ -395,29 +489,36 @@ def throughput(count: int, workers: list[int], seconds: float, clients: int) -> 
             for n in workers:
                 process = fixture.start_bridge(n)
                 try:
-                    results = multiprocessing.Queue()
-                    until = time.monotonic() + 3  # warm-up
-                    _run_clients(fixture, clients, until, results)
-                    until = time.monotonic() + seconds
-                    cpu = _server_cpu(process.pid)
-                    done = _run_clients(fixture, clients, until, results)
-                    cpu = _server_cpu(process.pid) - cpu
-                    rates.append((done / seconds, cpu / seconds, cpu / done * 1000))
-                    print(f"  {n} worker(s): {done / seconds:8.1f} requests/s, server on "
-                          f"{cpu / seconds:.2f} cores, {cpu / done * 1000:.2f} ms CPU per "
-                          "request", flush=True)
+                    if load == "wrk":
+                        mix = _write_wrk_mix(fixture, Path(temp) / "readmix.lua")
+                        run = functools.partial(_wrk_load, fixture, mix, clients)
+                    else:
+                        run = functools.partial(_python_load, fixture, clients)
+                    run(3)  # warm-up
+                    cpu, load_cpu = _server_cpu(process.pid), _children_cpu()
+                    start = time.monotonic()
+                    done, measured = run(seconds)
+                    wall = time.monotonic() - start
+                    cpu, load_cpu = _server_cpu(process.pid) - cpu, _children_cpu() - load_cpu
+                    rates.append((done / measured, cpu / wall, cpu / done * 1000,
+                                  load_cpu / done * 1000))
+                    print(f"  {n} worker(s): {done / measured:8.1f} requests/s, server on "
+                          f"{cpu / wall:.2f} cores, {cpu / done * 1000:.2f} ms CPU per request; "
+                          f"{load} {load_cpu / done * 1000:.3f} ms CPU per request "
+                          f"({load_cpu / wall:.2f} cores)", flush=True)
                 finally:
                     process.terminate()
                     process.wait(30)
         finally:
             fixture.stop()
-    print(f"\n| workers | requests/s | ratio to {workers[0]} | cores used | CPU ms/request |"
-          "\n|---:|---:|---:|---:|---:|")
-    for n, (rate, cores, per_request) in zip(workers, rates):
+    print(f"\n| workers | requests/s | ratio to {workers[0]} | cores used | CPU ms/request | "
+          f"{load} CPU ms/request |\n|---:|---:|---:|---:|---:|---:|")
+    for n, (rate, cores, per_request, load_per_request) in zip(workers, rates):
         print(f"| {n} | {rate:.1f} | {rate / rates[0][0]:.2f} | {cores:.2f} | "
-              f"{per_request:.2f} |")
-    print(f"(load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-          f"{os.cpu_count()} cores)")
+              f"{per_request:.2f} | {load_per_request:.3f} |")
+    print(f"(load {load}, {clients} connections; load average before "
+          f"{' '.join(f'{v:.2f}' for v in loads_before)}, after "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; {os.cpu_count()} cores)")
     return 0
 
 
@@ -431,20 +532,6 @@ def _server_cpu(pid: int) -> float:
     return own(pid) + sum(own(int(child)) for child in children)
 
 
-def _run_clients(fixture: Fixture, clients: int, until: float, results) -> int:
-    import multiprocessing
-
-    processes = [multiprocessing.Process(target=_load, args=(
-        fixture.bridge_port, fixture.now.isoformat(), fixture.count, until, results))
-        for _ in range(clients)]
-    for process in processes:
-        process.start()
-    done = sum(results.get(timeout=until - time.monotonic() + 120) for _ in processes)
-    for process in processes:
-        process.join()
-    return done
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
@@ -452,11 +539,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+",
                         help="measure read throughput with these worker counts instead")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--load", choices=["wrk", "python"], default="wrk",
+                        help="load generator of --workers (python: client processes)")
+    parser.add_argument("--clients", type=int,
+                        help="connections (wrk, default 16) or client processes (python, "
+                             "default 8)")
     args = parser.parse_args()
     if args.workers:
         return throughput(args.sizes[0] if args.sizes != [1000, 20000] else 1000,
-                          args.workers, args.seconds, args.clients)
+                          args.workers, args.seconds, args.load,
+                          args.clients or (16 if args.load == "wrk" else 8))
     if len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {0})
     rows = []
