@@ -248,10 +248,11 @@ class StoreOutcome:
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """A full import under way. ``head`` is the TMS transaction id its changes are stored up
-    to (the log head read before its list scan, advanced as the log is followed while details
-    are fetched); ``listed`` says whether the list scan is stored completely (then a restart
-    goes on with the details; otherwise it scans again)."""
+    """A full import under way. ``listed`` says whether the list scan is stored completely
+    (then a restart goes on with the details; otherwise it scans again). Once it is, ``head``
+    is the TMS transaction id the import's changes are stored up to (the log's head when the
+    scan ended, advanced as the log is followed while details are fetched); before, it is
+    the cursor the import started from."""
 
     head: int
     listed: bool = False

@@ -458,7 +458,8 @@ class Syncer:
         now = self._clock()
         batches = list(_batches(system_ids, self.settings.systems_per_call))
 
-        def newest(call: tuple[list[int], int]) -> int:
+        def newest(call: tuple[list[int], int]) -> tuple[int, int]:
+            """(conferences listed, their newest TransactionId)"""
             batch, days = call
             try:
                 listed = self.client().get_conferences_for_systems(
@@ -467,15 +468,18 @@ class Syncer:
             except Exception as error:
                 if is_outage(error):
                     raise
-                return 0  # a listing TMS cannot give: no id from these rooms
-            return max((conference.transaction_id for conference in listed), default=0)
+                return 0, 0  # a listing TMS cannot give: no id from these rooms
+            return len(listed), max((c.transaction_id for c in listed), default=0)
 
         workers = max(1, min(self.settings.detail_workers, len(batches)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-log") as pool:
             for days in (1, 7, 31):
-                found = max(pool.map(newest, [(batch, days) for batch in batches]), default=0)
+                answers = list(pool.map(newest, [(batch, days) for batch in batches]))
+                found = max((newest_id for _, newest_id in answers), default=0)
                 if found > 0:
                     return found
+                if any(count for count, _ in answers):
+                    return None  # conferences without a TransactionId: TMS before 15
         return None
 
     def _start_log_walk(self, system_ids: list[int]) -> LogWalk:
