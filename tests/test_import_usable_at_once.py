@@ -403,9 +403,10 @@ def test_a_booking_made_in_a_room_already_listed_is_in_the_mirror_when_the_impor
     from tmscal.settings import MirrorSettings
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    _book(admin, "Around now", 101, now + timedelta(hours=3))
-    doomed = _book(admin, "Cancelled during the import", 101, now + timedelta(days=2))
-    _book(admin, "Elsewhere", 102, now + timedelta(days=5))
+    _book(admin, "Around now", 101, now + timedelta(hours=3))  # where the log is read from
+    # booked after it and further ahead: the walk has pages to read during the scan
+    doomed = _book(admin, "Cancelled during the import", 101, now + timedelta(days=10))
+    _book(admin, "Elsewhere", 102, now + timedelta(days=12))
     tms.engine.transaction_page_size = 1  # the log's walk needs several pages
     gate = _LogGate()
     store = SqliteMirrorStore(tmp_path / "mirror.sqlite3")

@@ -453,17 +453,18 @@ class Syncer:
 
     def _recent_transaction_id(self, system_ids: list[int]) -> int | None:
         """A transaction id TMS knows, recent, and no newer than the log's head now: the
-        newest ``TransactionId`` (TMS 15 and later) of the conferences in every room around
-        now (a day either side, else a week, else a month). None when TMS gives none."""
+        newest ``TransactionId`` (TMS 15 and later) of the conferences in every room from a
+        day ago to a week ahead, where bookings are made and changed most (else a month
+        either side). None when TMS gives none."""
         now = self._clock()
         batches = list(_batches(system_ids, self.settings.systems_per_call))
 
-        def newest(call: tuple[list[int], int]) -> tuple[int, int]:
+        def newest(call: tuple[list[int], tuple[int, int]]) -> tuple[int, int]:
             """(conferences listed, their newest TransactionId)"""
-            batch, days = call
+            batch, (back, ahead) = call
             try:
                 listed = self.client().get_conferences_for_systems(
-                    batch, now - timedelta(days=days), now + timedelta(days=days),
+                    batch, now - timedelta(days=back), now + timedelta(days=ahead),
                     ConferenceStatus.ALL_EXCEPT_DELETED)
             except Exception as error:
                 if is_outage(error):
@@ -473,7 +474,7 @@ class Syncer:
 
         workers = max(1, min(self.settings.detail_workers, len(batches)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmscal-log") as pool:
-            for days in (1, 7, 31):
+            for days in ((1, 7), (31, 31)):
                 answers = list(pool.map(newest, [(batch, days) for batch in batches]))
                 found = max((newest_id for _, newest_id in answers), default=0)
                 if found > 0:
