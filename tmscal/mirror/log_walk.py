@@ -50,12 +50,11 @@ def walk_log(read_page: ReadPage, start: int, *, first_page: list[Transaction] |
 
 
 class LogWalk:
-    """A :func:`walk_log` from ``start`` run in a thread of its own (or already done), noting
-    the conference ids it passes. :meth:`result` waits for it."""
+    """A :func:`walk_log` run in a thread of its own (or already done), noting the conference
+    ids it passes. :meth:`result` waits for it."""
 
-    def __init__(self, start: int, future: Future, logged: dict[int, bool],
+    def __init__(self, future: Future, logged: dict[int, bool],
                  stop: threading.Event | None = None) -> None:
-        self.start = start
         self._future = future
         self._logged = logged
         self._stop = stop
@@ -69,14 +68,14 @@ class LogWalk:
         future = pool.submit(walk_log, read_page, start, first_page=first_page, logged=logged,
                              stop=stop)
         pool.shutdown(wait=False)
-        return cls(start, future, logged, stop)
+        return cls(future, logged, stop)
 
     @classmethod
     def done(cls, head: int) -> LogWalk:
         """A walk already made up to ``head`` (nothing noted: nothing happened since)."""
         future: Future = Future()
         future.set_result(head)
-        return cls(head, future, {})
+        return cls(future, {})
 
     def result(self, while_waiting: Callable[[], None] = lambda: None,
                every: float = 5.0) -> tuple[int, dict[int, bool]]:
