@@ -85,6 +85,46 @@ def pin_to_first_cpu() -> None:
     os.sched_setaffinity(0, {0})
 
 
+def wait_answering(port: int, processes: list[subprocess.Popen], logs: list[Path],
+                   path: str = "/") -> None:
+    """Return once ``http://127.0.0.1:port{path}`` answers; if a process ends or a minute
+    passes first, print the ends of ``logs`` and raise."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}{path}", timeout=2)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                for log in logs:
+                    print(log.name, log.read_text()[-2000:])
+                raise
+            time.sleep(0.2)
+
+
+def serve_bridge(config: Path, port: int, log: Path, *, workers: int | None = None,
+                 pin: bool = False) -> subprocess.Popen:
+    """``tmscal serve --no-sync`` from ``config`` on ``port`` (``workers`` processes, the
+    default when None; on CPU 0 with ``pin``), handed over once it answers."""
+    command = [sys.executable, "-m", "tmscal.cli", "serve", "--config", str(config),
+               "--no-sync", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, cwd=ROOT, preexec_fn=pin_to_first_cpu if pin else None,
+                               stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    wait_answering(port, [process], [log])
+    return process
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds process ``pid`` used so far (0 when it no longer runs)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def event_times(count: int, now: datetime) -> list[datetime]:
     """``count`` 30-minute slots spread evenly over now−1y … now+1y, on 5-minute marks."""
     first = now - timedelta(days=365)
@@ -201,18 +241,8 @@ level = warning
                              stderr=open(self.workdir / "radicale.log", "w")),
         ]
         for port in (self.bridge_port, self.radicale_port):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/", timeout=2)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline or any(p.poll() is not None
-                                                          for p in processes):
-                        for name in ("bridge.log", "radicale.log"):
-                            print(name, (self.workdir / name).read_text()[-2000:])
-                        raise
-                    time.sleep(0.2)
+            wait_answering(port, processes, [self.workdir / "bridge.log",
+                                             self.workdir / "radicale.log"])
         return processes
 
     def start_bridge(self, workers: int) -> subprocess.Popen:
@@ -524,12 +554,8 @@ def throughput(count: int, workers: list[int], seconds: float, load: str,
 
 def _server_cpu(pid: int) -> float:
     """CPU seconds used so far by process ``pid`` and its children (the workers)."""
-    def own(one: int) -> float:
-        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return own(pid) + sum(own(int(child)) for child in children)
+    return process_cpu(pid) + sum(process_cpu(int(child)) for child in children)
 
 
 def main() -> int:

@@ -17,16 +17,13 @@ than nodes + server + clients the ratio is bound by the cores, not by the nodes.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,47 +32,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 from postgres_server import PostgresServer, server_binaries  # noqa: E402
 from tmscal.mirror import open_store  # noqa: E402
 from tmscal.mirror.copy import copy_mirror  # noqa: E402
+from siblings import bench_module  # noqa: E402
 
 
-def _bench_module(name: str):
-    """A sibling benchmark loaded by path (``bench/caldav.py`` would shadow the caldav
-    library if imported by name)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-caldav_bench = _bench_module("caldav")
-
-
-def start_node(config: Path, port: int, log: Path) -> subprocess.Popen:
-    """One node (a single process without a syncer), handed over once it answers."""
-    process = subprocess.Popen([sys.executable, "-m", "tmscal.cli", "serve", "--config",
-                                str(config), "--no-sync", "--workers", "1", "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            return process
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                print(log.read_text()[-2000:])
-                raise
-            time.sleep(0.2)
+caldav_bench = bench_module("caldav")
 
 
 def cpu_seconds(pids) -> float:
     """CPU seconds used so far by these processes (those that still run)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(caldav_bench.process_cpu(pid) for pid in pids)
 
 
 def postgres_pids(server: PostgresServer) -> list[int]:
@@ -129,7 +94,8 @@ def main() -> int:
                     f"path = {workdir / 'mirror.sqlite3'}", f"url = {url}"))
                 for count in args.nodes:
                     ports = [caldav_bench.free_port() for _ in range(count)]
-                    nodes = [start_node(config, port, workdir / f"node-{port}.log")
+                    nodes = [caldav_bench.serve_bridge(config, port, workdir / f"node-{port}.log",
+                                                       workers=1)
                              for port in ports]
                     try:
                         load(ports, fixture, args.clients, 3)  # warm-up

@@ -14,7 +14,6 @@ reached over TCP on 127.0.0.1. Both bridges run pinned to CPU 0, the client on C
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -22,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,19 +29,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from postgres_server import PostgresServer, server_binaries  # noqa: E402
 from tmscal.mirror import open_store  # noqa: E402
 from tmscal.mirror.copy import copy_mirror  # noqa: E402
+from siblings import bench_module  # noqa: E402
 
 
-def _bench_module(name: str):
-    """A sibling benchmark loaded by path (``bench/caldav.py`` would shadow the caldav
-    library if imported by name)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-caldav_bench = _bench_module("caldav")
-sync_bench = _bench_module("sync")
+caldav_bench = bench_module("caldav")
+sync_bench = bench_module("sync")
 
 
 class Bridge(caldav_bench.Server):
@@ -69,23 +59,6 @@ class Bridge(caldav_bench.Server):
                              **{"Content-Type": "text/calendar"})
 
 
-def serve(config: Path, port: int, log: Path) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "tmscal.cli", "serve", "--config",
-                                str(config), "--no-sync", "--port", str(port)], cwd=ROOT,
-                               preexec_fn=caldav_bench.pin_to_first_cpu,
-                               stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
-            return process
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                print(log.read_text()[-2000:])
-                raise
-            time.sleep(0.2)
-
-
 def read_mix(server: PostgresServer, count: int, repeat: int) -> list[tuple]:
     with tempfile.TemporaryDirectory(prefix="tmscal-bench-pg-") as temp:
         workdir = Path(temp)
@@ -100,8 +73,9 @@ def read_mix(server: PostgresServer, count: int, repeat: int) -> list[tuple]:
         pg_config.write_text(sqlite_config.read_text().replace(
             f"path = {workdir / 'mirror.sqlite3'}", f"url = {url}"))
         ports = caldav_bench.free_port(), caldav_bench.free_port()
-        processes = [serve(sqlite_config, ports[0], workdir / "sqlite.log"),
-                     serve(pg_config, ports[1], workdir / "pg.log")]
+        processes = [caldav_bench.serve_bridge(sqlite_config, ports[0], workdir / "sqlite.log",
+                                               pin=True),
+                     caldav_bench.serve_bridge(pg_config, ports[1], workdir / "pg.log", pin=True)]
         rows = []
         try:
             sqlite = Bridge("sqlite", ports[0], fixture, 1)
