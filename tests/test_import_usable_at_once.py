@@ -158,6 +158,14 @@ def test_calendars_show_bookings_before_details_and_details_fill_in(tms, admin, 
         assert "SUMMARY:Hudson review" in hudson.text and "partner@" not in unfolded(hudson)
         token, listed = sync_collection(bridge, 101)
         assert listed == {f"{series.external_primary_key}.ics": fjord.headers["ETag"]}
+        # the series as listed (single dates) cannot be written back yet: a wait, not an error
+        renamed = requests.put(
+            f"{bridge.url}alice/room-101/{series.external_primary_key}.ics",
+            data=fjord.text.replace("SUMMARY:Fjord weekly", "SUMMARY:Renamed").encode(),
+            auth=("alice", "alice"), timeout=60,
+            headers={"Content-Type": "text/calendar", "If-Match": fjord.headers["ETag"]})
+        assert renamed.status_code == 503 and int(renamed.headers["Retry-After"]) > 0
+        assert "Oslo Fjord" in renamed.text and "still being read from TMS" in renamed.text
 
         tms.faults.held_operations = []
         wait_until(lambda: store.get_cursor() is not None, timeout=60)

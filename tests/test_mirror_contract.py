@@ -375,12 +375,16 @@ def test_preliminary_records_await_their_details(store):
     store.store_conferences([versioned(3, "listed", preliminary=True),
                              versioned(3, "listed 2", preliminary=True, uid="u2", series_id=200)])
     assert store.awaiting_details() == [100, 200]
+    assert store.details_pending("u1") and store.details_pending("u2")
+    assert not store.details_pending("u3")
     assert "listed" in store.get_objects("1", ["u1.ics"])[0].ical
     full = versioned(3, "full", preliminary=False)
     assert store.store_conference(full).changed
     assert store.awaiting_details() == [200]
+    assert not store.details_pending("u1")
     store.remove_conference("u2")
     assert store.awaiting_details() == []
+    assert not store.details_pending("u2")
 
 
 def test_a_preliminary_record_never_hides_a_full_one(store):

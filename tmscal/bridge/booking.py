@@ -132,7 +132,11 @@ class RoomBooking:
                 f"You may see room {room.name} but not book it; ask your TMS administrator "
                 "for booking rights.")
         rooms = MirrorRoomDirectory.of_store(self._store, self._settings.mirror.default_zone)
-        parsed = self._parse(text, rooms, room)
+        try:
+            parsed = self._parse(text, rooms, room)
+        except refusal.InvalidCalendar:
+            self._wait_for_details(room, href)
+            raise
         self._check_may_book(user, room, [room.system_id, *_rooms_of(parsed.conference),
                                           *(info.system_id for info in parsed.room_attendees)])
         calendar_id = room_calendar_id(system_id)
@@ -294,6 +298,17 @@ class RoomBooking:
                 raise refusal.NotAllowed(
                     f"You may not book room {self._room_name(user, system_id)}, a room of this "
                     f"booking (written in room {room.name}); nothing was changed in TMS.")
+
+    def _wait_for_details(self, room: Room, href: str) -> None:
+        """Raise :class:`~tmscal.bridge.refusals.DetailsPending` when the object at ``href``
+        awaits its details: a text refused then most likely came from the import's first
+        rendering (a series as single dates), and the person should wait, not rewrite it."""
+        stored = next(iter(self._store.get_objects(room.calendar_id, [href])), None)
+        if stored is not None and self._store.details_pending(stored.uid):
+            raise refusal.DetailsPending(
+                f"Room {room.name}: this booking is still being read from TMS (its recurrence "
+                "and participants are not in yet); try again in a few minutes.",
+                self._settings.bridge.retry_after)
 
     def _known(self, user: str, room: Room, uid: str) -> ConferenceRef | None:
         """The mirrored conference of ``uid``; a write of it whose outcome was unknown is

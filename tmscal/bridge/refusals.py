@@ -127,6 +127,12 @@ class OutcomeUnknown(TmsDown):
     pending and settled as soon as TMS answers (503, as for ``TmsDown``)."""
 
 
+class DetailsPending(TmsDown):
+    """The booking written is still being imported: the calendar shows what TMS's list told
+    (a series as single dates), which cannot be written back before its details are in
+    (503, as for ``TmsDown``)."""
+
+
 class TmsAnswerInvalid(TmsDown):
     """TMS answered a write with something the bridge cannot read or store: 502, and the
     change is shown once the syncer reads it from TMS."""

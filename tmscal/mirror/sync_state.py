@@ -85,6 +85,10 @@ class SyncState(ABC):
         """The series ids of the conferences awaiting their details (see the module
         docstring), in the order they were marked."""
 
+    @abstractmethod
+    def details_pending(self, uid: str) -> bool:
+        """Whether the conference ``uid`` awaits its details."""
+
     # ---- the syncer lease --------------------------------------------------------------------
 
     @abstractmethod

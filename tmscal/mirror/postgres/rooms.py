@@ -506,6 +506,11 @@ class PostgresMirrorStore(MetaBookkeeping, MirrorStore):
                 "SELECT c.series_id FROM awaiting_details a JOIN conferences c ON c.uid = a.uid "
                 "ORDER BY a.marked")]
 
+    def details_pending(self, uid: str) -> bool:
+        with self.database.query() as db:
+            return db.execute("SELECT 1 FROM awaiting_details WHERE uid=%s",
+                              (uid,)).fetchone() is not None
+
     # ---- the syncer lease --------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:

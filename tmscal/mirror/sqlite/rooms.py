@@ -491,6 +491,10 @@ class SqliteMirrorStore(MetaBookkeeping, MirrorStore):
             "SELECT c.series_id FROM awaiting_details a JOIN conferences c ON c.uid = a.uid "
             "ORDER BY a.rowid")]
 
+    def details_pending(self, uid: str) -> bool:
+        return self.file.connection().execute(
+            "SELECT 1 FROM awaiting_details WHERE uid=?", (uid,)).fetchone() is not None
+
     # ---- the syncer lease --------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
