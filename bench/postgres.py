@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from postgres_server import PostgresServer, server_binaries  # noqa: E402
+from postgres_server import MISSING_BINARIES, PostgresServer, server_binaries  # noqa: E402
 from tmscal.mirror import open_store  # noqa: E402
 from tmscal.mirror.copy import copy_mirror  # noqa: E402
 from siblings import bench_module  # noqa: E402
@@ -136,8 +136,7 @@ def main() -> int:
     args = parser.parse_args()
     binaries = server_binaries()
     if binaries is None:
-        print("PostgreSQL server binaries missing (/usr/lib/postgresql/*/bin): "
-              "apt-get install postgresql", file=sys.stderr)
+        print(MISSING_BINARIES, file=sys.stderr)
         return 1
     if len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {0})

@@ -31,6 +31,11 @@ import pytest
 SUPERUSER = "tmscal"
 
 
+#: why a PostgreSQL server cannot be started when :func:`server_binaries` finds none
+MISSING_BINARIES = ("PostgreSQL server binaries missing (/usr/lib/postgresql/*/bin/initdb): "
+                    "apt-get install postgresql")
+
+
 def server_binaries() -> Path | None:
     """The newest ``/usr/lib/postgresql/<version>/bin`` holding ``initdb``, or None."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
@@ -133,8 +138,7 @@ def start_server_or_skip() -> PostgresServer:
     """A started server, or ``pytest.skip`` with the reason when it cannot run here."""
     binaries = server_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries missing (/usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql")
+        pytest.skip(MISSING_BINARIES)
     try:
         import psycopg  # noqa: F401
     except ImportError:
